@@ -1,0 +1,1 @@
+"""loyaltysim: agent-based simulation of customer loyalty, loyalty programmes, churn and profit."""

@@ -1,0 +1,186 @@
+"""Outcomes of a run: the per-step, per-firm metrics table and the final customer table.
+
+Column meanings (money in EUR per step unless "cumulative"):
+
+- ``customers``: active customers whose last purchase (or acquisition) was with the firm.
+- ``purchases``, ``units``; ``share``: the firm's share of the step's purchase occasions.
+- ``revenue`` at list price; ``cogs`` = unit cost x units; ``gross_margin`` = revenue - cogs.
+- ``programme_cost``: rebates, points redeemed, joining gifts, contacts, thanks, surprises.
+- ``acquisition_cost``: paid acquisition plus poaching discounts granted.
+- ``profit`` = gross_margin - programme_cost - acquisition_cost; ``cumulative_profit``.
+- ``repeat_rate``: of buyers whose previous purchase was with the firm, the share who
+  bought from it again; ``scr``: mean purchase loyalty of its customers (smoothed share of
+  category requirements).
+- ``churn_to_competitor`` (switches away), ``switched_in``, ``churn_out`` (left the
+  category), ``acquired`` (paid), ``referred`` (joined through a recommendation).
+- ``active_loyal`` / ``passive_loyal`` (S6); ``loyal_members``, ``loyal_nonmembers``,
+  ``disloyal_members``, ``disloyal_nonmembers`` over all active customers (S9);
+  ``members``; ``mean_engagement`` of its customers (g(E), -1..1); ``referrals`` made for it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+from .customers import engagement_g
+from .population import ACTIVE, GONE, ORIGINS, Population
+
+COLUMNS = (
+    "price",
+    "customers",
+    "purchases",
+    "units",
+    "share",
+    "revenue",
+    "cogs",
+    "gross_margin",
+    "programme_cost",
+    "acquisition_cost",
+    "profit",
+    "cumulative_profit",
+    "repeat_rate",
+    "scr",
+    "churn_to_competitor",
+    "switched_in",
+    "churn_out",
+    "acquired",
+    "referred",
+    "referrals",
+    "active_loyal",
+    "passive_loyal",
+    "loyal_members",
+    "loyal_nonmembers",
+    "disloyal_members",
+    "disloyal_nonmembers",
+    "members",
+    "mean_engagement",
+    "offers_sent",
+)
+COUNT_COLUMNS = frozenset(
+    {
+        "customers",
+        "purchases",
+        "churn_to_competitor",
+        "switched_in",
+        "churn_out",
+        "acquired",
+        "referred",
+        "referrals",
+        "active_loyal",
+        "passive_loyal",
+        "loyal_members",
+        "loyal_nonmembers",
+        "disloyal_members",
+        "disloyal_nonmembers",
+        "members",
+        "offers_sent",
+    }
+)
+
+
+class Recorder:
+    """Preallocated ``(steps, firms)`` arrays, one per column, filled step by step."""
+
+    def __init__(self, n_steps: int, n_firms: int) -> None:
+        self.n_firms = n_firms
+        self.data = {
+            c: np.zeros((n_steps, n_firms), np.int64 if c in COUNT_COLUMNS else float)
+            for c in COLUMNS
+        }
+        self.steps = 0
+
+    def record(self, values: dict[str, np.ndarray]) -> None:
+        missing = set(COLUMNS) - set(values)
+        if missing:
+            raise KeyError(f"metrics missing: {sorted(missing)}")
+        for c in COLUMNS:
+            self.data[c][self.steps] = values[c]
+        self.steps += 1
+
+    def frame(self, firm_names: list[str], start_date: str, step_weeks: int) -> pd.DataFrame:
+        """Tidy table: one row per (step, firm), steps numbered from 1."""
+        s, f = self.steps, self.n_firms
+        step = np.repeat(np.arange(1, s + 1), f)
+        week = step * step_weeks
+        start = np.datetime64(_dt.date.fromisoformat(start_date), "D")
+        out = {
+            "step": step,
+            "week": week,
+            "date": start + (week * 7).astype("timedelta64[D]"),
+            "firm": np.tile(np.array(firm_names, dtype=object), s),
+        }
+        for c in COLUMNS:
+            out[c] = self.data[c][:s].reshape(-1)
+        return pd.DataFrame(out)
+
+
+def population_metrics(
+    pop: Population, n_firms: int, loyal_threshold: float, active_threshold: float
+) -> dict[str, np.ndarray]:
+    """Stock metrics of the active population at the end of a step."""
+    rows = pop.active_index()
+    lf = pop.last_firm[rows]
+    customers = np.bincount(lf, minlength=n_firms)
+    own_loyalty = pop.loyalty[rows, lf]
+    own_g = engagement_g(pop.engagement[rows, lf])
+    loyal_own = own_loyalty >= loyal_threshold
+    active = loyal_own & (own_g >= active_threshold)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_g = np.bincount(lf, own_g, n_firms) / customers
+        scr = np.bincount(lf, own_loyalty, n_firms) / customers
+    out = {
+        "customers": customers,
+        "active_loyal": np.bincount(lf[active], minlength=n_firms),
+        "passive_loyal": np.bincount(lf[loyal_own & ~active], minlength=n_firms),
+        "mean_engagement": mean_g,
+        "scr": scr,
+    }
+    keys = ("loyal_members", "loyal_nonmembers", "disloyal_members", "disloyal_nonmembers")
+    for k in (*keys, "members"):
+        out[k] = np.zeros(n_firms, np.int64)
+    for f in range(n_firms):
+        member = pop.member[rows, f]
+        loyal = pop.loyalty[rows, f] >= loyal_threshold
+        out["loyal_members"][f] = np.count_nonzero(member & loyal)
+        out["loyal_nonmembers"][f] = np.count_nonzero(~member & loyal)
+        out["disloyal_members"][f] = np.count_nonzero(member & ~loyal)
+        out["members"][f] = np.count_nonzero(member)
+        out["disloyal_nonmembers"][f] = rows.size - out["members"][f] - out["loyal_nonmembers"][f]
+    return out
+
+
+def customer_table(
+    pop: Population, firm_names: list[str], loyal_threshold: float
+) -> pd.DataFrame:
+    """One row per person who was ever a customer, with traits and final state."""
+    from .params import SEGMENTS
+
+    rows = np.flatnonzero(pop.status != 0)
+    names = np.array([*firm_names, ""], dtype=object)
+    lf = pop.last_firm[rows]
+    table = {
+        "customer_id": rows,
+        "status": np.where(pop.status[rows] == GONE, "gone", "active"),
+        "segment": np.array(SEGMENTS, dtype=object)[pop.segment[rows]],
+        "origin": np.array(ORIGINS, dtype=object)[pop.origin[rows]],
+        "price_sensitivity": pop.price_sensitivity[rows],
+        "purchase_rate": pop.purchase_rate[rows],
+        "dropout": pop.dropout[rows],
+        "basket": pop.basket[rows],
+        "joined_week": pop.joined_week[rows],
+        "left_week": pop.left_week[rows],
+        "last_firm": names[lf],
+        "purchases": pop.purchases[rows],
+        "spend": pop.spend[rows],
+        "referrals": pop.referrals[rows],
+        "loyal": (pop.loyalty[rows, lf] >= loyal_threshold) & (pop.status[rows] == ACTIVE),
+    }
+    for f, name in enumerate(firm_names):
+        table[f"engagement_{name}"] = pop.engagement[rows, f]
+        table[f"loyalty_{name}"] = pop.loyalty[rows, f]
+        table[f"member_{name}"] = pop.member[rows, f]
+        table[f"points_{name}"] = pop.points[rows, f]
+    return pd.DataFrame(table)

@@ -1,0 +1,69 @@
+"""Discount-only loyalty programme (S1, S2, S13).
+
+Members get either an immediate rebate (``mode: rebate``) or points per euro paid that are
+redeemed as a discount once a threshold is reached (``mode: points``), less breakage. The
+cost is booked when paid: rebates and redemptions at the purchase, joining gifts at sign-up.
+A referral reward (``referral_reward_points``) is a future-purchase discount: it is worth
+something only to a referrer who buys again (S8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..params import LEVER, ConfigError, param
+from .base import Programme, ProgrammeParams, StepContext, register
+
+
+@dataclass(frozen=True)
+class DiscountParams(ProgrammeParams):
+    type: str = param("discount", kind=LEVER)
+    signup_prob: float = param(0.15, lo=0, hi=1, kind=LEVER)
+    mode: str = param("rebate", choices=("rebate", "points"), kind=LEVER)
+    rebate_rate: float = param(
+        0.05, lo=0, hi=1, hi_open=True, kind=LEVER, doc="fraction off list price for members"
+    )
+    points_per_eur: float = param(1.0, lo=0, kind=LEVER, doc="points per EUR paid")
+    point_value_eur: float = param(0.01, lo=0, kind=LEVER, doc="EUR per point at redemption")
+    redemption_threshold: float = param(
+        500.0, lo=0, lo_open=True, kind=LEVER, doc="points needed for one reward"
+    )
+    breakage: float = param(
+        0.15, lo=0, hi=1, kind=LEVER, doc="share of earned points never redeemed"
+    )
+    referral_reward_points: float = param(
+        0.0, lo=0, kind=LEVER, doc="points credited to a member who recommends the firm (S8)"
+    )
+
+    def check(self, path: str) -> None:
+        super().check(path)
+        if self.type != "discount":
+            raise ConfigError(f"{path}.type", self.type, "discount")
+
+
+@register
+class DiscountProgramme(Programme):
+    key = "discount"
+    Params = DiscountParams
+    params: DiscountParams
+
+    def set_terms(self, terms, week: int) -> None:
+        if not self.active(week):
+            return
+        p, f = self.params, self.firm
+        if p.mode == "rebate":
+            terms.rebate[f] = p.rebate_rate
+        else:
+            terms.points_per_eur[f] = p.points_per_eur
+            terms.point_value[f] = p.point_value_eur
+            terms.threshold[f] = p.redemption_threshold
+            terms.points_keep[f] = 1.0 - p.breakage
+
+    def on_referrals(self, ctx: StepContext, referrers: np.ndarray) -> float:
+        p = self.params
+        if p.referral_reward_points > 0 and self.active(ctx.week):
+            members = referrers[ctx.pop.member[referrers, self.firm]]
+            ctx.pop.points[members, self.firm] += p.referral_reward_points
+        return 0.0  # booked when redeemed

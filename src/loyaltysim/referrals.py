@@ -1,0 +1,60 @@
+"""Word of mouth (S8, S11): engaged customers recommend their firm to a neighbour.
+
+Each week an active customer recommends the firm they last bought from with probability
+``rate * dt * word_of_mouth[segment] * max(g(E), 0) * (1 + boost)``: engagement, not
+purchase frequency, drives recommendation, so customers who will not buy again soon also
+make these "hidden acts of loyalty" (S8). A recommended prospect joins the category as that
+firm's customer with probability ``conversion``; a recommended customer of another firm
+gains engagement with the recommended firm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ReferralParams
+from .customers import engagement_g
+from .network import Network
+from .population import ACTIVE, PROSPECT, Population
+
+
+@dataclass
+class Referrals:
+    referrers: np.ndarray  # rows who recommended this step
+    firm: np.ndarray  # the firm each recommended
+    joined: np.ndarray  # prospects who joined the category through a recommendation
+    joined_firm: np.ndarray
+
+
+def referral_step(
+    pop: Population,
+    net: Network,
+    rows: np.ndarray,
+    params: ReferralParams,
+    wom: np.ndarray,
+    boost: np.ndarray,
+    dt: float,
+    rng: np.random.Generator,
+) -> Referrals:
+    """Recommendations by the active customers ``rows``; updates engagement in place."""
+    u = rng.random(rows.size)
+    lf = pop.last_firm[rows]
+    g = np.maximum(engagement_g(pop.engagement[rows, lf]), 0.0)
+    prob = params.rate * dt * wom[pop.segment[rows]] * g * (1.0 + boost[rows])
+    says = u < prob
+    referrers, firm = rows[says], lf[says]
+    contact = net.neighbour(referrers, rng.random(referrers.size))
+    convert = rng.random(referrers.size) < params.conversion
+    has = contact >= 0
+    status = np.where(has, pop.status[np.maximum(contact, 0)], -1)
+
+    existing = has & (status == ACTIVE)
+    other = existing & (pop.last_firm[np.maximum(contact, 0)] != firm)
+    np.add.at(pop.engagement, (contact[other], firm[other]), params.wom_gain)
+
+    new = has & (status == PROSPECT) & convert
+    joined, first = np.unique(contact[new], return_index=True)
+    pop.referrals[referrers] += 1
+    return Referrals(referrers, firm, joined, firm[new][first])
