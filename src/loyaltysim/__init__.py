@@ -1,1 +1,35 @@
-"""loyaltysim: agent-based simulation of customer loyalty, loyalty programmes, churn and profit."""
+"""loyaltysim: agent-based simulation of customer loyalty, loyalty programmes, churn and profit.
+
+Quick start::
+
+    from loyaltysim import run
+    result = run(overrides=["firm/programme=engagement"], customers__n=5000, seed=1)
+    result.summary
+"""
+
+from .api import RunResult, build_model, compose, load_config, run, run_one, summarise
+from .config import SimConfig, make_config
+from .market import CustomerAgent, Market
+from .params import ConfigError, describe
+from .programmes import REGISTRY as PROGRAMMES
+from .programmes import register as register_programme
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PROGRAMMES",
+    "ConfigError",
+    "CustomerAgent",
+    "Market",
+    "RunResult",
+    "SimConfig",
+    "build_model",
+    "compose",
+    "describe",
+    "load_config",
+    "make_config",
+    "register_programme",
+    "run",
+    "run_one",
+    "summarise",
+]

@@ -23,7 +23,7 @@ def target_mask(
     engaged with it (S6's passive loyal); ``high_value``: expected weekly volume
     (purchase rate x basket) at or above the median of the market.
     """
-    lf = pop.last_firm[rows]
+    lf = pop.home[rows]
     mask = lf != firm
     if target == "passive":
         loyal = pop.loyalty[rows, lf] >= loyal_threshold

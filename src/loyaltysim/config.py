@@ -12,6 +12,7 @@ from typing import Any
 
 from .params import CHANNELS, CONSTANT, LEVER, SEGMENTS, UNCERTAINTY, ConfigError, build, param
 from .programmes.base import ProgrammeParams
+from .programmes.discount import DiscountParams
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class ChoiceParams:
         1.5, lo=0, kind=UNCERTAINTY, doc="utility of full engagement g(E)=1 (S3)"
     )
     loyalty_weight: float = param(
-        2.0, lo=0, kind=UNCERTAINTY, doc="utility of purchase loyalty L=1 (Guadagni-Little)"
+        4.0, lo=0, kind=UNCERTAINTY, doc="utility of purchase loyalty L=1 (Guadagni-Little ~3.9)"
     )
     points_weight: float = param(
         1.0, lo=0, kind=UNCERTAINTY, doc="euros of utility per euro of unredeemed points"
@@ -248,7 +249,7 @@ class CompetitorParams(FirmParams):
     """Rival firms: ``count`` identical rivals, each with its own price, programme and offers."""
 
     name: str = param("rival")
-    count: int = param(1, lo=0, kind=UNCERTAINTY, doc="number of rival firms")
+    count: int = param(2, lo=0, kind=UNCERTAINTY, doc="number of rival firms")
 
 
 @dataclass(frozen=True)
@@ -304,11 +305,14 @@ class SimConfig:
     seed: int = param(0, lo=0, doc="root seed; every random stream is spawned from it")
     market: MarketParams = param(MarketParams())
     customers: CustomerParams = param(CustomerParams())
-    firm: FirmParams = param(FirmParams())
+    firm: FirmParams = param(FirmParams(programme=DiscountParams()))
     competitor: CompetitorParams = param(CompetitorParams())
     output: OutputParams = param(OutputParams())
 
     def check(self, path: str) -> None:
+        names = [f.name for f in self.firm_params()]
+        if len(set(names)) != len(names):
+            raise ConfigError("competitor.name", self.competitor.name, f"a name other than the focal firm's ({self.firm.name!r})")
         horizon = self.market.horizon_weeks
         for key, firm in (("firm", self.firm), ("competitor", self.competitor)):
             prog = firm.programme

@@ -17,7 +17,8 @@ customers at once:
 4. Service: a failure (probability 1 - quality_f) removes engagement; a good purchase adds
    a little (S3).
 5. Memory: purchase loyalty L is smoothed, ``L <- a L + (1 - a) 1[chosen]`` (Guadagni &
-   Little 1983).
+   Little 1983). The home firm is the one with the highest L (ties keep the old home);
+   a change of home firm is churn to a competitor.
 6. Drop-out: after its k purchases a customer leaves the category with probability
    ``1 - (1 - d_i (1 - churn_relief * max(g_ic, 0)))^k`` (BG/NBD with S4's engagement relief).
 
@@ -86,6 +87,8 @@ class Outcome:
     buyers: np.ndarray  # row indices
     firm: np.ndarray  # chosen firm
     prev_firm: np.ndarray  # firm of the previous purchase (-1: none)
+    prev_home: np.ndarray  # home firm before this step's purchases
+    home: np.ndarray  # home firm after them (changes: churn to a competitor)
     trips: np.ndarray  # purchase occasions this step (>= 1)
     units: np.ndarray
     list_value: np.ndarray  # EUR at list price
@@ -94,6 +97,7 @@ class Outcome:
     redeemed: np.ndarray  # EUR off as points redemption
     paid: np.ndarray  # EUR paid
     points_earned: np.ndarray
+    member: np.ndarray  # bool: member of the chosen firm's programme at the purchase
     failed: np.ndarray  # bool: service failure
     left: np.ndarray  # bool: left the category after this step's purchases
 
@@ -193,6 +197,12 @@ def purchase_step(
     pop.loyalty[b] *= a
     pop.loyalty[b, c] += 1.0 - a
 
+    # home firm: highest purchase loyalty; ties keep the current home
+    loyal = pop.loyalty[b]
+    prev_home = pop.home[b]
+    best = loyal.argmax(axis=1)
+    home = np.where(loyal[m, prev_home] >= loyal[m, best], prev_home, best).astype(np.int32)
+    pop.home[b] = home
     prev = pop.last_firm[b].copy()
     pop.last_firm[b] = c
     pop.purchases[b] += k
@@ -207,6 +217,8 @@ def purchase_step(
         buyers=b,
         firm=c,
         prev_firm=prev,
+        prev_home=prev_home,
+        home=home,
         trips=k,
         units=units,
         list_value=list_value,
@@ -215,6 +227,7 @@ def purchase_step(
         redeemed=redeemed,
         paid=paid,
         points_earned=earned,
+        member=member_c,
         failed=failed,
         left=left,
     )

@@ -79,12 +79,12 @@ class CustomerAgent(mesa.Agent):
         return self._firm_dict(self.model.population.member)
 
     @property
-    def last_firm(self) -> str | None:
-        f = int(self.model.population.last_firm[self.row])
+    def home_firm(self) -> str | None:
+        f = int(self.model.population.home[self.row])
         return self.model.firms[f].name if f >= 0 else None
 
     def __repr__(self) -> str:
-        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, firm={self.last_firm})"
+        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, home={self.home_firm})"
 
 
 class Market(mesa.Model):
@@ -139,6 +139,7 @@ class Market(mesa.Model):
         u = self.streams.get("population").random(rows.size)
         firm = choose(util, u)
         pop.last_firm[rows] = firm
+        pop.home[rows] = firm
         pop.loyalty[rows, firm] = self.config.customers.initial_loyalty
 
     # ----------------------------------------------------------------------------- step
@@ -267,7 +268,7 @@ class Market(mesa.Model):
         had = out.prev_firm >= 0
         returning = np.bincount(out.prev_firm[had], minlength=n_firms)
         stayed = per_firm(mask=had & (out.prev_firm == out.firm)).astype(np.int64)
-        switched = had & (out.prev_firm != out.firm)
+        moved = out.home != out.prev_home
         with np.errstate(invalid="ignore", divide="ignore"):
             repeat = stayed / returning
         return {
@@ -279,9 +280,9 @@ class Market(mesa.Model):
             "member_discounts": per_firm(out.rebate + out.redeemed),
             "offer_discounts": per_firm(out.offer),
             "repeat_rate": repeat,
-            "churn_to_competitor": np.bincount(out.prev_firm[switched], minlength=n_firms),
-            "switched_in": per_firm(mask=switched).astype(np.int64),
-            "churn_out": per_firm(mask=out.left).astype(np.int64),
+            "churn_to_competitor": np.bincount(out.prev_home[moved], minlength=n_firms),
+            "switched_in": np.bincount(out.home[moved], minlength=n_firms),
+            "churn_out": np.bincount(out.home[out.left], minlength=n_firms),
         }
 
     def _acquire(self, week: int, n_poachers: int, loyalty0: float) -> tuple[np.ndarray, np.ndarray]:

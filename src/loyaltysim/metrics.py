@@ -2,7 +2,7 @@
 
 Column meanings (money in EUR per step unless "cumulative"):
 
-- ``customers``: active customers whose last purchase (or acquisition) was with the firm.
+- ``customers``: active customers whose home firm it is (highest purchase loyalty).
 - ``purchases``, ``units``; ``share``: the firm's share of the step's purchase occasions.
 - ``revenue`` at list price; ``cogs`` = unit cost x units; ``gross_margin`` = revenue - cogs.
 - ``programme_cost``: rebates, points redeemed, joining gifts, contacts, thanks, surprises.
@@ -11,7 +11,7 @@ Column meanings (money in EUR per step unless "cumulative"):
 - ``repeat_rate``: of buyers whose previous purchase was with the firm, the share who
   bought from it again; ``scr``: mean purchase loyalty of its customers (smoothed share of
   category requirements).
-- ``churn_to_competitor`` (switches away), ``switched_in``, ``churn_out`` (left the
+- ``churn_to_competitor`` (home firm changed to a rival), ``switched_in``, ``churn_out`` (left the
   category), ``acquired`` (paid), ``referred`` (joined through a recommendation).
 - ``active_loyal`` / ``passive_loyal`` (S6); ``loyal_members``, ``loyal_nonmembers``,
   ``disloyal_members``, ``disloyal_nonmembers`` over all active customers (S9);
@@ -122,7 +122,7 @@ def population_metrics(
 ) -> dict[str, np.ndarray]:
     """Stock metrics of the active population at the end of a step."""
     rows = pop.active_index()
-    lf = pop.last_firm[rows]
+    lf = pop.home[rows]
     customers = np.bincount(lf, minlength=n_firms)
     own_loyalty = pop.loyalty[rows, lf]
     own_g = engagement_g(pop.engagement[rows, lf])
@@ -160,7 +160,7 @@ def customer_table(
 
     rows = np.flatnonzero(pop.status != 0)
     names = np.array([*firm_names, ""], dtype=object)
-    lf = pop.last_firm[rows]
+    lf = pop.home[rows]
     table = {
         "customer_id": rows,
         "status": np.where(pop.status[rows] == GONE, "gone", "active"),
@@ -172,7 +172,8 @@ def customer_table(
         "basket": pop.basket[rows],
         "joined_week": pop.joined_week[rows],
         "left_week": pop.left_week[rows],
-        "last_firm": names[lf],
+        "home_firm": names[lf],
+        "last_firm": names[pop.last_firm[rows]],
         "purchases": pop.purchases[rows],
         "spend": pop.spend[rows],
         "referrals": pop.referrals[rows],

@@ -40,6 +40,7 @@ class Population:
     offer_until: np.ndarray  # (N, F) last week a poaching offer from the firm is valid; -1 none
     contacted: np.ndarray  # (N, F) bool: contacted by the firm this step (S6)
     last_firm: np.ndarray  # int32 firm of the last purchase (or the acquiring firm); -1 none
+    home: np.ndarray  # int32 home firm: highest purchase loyalty (the firm's customer base)
     joined_week: np.ndarray  # int32, -1 for prospects
     left_week: np.ndarray  # int32, -1 while not gone
     origin: np.ndarray  # int8: ORIGIN_INITIAL, ORIGIN_PAID or ORIGIN_REFERRAL
@@ -69,6 +70,7 @@ class Population:
         """Turn prospects into customers of ``firm`` (paid acquisition or referral)."""
         self.status[rows] = ACTIVE
         self.last_firm[rows] = firm
+        self.home[rows] = firm
         self.joined_week[rows] = week
         self.origin[rows] = origin
         self.loyalty[rows, firm] = loyalty
@@ -134,6 +136,7 @@ def draw_population(
         offer_until=np.full(shape, -1, np.int32),
         contacted=np.zeros(shape, bool),
         last_firm=np.full(size, -1, np.int32),
+        home=np.full(size, -1, np.int32),
         joined_week=joined,
         left_week=np.full(size, -1, np.int32),
         origin=np.zeros(size, np.int8),

@@ -1,6 +1,6 @@
 """Word of mouth (S8, S11): engaged customers recommend their firm to a neighbour.
 
-Each week an active customer recommends the firm they last bought from with probability
+Each week an active customer recommends their home firm with probability
 ``rate * dt * word_of_mouth[segment] * max(g(E), 0) * (1 + boost)``: engagement, not
 purchase frequency, drives recommendation, so customers who will not buy again soon also
 make these "hidden acts of loyalty" (S8). A recommended prospect joins the category as that
@@ -40,7 +40,7 @@ def referral_step(
 ) -> Referrals:
     """Recommendations by the active customers ``rows``; updates engagement in place."""
     u = rng.random(rows.size)
-    lf = pop.last_firm[rows]
+    lf = pop.home[rows]
     g = np.maximum(engagement_g(pop.engagement[rows, lf]), 0.0)
     prob = params.rate * dt * wom[pop.segment[rows]] * g * (1.0 + boost[rows])
     says = u < prob
@@ -51,7 +51,7 @@ def referral_step(
     status = np.where(has, pop.status[np.maximum(contact, 0)], -1)
 
     existing = has & (status == ACTIVE)
-    other = existing & (pop.last_firm[np.maximum(contact, 0)] != firm)
+    other = existing & (pop.home[np.maximum(contact, 0)] != firm)
     np.add.at(pop.engagement, (contact[other], firm[other]), params.wom_gain)
 
     new = has & (status == PROSPECT) & convert

@@ -72,7 +72,7 @@ class EngagementProgramme(Programme):
         rows = rows[ctx.pop.status[rows] == ACTIVE]
         if self.params.audience == "members":
             return rows[ctx.pop.member[rows, self.firm]]
-        return rows[ctx.pop.last_firm[rows] == self.firm]
+        return rows[ctx.pop.home[rows] == self.firm]
 
     def weekly(self, ctx: StepContext) -> float:
         if not self.active(ctx.week):

@@ -1,0 +1,142 @@
+"""Reading configs and writing a run folder.
+
+A run folder holds ``config.yaml`` (resolved), ``manifest.json`` (seed and stream keys,
+package versions, git commit, wall time), ``metrics.csv`` (tidy per-step, per-firm table),
+``customers.parquet`` (final customer table), ``summary.csv``, ``figure.png`` and, when asked
+for, ``transactions.parquet`` (one row per purchase, written in chunks).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .customers import Outcome
+
+PACKAGES = ("loyaltysim", "mesa", "numpy", "scipy", "pandas", "hydra-core", "pyarrow", "networkx")
+
+
+def config_dir() -> Path:
+    """The ``conf/`` directory: packaged with a wheel, or the repository's in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "conf", here.parents[1] / "conf"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("loyaltysim's conf/ directory was not found")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit(path: Path | None = None) -> str | None:
+    """The commit of the checkout holding the package, with ``-dirty`` if it has changes."""
+    cwd = path or Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        )
+        if sha.returncode:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd, capture_output=True, text=True, timeout=5,
+        )
+        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+class TransactionLog:
+    """Transaction log in the long format CLV libraries read (pymc-marketing ``rfm_summary``):
+    customer_id, date, firm, amount (EUR paid), discount (EUR off list), units, programme.
+
+    Rows are buffered and written to Parquet every ``chunk_rows`` rows, so memory stays
+    bounded on long, large runs.
+    """
+
+    SCHEMA = pa.schema(
+        [
+            ("customer_id", pa.int64()),
+            ("date", pa.date32()),
+            ("week", pa.int32()),
+            ("firm", pa.string()),
+            ("amount", pa.float64()),
+            ("discount", pa.float64()),
+            ("units", pa.float64()),
+            ("programme", pa.string()),
+            ("member", pa.bool_()),
+        ]
+    )
+
+    def __init__(
+        self, path: Path, firm_names: list[str], programmes: list[str], start_date: str,
+        chunk_rows: int = 500_000,
+    ) -> None:
+        self.path = Path(path)
+        self.firm_names = np.array(firm_names, dtype=object)
+        self.programmes = np.array(programmes, dtype=object)
+        self.start = np.datetime64(_dt.date.fromisoformat(start_date), "D")
+        self.chunk_rows = chunk_rows
+        self._buffer: list[dict[str, np.ndarray]] = []
+        self._buffered = 0
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def __call__(self, week: int, out: Outcome) -> None:
+        n = out.buyers.size
+        if n == 0:
+            return
+        self._buffer.append(
+            {
+                "customer_id": out.buyers.astype(np.int64),
+                "date": np.full(n, self.start + np.timedelta64(7 * week, "D")),
+                "week": np.full(n, week, np.int32),
+                "firm": self.firm_names[out.firm],
+                "amount": out.paid,
+                "discount": out.rebate + out.offer + out.redeemed,
+                "units": out.units,
+                "programme": self.programmes[out.firm],
+                "member": out.member,
+            }
+        )
+        self._buffered += n
+        if self._buffered >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        cols = {k: np.concatenate([b[k] for b in self._buffer]) for k in self._buffer[0]}
+        table = pa.Table.from_pydict(cols, schema=self.SCHEMA)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self.SCHEMA)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+        self._buffer, self._buffered = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        if self._writer is None:
+            pq.write_table(self.SCHEMA.empty_table(), self.path)
+        else:
+            self._writer.close()
