@@ -60,11 +60,10 @@ def test_without_release_mesa_33_keeps_the_model_alive():
     ref = weakref.ref(model)
     del model
     gc.collect()
-    leaked = ref() is not None
-    if leaked:
-        ref().release()
-        gc.collect()
-        assert ref() is None
+    assert ref() is not None, "mesa's strong _ids dict keeps an unreleased model alive"
+    ref().release()
+    gc.collect()
+    assert ref() is None
 
 
 def test_run_one_does_not_keep_models_alive():
