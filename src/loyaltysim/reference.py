@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import ChoiceParams, MemoryParams
 from .customers import Draws, Outcome, Terms
-from .population import GONE, Population
+from .population import ACTIVE, GONE, Population
 
 
 def _poisson(lam: float, u: float) -> int:
@@ -134,6 +134,8 @@ def decay_memory(pop: Population, decay: float, forget: np.ndarray, forget_rows:
         for f in range(n_firms):
             pop.engagement[i, f] *= decay
     for i in (int(r) for r in forget_rows):
+        if pop.status[i] != ACTIVE:
+            continue
         rate = float(forget[pop.segment[i]])
         for f in range(n_firms):
             if not pop.contacted[i, f]:

@@ -41,7 +41,7 @@ def referral_step(
     """Recommendations by the active customers ``rows``; updates engagement in place."""
     u = rng.random(rows.size)
     lf = pop.home[rows]
-    g = np.maximum(engagement_g(pop.engagement[rows, lf]), 0.0)
+    g = np.maximum(engagement_g(np.take(pop.engagement.ravel(), rows * pop.n_firms + lf)), 0.0)
     prob = params.rate * dt * wom[pop.segment[rows]] * g * (1.0 + boost[rows])
     says = u < prob
     referrers, firm = rows[says], lf[says]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import CHANNELS, LEVER, UNCERTAINTY, ConfigError, param
-from ..population import ACTIVE
 from .base import Programme, ProgrammeParams, StepContext, register
 
 
@@ -68,8 +67,8 @@ class EngagementProgramme(Programme):
     params: EngagementParams
 
     def _audience(self, ctx: StepContext) -> np.ndarray:
+        # called before purchases: every row of active_rows is still active
         rows = ctx.active_rows
-        rows = rows[ctx.pop.status[rows] == ACTIVE]
         if self.params.audience == "members":
             return rows[ctx.pop.member[rows, self.firm]]
         return rows[ctx.pop.home[rows] == self.firm]
@@ -91,7 +90,8 @@ class EngagementProgramme(Programme):
         resp = ctx.response[seg]
         n = ctx.rng.poisson(p.contacts_per_week * ctx.dt, rows.size)
         good = ctx.rng.binomial(n, p.personalisation)
-        pop.engagement[rows, f] += resp * p.contact_gain * good - p.bad_contact_penalty * (n - good)
+        cells = rows * pop.n_firms + f
+        pop.engagement.ravel()[cells] += resp * p.contact_gain * good - p.bad_contact_penalty * (n - good)
         pop.contacted[rows[n > 0], f] = True
         cost = float(np.sum(n * seg_cost[seg]))
 
