@@ -30,9 +30,15 @@ DONE, ERROR, SWEEP = "done.json", "error.json", "sweep.json"
 _SAFE = re.compile(r"[^A-Za-z0-9=.,_+-]")
 
 
+def _normalise(override: str) -> str:
+    # Hydra may hand over `key=False` for a typed `key=false`: one spelling, one folder
+    key, sep, value = override.partition("=")
+    return f"{key}{sep}{value.lower()}" if value in ("True", "False") else override
+
+
 def run_id(overrides: Iterable[str]) -> str:
     """A readable, filesystem-safe folder name for a job's overrides (order-independent)."""
-    items = sorted(str(o).lstrip("+~") for o in overrides)
+    items = sorted(_normalise(str(o).lstrip("+~")) for o in overrides)
     if not items:
         return "default"
     name = _SAFE.sub("_", ",".join(items).replace("/", "."))

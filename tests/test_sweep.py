@@ -1,0 +1,125 @@
+"""Real Hydra multiruns end to end: joblib and basic launchers, collect, compare, failures,
+skip-on-rerun. Each sweep runs in a subprocess into a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from loyaltysim.collect import collect
+from loyaltysim.compare import compare, to_markdown, write
+from loyaltysim.sweep import DONE, ERROR, run_id
+
+TINY = ["customers.n=300", "market.horizon_weeks=8", "output.figure=false",
+        "output.customer_table=false"]
+
+
+def sweep(sweep_dir: Path, *overrides: str, launcher: str = "joblib") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, "-m", "loyaltysim", "-m", *TINY, *overrides,
+           f"hydra/launcher={launcher}", f"hydra.sweep.dir={sweep_dir}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_joblib_sweep_collect_and_compare(tmp_path):
+    proc = sweep(tmp_path, "firm/programme=none,discount", "seed=0,1,2")
+    assert "6/6 runs finished (6 done, 0 failed)" in proc.stdout
+    runs = sorted(p for p in tmp_path.iterdir() if (p / DONE).exists())
+    assert len(runs) == 6
+
+    col = collect(tmp_path)
+    assert col.factors == ["firm/programme"]
+    assert len(col.runs) == 6 * 8 * 3  # runs x steps x firms
+    assert set(col.runs["firm/programme"]) == {"none", "discount"}
+    assert sorted(col.runs["seed"].unique()) == [0, 1, 2]
+    assert {"run_id", "step", "week", "firm", "profit", "repeat_rate"} <= set(col.runs.columns)
+    assert len(col.summary) == 6 * 3
+    assert (tmp_path / "collected" / "runs.parquet").is_file()
+    assert pd.read_parquet(tmp_path / "collected" / "runs.parquet").shape == col.runs.shape
+
+    cmp = compare(col, baseline="none")
+    assert set(cmp.arms["arm"]) == {"none", "discount"}
+    assert (cmp.arms.groupby("arm")["n"].first() == 3).all()
+    diff = cmp.differences.set_index("metric")
+    assert set(cmp.differences["arm"]) == {"discount"} and (diff["n_pairs"] == 3).all()
+    # the discount arm pays rebates the baseline does not: a positive cost difference
+    assert diff.loc["programme_cost_eur", "diff"] > 0
+    assert diff.loc["programme_cost_eur", "ci_low"] > 0
+    paths = write(col, cmp, col.factors, tmp_path / "comparison")
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    md = (tmp_path / "comparison" / "comparison.md").read_text()
+    assert "Δ vs none (EUR)" in md and "| discount | 3 |" in md
+
+
+def test_cli_compare_command(tmp_path):
+    sweep(tmp_path, "firm.price=5.0,5.5", "seed=0,1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "loyaltysim.compare", str(tmp_path), "--baseline", "5.0"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Δ vs 5.0" in proc.stdout
+    assert (tmp_path / "comparison" / "differences.png").is_file()
+
+
+def test_failed_run_is_recorded_and_rerun_skips_finished_runs(tmp_path):
+    # a config error fails one run; a run folder with a directory where metrics.csv must go
+    # makes another fail at write time
+    blocked = tmp_path / run_id([*TINY, "customers.referral.rate=0.01", "seed=1"])
+    (blocked / "metrics.csv").mkdir(parents=True)
+    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1")
+    assert "finished: 1 done, 3 failed" in proc.stdout
+    done = [p for p in tmp_path.iterdir() if (p / DONE).exists()]
+    failed = [p for p in tmp_path.iterdir() if (p / ERROR).exists()]
+    assert len(done) == 1 and len(failed) == 3
+    errors = {p.name: json.loads((p / ERROR).read_text()) for p in failed}
+    assert errors[blocked.name]["error"] in ("IsADirectoryError", "PermissionError", "OSError")
+    config_errors = [e for e in errors.values() if e["error"] == "ConfigError"]
+    assert len(config_errors) == 2
+    assert "customers.referral.conversion" not in config_errors[0]["message"]
+    assert "customers.referral.rate = 1.5" in config_errors[0]["message"]
+    assert config_errors[0]["config"]["customers"]["referral"]["rate"] == 1.5
+    assert any(o.startswith("seed=") for o in config_errors[0]["overrides"])
+
+    finished = done[0]
+    before = {f.name: f.stat().st_mtime_ns for f in finished.iterdir()}
+    (blocked / "metrics.csv").rmdir()
+    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1")
+    after = {f.name: f.stat().st_mtime_ns for f in finished.iterdir()}
+    assert {k: after[k] for k in before} == before, "a finished run was touched"
+    assert (blocked / DONE).exists() and not (blocked / ERROR).exists(), "failed run retried"
+    assert "1 runs already finished" in proc.stdout
+
+    col = collect(tmp_path)
+    assert col.runs["run_id"].nunique() == 2 and len(col.failures) == 2
+    assert set(col.failures["error"]) == {"ConfigError"}
+
+
+def test_basic_launcher_still_works(tmp_path):
+    proc = sweep(tmp_path, "seed=0,1", launcher="basic")
+    assert "2 done, 0 failed" in proc.stdout
+    assert len([p for p in tmp_path.iterdir() if (p / DONE).exists()]) == 2
+
+
+def test_run_ids_are_stable_readable_and_safe():
+    a = run_id(["seed=1", "firm/programme=discount"])
+    assert a == run_id(["firm/programme=discount", "seed=1"]) == "firm.programme=discount,seed=1"
+    long = run_id([f"customers.segments.quiet.share=0.{i}" for i in range(30)])
+    assert len(long) <= 120 and "/" not in long
+    assert run_id([]) == "default"
+
+
+@pytest.mark.parametrize("n_pairs", [3])
+def test_markdown_reports_units(tmp_path, n_pairs):
+    sweep(tmp_path, "firm/programme=none,engagement", f"seed=range(0,{n_pairs})")
+    md = to_markdown(compare(collect(tmp_path), baseline="none"))
+    for unit in ("(EUR)", "(%)", "(pp)", "(%/year)", "Payback"):
+        assert unit in md
