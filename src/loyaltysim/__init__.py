@@ -7,6 +7,7 @@ Quick start::
     result.summary
 """
 
+from . import designs, sweep  # noqa: F401  (registers the config resolvers)
 from .api import RunResult, build_model, compose, load_config, run, run_one, summarise
 from .config import SimConfig, make_config
 from .market import CustomerAgent, Market

@@ -84,7 +84,9 @@ def collect(sweep_dir: str | Path, write: bool = True) -> Collected:
     summary = pd.concat(summaries, ignore_index=True)
     for frame in (runs, summary):
         for i, key in enumerate(keys):
-            frame.insert(2 + i, key, frame["run_id"].map(lambda r, k=key: _value(overrides[r].get(k, ""))))
+            # object dtype: a column mixing null and 78 must not turn into floats and NaN
+            values = [_value(overrides[r].get(key, "")) for r in frame["run_id"]]
+            frame.insert(2 + i, key, pd.Series(values, index=frame.index, dtype=object))
     failures_df = pd.DataFrame(failures, columns=["run_id", "error", "message", "overrides"])
     result = Collected(runs, summary, failures_df, factors)
     if write:

@@ -76,9 +76,10 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
 def label_arms(frame: pd.DataFrame, by: Sequence[str]) -> pd.Series:
     if not by:
         return pd.Series("all", index=frame.index)
+    # map(str), not astype(str): pandas 3 keeps None as missing under astype(str)
     if len(by) == 1:
-        return frame[by[0]].astype(str)
-    return frame[list(by)].astype(str).apply(
+        return frame[by[0]].map(str)
+    return frame[list(by)].map(str).apply(
         lambda r: " · ".join(f"{k}={v}" for k, v in zip(by, r, strict=True)), axis=1
     )
 

@@ -303,6 +303,9 @@ class SimConfig:
     """A complete, validated run configuration."""
 
     seed: int = param(0, lo=0, doc="root seed; every random stream is spawned from it")
+    design: int = param(
+        0, lo=0, doc="design number in experiments that draw random designs (loyaltysim.designs)"
+    )
     market: MarketParams = param(MarketParams())
     customers: CustomerParams = param(CustomerParams())
     firm: FirmParams = param(FirmParams(programme=DiscountParams()))

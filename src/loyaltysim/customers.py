@@ -89,6 +89,8 @@ class Outcome:
     prev_firm: np.ndarray  # firm of the previous purchase (-1: none)
     prev_home: np.ndarray  # home firm before this step's purchases
     home: np.ndarray  # home firm after them (changes: churn to a competitor)
+    was_loyal: np.ndarray  # bool: loyal to the old home firm before this step (L >= threshold)
+    was_active: np.ndarray  # bool: ... and engaged with it (g >= threshold): active loyal (S6)
     trips: np.ndarray  # purchase occasions this step (>= 1)
     units: np.ndarray
     list_value: np.ndarray  # EUR at list price
@@ -196,8 +198,14 @@ def purchase_step(
     dt: float,
     choice: ChoiceParams,
     memory: MemoryParams,
+    loyal_threshold: float = 0.6,
+    active_threshold: float = 0.3,
 ) -> Outcome:
-    """Play one step of purchases for the active customers ``rows``; updates ``pop`` in place."""
+    """Play one step of purchases for the active customers ``rows``; updates ``pop`` in place.
+
+    The thresholds classify each buyer's pre-purchase status toward their home firm (loyal,
+    active loyal), so that defections can be split into passive and active loyal (S6).
+    """
     n_firms = pop.n_firms
     trips = poisson_from_uniform(pop.purchase_rate[rows] * dt, draws.trips[rows])
     buying = trips > 0
@@ -235,13 +243,17 @@ def purchase_step(
     failed = draws.failure[b] < terms.failure[c]
     pop.engagement.ravel()[cell] += np.where(failed, -memory.failure_penalty, memory.experience_gain)
 
+    prev_home = pop.home[b]
+    at_home = np.arange(b.size) * n_firms + prev_home
+    was_loyal = loyal.ravel()[at_home] >= loyal_threshold
+    was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)
+
     a = memory.loyalty_smoothing
     loyal *= a
     loyal.ravel()[own] += 1.0 - a
     pop.loyalty[b] = loyal
 
     # home firm: highest purchase loyalty; ties keep the current home
-    prev_home = pop.home[b]
     home = home_firm(loyal, prev_home)
     pop.home[b] = home
     prev = pop.last_firm[b]
@@ -261,6 +273,8 @@ def purchase_step(
         prev_firm=prev,
         prev_home=prev_home,
         home=home,
+        was_loyal=was_loyal,
+        was_active=was_active,
         trips=k,
         units=units,
         list_value=list_value,

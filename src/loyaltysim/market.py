@@ -190,7 +190,10 @@ class Market(mesa.Model):
             )
 
         draws = self._draws()
-        out = purchase_step(pop, rows, terms, draws, week, dt, cu.choice, cu.memory)
+        out = purchase_step(
+            pop, rows, terms, draws, week, dt, cu.choice, cu.memory,
+            mk.loyal_threshold, mk.active_threshold,
+        )
         flows = self._purchase_flows(out, terms, n_firms)
         programme_cost += flows.pop("member_discounts")
 
@@ -281,6 +284,12 @@ class Market(mesa.Model):
             "offer_discounts": per_firm(out.offer),
             "repeat_rate": repeat,
             "churn_to_competitor": np.bincount(out.prev_home[moved], minlength=n_firms),
+            "defected_active_loyal": np.bincount(
+                out.prev_home[moved & out.was_active], minlength=n_firms
+            ),
+            "defected_passive_loyal": np.bincount(
+                out.prev_home[moved & out.was_loyal & ~out.was_active], minlength=n_firms
+            ),
             "switched_in": np.bincount(out.home[moved], minlength=n_firms),
             "churn_out": np.bincount(out.home[out.left], minlength=n_firms),
         }

@@ -11,7 +11,9 @@ Column meanings (money in EUR per step unless "cumulative"):
 - ``repeat_rate``: of buyers whose previous purchase was with the firm, the share who
   bought from it again; ``scr``: mean purchase loyalty of its customers (smoothed share of
   category requirements).
-- ``churn_to_competitor`` (home firm changed to a rival), ``switched_in``, ``churn_out`` (left the
+- ``churn_to_competitor`` (home firm changed to a rival), of which
+  ``defected_active_loyal`` and ``defected_passive_loyal`` were loyal to it before (S6),
+  ``switched_in``, ``churn_out`` (left the
   category), ``acquired`` (paid), ``referred`` (joined through a recommendation).
 - ``active_loyal`` / ``passive_loyal`` (S6); ``loyal_members``, ``loyal_nonmembers``,
   ``disloyal_members``, ``disloyal_nonmembers`` over all active customers (S9);
@@ -44,6 +46,8 @@ COLUMNS = (
     "repeat_rate",
     "scr",
     "churn_to_competitor",
+    "defected_active_loyal",
+    "defected_passive_loyal",
     "switched_in",
     "churn_out",
     "acquired",
@@ -64,6 +68,8 @@ COUNT_COLUMNS = frozenset(
         "customers",
         "purchases",
         "churn_to_competitor",
+        "defected_active_loyal",
+        "defected_passive_loyal",
         "switched_in",
         "churn_out",
         "acquired",

@@ -40,6 +40,8 @@ def purchase_step(
     dt: float,
     choice: ChoiceParams,
     memory: MemoryParams,
+    loyal_threshold: float = 0.6,
+    active_threshold: float = 0.3,
 ) -> Outcome:
     """Same contract as :func:`loyaltysim.customers.purchase_step`, one customer at a time."""
     n_firms = pop.n_firms
@@ -96,13 +98,16 @@ def purchase_step(
         if offers[c]:
             pop.offer_until[i, c] = -1
 
+        prev_home = int(pop.home[i])
+        was_loyal = bool(pop.loyalty[i, prev_home] >= loyal_threshold)
+        was_active = was_loyal and gs[prev_home] >= active_threshold
+
         failed = float(draws.failure[i]) < float(terms.failure[c])
         pop.engagement[i, c] += -memory.failure_penalty if failed else memory.experience_gain
         a = memory.loyalty_smoothing
         for f in range(n_firms):
             pop.loyalty[i, f] = pop.loyalty[i, f] * a + ((1.0 - a) if f == c else 0.0)
 
-        prev_home = int(pop.home[i])
         best = max(range(n_firms), key=lambda f: (pop.loyalty[i, f], -f))
         home = prev_home if pop.loyalty[i, prev_home] >= pop.loyalty[i, best] else best
         pop.home[i] = home
@@ -119,7 +124,7 @@ def purchase_step(
 
         for key, value in (
             ("buyers", i), ("firm", c), ("prev_firm", prev), ("prev_home", prev_home),
-            ("home", home), ("trips", k), ("units", units), ("list_value", list_value),
+            ("home", home), ("was_loyal", was_loyal), ("was_active", was_active), ("trips", k), ("units", units), ("list_value", list_value),
             ("rebate", rebate), ("offer", offer), ("redeemed", redeemed), ("paid", paid),
             ("points_earned", earned), ("member", members[c]), ("failed", failed), ("left", left),
         ):
