@@ -37,8 +37,11 @@ def best_of(fn, repeats: int) -> float:
 
 SCENARIOS = {
     "default": (),
-    "busy": ("competitor/programme=engagement", "competitor.poaching.rate=0.05",
-             "firm/programme=engagement"),
+    "busy": (
+        "competitor/programme=engagement",
+        "competitor.poaching.rate=0.05",
+        "firm/programme=engagement",
+    ),
 }
 
 
@@ -94,8 +97,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=26, help="model steps timed")
-    ap.add_argument("--reference-rows", type=int, default=5_000,
-                    help="customers timed in the per-customer reference (it is slow)")
+    ap.add_argument(
+        "--reference-rows",
+        type=int,
+        default=5_000,
+        help="customers timed in the per-customer reference (it is slow)",
+    )
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
 
@@ -120,8 +127,9 @@ def model_terms(model: Market):
     """The terms the market offers in its current week (as in Market.step)."""
     from loyaltysim.customers import Terms
 
-    terms = Terms.plain(np.array([f.price for f in model.firms]),
-                        np.array([f.failure_rate for f in model.firms]))
+    terms = Terms.plain(
+        np.array([f.price for f in model.firms]), np.array([f.failure_rate for f in model.firms])
+    )
     for firm in model.firms:
         firm.programme.set_terms(terms, model.week)
         if firm.poaching_active(model.week):

@@ -59,8 +59,10 @@ def arm_mean(cmp: Comparison, arm: str, metric: str) -> float:
 
 def fmt_diff(d: dict, unit: str, digits: int = 1) -> str:
     unit = f" {unit}" if unit else ""
-    return (f"{d['diff']:+,.{digits}f}{unit} (95% CI {d['ci_low']:+,.{digits}f} to "
-            f"{d['ci_high']:+,.{digits}f}; p = {d['p_value']:.2g}; {d['n_pairs']} paired seeds)")
+    return (
+        f"{d['diff']:+,.{digits}f}{unit} (95% CI {d['ci_low']:+,.{digits}f} to "
+        f"{d['ci_high']:+,.{digits}f}; p = {d['p_value']:.2g}; {d['n_pairs']} paired seeds)"
+    )
 
 
 def verdict(d: dict, expected_sign: int) -> str:
@@ -88,7 +90,8 @@ def head_to_head(col: Collected, out: Path) -> list[str]:
     return [
         f"- **S2** (discounts eat profit): discount vs no programme, cumulative profit "
         f"{fmt_diff(d_profit, 'EUR', 0)}. The programme cost {d_cost['diff']:,.0f} EUR and "
-        f"bought {d_share['diff']:+.2f} pp of purchase share. {verdict(d_profit, -1).capitalize()}.",
+        f"bought {d_share['diff']:+.2f} pp of purchase share. "
+        f"{verdict(d_profit, -1).capitalize()}.",
         f"- **S3/S4** (engagement drives loyalty and profit; loyal customers churn less): "
         f"engagement vs no programme, cumulative profit {fmt_diff(e_profit, 'EUR', 0)}, "
         f"churn to competitors {fmt_diff(e_churn, 'pp/year', 2)}, churn out of the category "
@@ -106,8 +109,11 @@ def withdrawal(col: Collected, out: Path) -> list[str]:
         rep = diff(cmp, "78", "repeat_rate_pct")
         churn = diff(cmp, "78", "churn_to_competitor_per_year_pct")
         profit = diff(cmp, "78", "cumulative_profit_eur")
-        claim = ("**S1** (when the discounts end, the loyalty ends)" if prog == "discount"
-                 else "Contrast, engagement programme")
+        claim = (
+            "**S1** (when the discounts end, the loyalty ends)"
+            if prog == "discount"
+            else "Contrast, engagement programme"
+        )
         lines.append(
             f"- {claim}: {prog} programme withdrawn at week 78 vs kept; repeat-purchase rate "
             f"in the last 13 weeks {fmt_diff(rep, 'pp', 2)}; churn to competitors over the "
@@ -122,28 +128,41 @@ def poaching(col: Collected, out: Path) -> list[str]:
     runs = col.runs[(col.runs["firm"] == "focal") & (col.runs["week"] > start)]
     rows = []
     for (prog, rate), df in runs.groupby(["firm/programme", "competitor.poaching.rate"]):
-        per_seed = df.groupby("seed")[["defected_passive_loyal", "defected_active_loyal",
-                                       "churn_to_competitor"]].sum()
+        per_seed = df.groupby("seed")[
+            ["defected_passive_loyal", "defected_active_loyal", "churn_to_competitor"]
+        ].sum()
         loyal = per_seed["defected_passive_loyal"] + per_seed["defected_active_loyal"]
         share = (per_seed["defected_passive_loyal"] / loyal.where(loyal > 0)).to_numpy()
         m, lo, hi = mean_ci(100 * share)
-        rows.append({"programme": prog, "poaching_rate": rate,
-                     "defections": per_seed["churn_to_competitor"].mean(),
-                     "loyal_defections_passive": per_seed["defected_passive_loyal"].mean(),
-                     "loyal_defections_active": per_seed["defected_active_loyal"].mean(),
-                     "passive_share_pct": m, "ci_low": lo, "ci_high": hi})
+        rows.append(
+            {
+                "programme": prog,
+                "poaching_rate": rate,
+                "defections": per_seed["churn_to_competitor"].mean(),
+                "loyal_defections_passive": per_seed["defected_passive_loyal"].mean(),
+                "loyal_defections_active": per_seed["defected_active_loyal"].mean(),
+                "passive_share_pct": m,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "defections.csv", index=False)
-    md = [f"Defections from the focal firm after week {start} (mean per run), and the share of "
-          "loyal defectors who were passive rather than active loyal (S6).", "",
-          "| programme | poaching rate | defections | of them passive loyal | active loyal | "
-          "passive share of loyal defectors (%) [95% CI] |",
-          "|---|---:|---:|---:|---:|---|"]
+    md = [
+        f"Defections from the focal firm after week {start} (mean per run), and the share of "
+        "loyal defectors who were passive rather than active loyal (S6).",
+        "",
+        "| programme | poaching rate | defections | of them passive loyal | active loyal | "
+        "passive share of loyal defectors (%) [95% CI] |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for _, r in table.iterrows():
-        md.append(f"| {r.programme} | {r.poaching_rate} | {r.defections:,.0f} | "
-                  f"{r.loyal_defections_passive:,.0f} | {r.loyal_defections_active:,.0f} | "
-                  f"{r.passive_share_pct:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}] |")
+        md.append(
+            f"| {r.programme} | {r.poaching_rate} | {r.defections:,.0f} | "
+            f"{r.loyal_defections_passive:,.0f} | {r.loyal_defections_active:,.0f} | "
+            f"{r.passive_share_pct:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}] |"
+        )
     (out / "defections.md").write_text("\n".join(md) + "\n")
     effects = []
     top = str(table["poaching_rate"].max())
@@ -153,8 +172,10 @@ def poaching(col: Collected, out: Path) -> list[str]:
         save(sub, cmp, out / prog)
         c = diff(cmp, top, "churn_to_competitor_per_year_pct")
         p = diff(cmp, top, "cumulative_profit_eur")
-        effects.append(f"{prog}: churn {c['diff']:+.2f} pp/year (p = {c['p_value']:.2g}), "
-                       f"profit {p['diff']:+,.0f} EUR")
+        effects.append(
+            f"{prog}: churn {c['diff']:+.2f} pp/year (p = {c['p_value']:.2g}), "
+            f"profit {p['diff']:+,.0f} EUR"
+        )
     hi = table[table["poaching_rate"].astype(str) == top]
     passive = ", ".join(f"{r.programme} {r.passive_share_pct:.0f}%" for _, r in hi.iterrows())
     return [
@@ -174,9 +195,11 @@ def acquisition_vs_retention(col: Collected, out: Path) -> list[str]:
     for arm in ("split", "retain_all"):
         p = diff(cmp, arm, "cumulative_profit_eur")
         cost = arm_mean(cmp, arm, "programme_cost_eur")
-        lines.append(f"- **S5** moving acquisition budget to retention ({arm}: programme "
-                     f"spend {cost:,.0f} EUR over the run): cumulative profit "
-                     f"{fmt_diff(p, 'EUR', 0)}. Retention beats acquisition: {verdict(p, 1)}.")
+        lines.append(
+            f"- **S5** moving acquisition budget to retention ({arm}: programme "
+            f"spend {cost:,.0f} EUR over the run): cumulative profit "
+            f"{fmt_diff(p, 'EUR', 0)}. Retention beats acquisition: {verdict(p, 1)}."
+        )
     rows = []
     for arm in ("acquire_all", "split", "retain_all"):
         sub = subset(col, **{"arm/acquisition": arm})
@@ -185,13 +208,18 @@ def acquisition_vs_retention(col: Collected, out: Path) -> list[str]:
         p = diff(cmp, "400", "cumulative_profit_eur")
         churn = diff(cmp, "400", "churn_out_per_year_pct")
         base_profit = arm_mean(cmp, "199", "cumulative_profit_eur")
-        rows.append(f"{arm}: churn out {churn['diff']:+.1f} pp/year, profit "
-                    f"{100 * p['diff'] / base_profit:+.1f}% (95% CI "
-                    f"{100 * p['ci_low'] / base_profit:+.1f}% to {100 * p['ci_high'] / base_profit:+.1f}%)")
-    lines.append("- **+5 points of retention** (Reichheld & Sasser): halving every customer's "
-                 "per-purchase drop-out changes the focal firm's profit over the run by "
-                 + "; ".join(rows) + ". The literature's 25-85% concerns a firm's own "
-                 "defections over longer customer lifetimes than this run's horizon.")
+        rows.append(
+            f"{arm}: churn out {churn['diff']:+.1f} pp/year, profit "
+            f"{100 * p['diff'] / base_profit:+.1f}% (95% CI "
+            f"{100 * p['ci_low'] / base_profit:+.1f}% to {100 * p['ci_high'] / base_profit:+.1f}%)"
+        )
+    lines.append(
+        "- **+5 points of retention** (Reichheld & Sasser): halving every customer's "
+        "per-purchase drop-out changes the focal firm's profit over the run by "
+        + "; ".join(rows)
+        + ". The literature's 25-85% concerns a firm's own "
+        "defections over longer customer lifetimes than this run's horizon."
+    )
     return lines
 
 
@@ -203,28 +231,45 @@ def personalisation(col: Collected, out: Path) -> list[str]:
         p = diff(cmp, "0.5", "cumulative_profit_eur")
         c = diff(cmp, "0.5", "churn_to_competitor_per_year_pct")
         s = diff(cmp, "0.5", "share_end_pct")
-        rows.append({"personalisation": level, "d_profit": p["diff"], "d_profit_lo": p["ci_low"],
-                     "d_profit_hi": p["ci_high"], "p_profit": p["p_value"],
-                     "d_churn_pp": c["diff"], "d_churn_lo": c["ci_low"],
-                     "d_churn_hi": c["ci_high"], "d_share_pp": s["diff"]})
+        rows.append(
+            {
+                "personalisation": level,
+                "d_profit": p["diff"],
+                "d_profit_lo": p["ci_low"],
+                "d_profit_hi": p["ci_high"],
+                "p_profit": p["p_value"],
+                "d_churn_pp": c["diff"],
+                "d_churn_lo": c["ci_low"],
+                "d_churn_hi": c["ci_high"],
+                "d_share_pp": s["diff"],
+            }
+        )
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "contact_effect.csv", index=False)
-    md = ["Effect of contacting members every two weeks vs not contacting them, by "
-          "personalisation quality (share of contacts well personalised); paired by seed, 95% CI.",
-          "", "| personalisation | Δ cumulative profit (EUR) [95% CI] | Δ churn to competitors "
-          "(pp/year) [95% CI] | Δ share (pp) |", "|---:|---|---|---:|"]
+    md = [
+        "Effect of contacting members every two weeks vs not contacting them, by "
+        "personalisation quality (share of contacts well personalised); paired by seed, 95% CI.",
+        "",
+        "| personalisation | Δ cumulative profit (EUR) [95% CI] | Δ churn to competitors "
+        "(pp/year) [95% CI] | Δ share (pp) |",
+        "|---:|---|---|---:|",
+    ]
     for _, r in table.iterrows():
-        md.append(f"| {r.personalisation} | {r.d_profit:+,.0f} [{r.d_profit_lo:+,.0f}, "
-                  f"{r.d_profit_hi:+,.0f}] | {r.d_churn_pp:+.2f} [{r.d_churn_lo:+.2f}, "
-                  f"{r.d_churn_hi:+.2f}] | {r.d_share_pp:+.2f} |")
+        md.append(
+            f"| {r.personalisation} | {r.d_profit:+,.0f} [{r.d_profit_lo:+,.0f}, "
+            f"{r.d_profit_hi:+,.0f}] | {r.d_churn_pp:+.2f} [{r.d_churn_lo:+.2f}, "
+            f"{r.d_churn_hi:+.2f}] | {r.d_share_pp:+.2f} |"
+        )
     (out / "contact_effect.md").write_text("\n".join(md) + "\n")
     _personalisation_figure(table, out / "contact_effect.png")
     hurts = [float(x) for x in table[table["d_profit_hi"] < 0]["personalisation"]]
     helps = [float(x) for x in table[table["d_profit_lo"] > 0]["personalisation"]]
-    return [f"- **S7** (badly personalised contact is worse than none): contact lowers profit "
-            f"significantly at personalisation {hurts or 'no level tested'} and raises it at "
-            f"{helps or 'no level tested'} (`personalisation/contact_effect.md`)."]
+    return [
+        f"- **S7** (badly personalised contact is worse than none): contact lowers profit "
+        f"significantly at personalisation {hurts or 'no level tested'} and raises it at "
+        f"{helps or 'no level tested'} (`personalisation/contact_effect.md`)."
+    ]
 
 
 def _personalisation_figure(table: pd.DataFrame, path: Path) -> None:
@@ -235,11 +280,18 @@ def _personalisation_figure(table: pd.DataFrame, path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     x = table["personalisation"].astype(float)
-    panels = [("d_profit", "d_profit_lo", "d_profit_hi", "Δ cumulative profit (EUR)"),
-              ("d_churn_pp", "d_churn_lo", "d_churn_hi", "Δ churn to competitors (pp/year)")]
+    panels = [
+        ("d_profit", "d_profit_lo", "d_profit_hi", "Δ cumulative profit (EUR)"),
+        ("d_churn_pp", "d_churn_lo", "d_churn_hi", "Δ churn to competitors (pp/year)"),
+    ]
     for ax, (col, lo, hi, label) in zip(axes, panels, strict=True):
-        ax.errorbar(x, table[col], yerr=[table[col] - table[lo], table[hi] - table[col]],
-                    marker="o", capsize=4)
+        ax.errorbar(
+            x,
+            table[col],
+            yerr=[table[col] - table[lo], table[hi] - table[col]],
+            marker="o",
+            capsize=4,
+        )
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel("personalisation quality (share of contacts well personalised)")
         ax.set_title(f"{label}: contact vs none (S7)", fontsize=9)
@@ -273,8 +325,9 @@ def referral_thanks(col: Collected, out: Path) -> list[str]:
 def design_lottery(col: Collected, out: Path, runs_dir: Path) -> list[str]:
     focal = col.runs[col.runs["firm"] == "focal"]
     at = min(104, int(focal["week"].max()))
-    profit = focal[focal["week"] == at].pivot_table(index="design", columns="seed",
-                                                    values="cumulative_profit")
+    profit = focal[focal["week"] == at].pivot_table(
+        index="design", columns="seed", values="cumulative_profit"
+    )
     purchases = focal[focal["week"] <= at].groupby(["design", "seed"])["purchases"].sum().unstack()
     gain = profit.drop(index=0) - profit.loc[0]
     purchases_gain = purchases.drop(index=0) - purchases.loc[0]
@@ -286,9 +339,18 @@ def design_lottery(col: Collected, out: Path, runs_dir: Path) -> list[str]:
         cfg = yaml.safe_load(cfg_path.read_text())
         if cfg["design"] and cfg["design"] not in params:
             p = cfg["firm"]["programme"]
-            params[cfg["design"]] = {k: p[k] for k in (
-                "mode", "rebate_rate", "point_value_eur", "redemption_threshold", "breakage",
-                "signup_prob", "joining_gift_eur")}
+            params[cfg["design"]] = {
+                k: p[k]
+                for k in (
+                    "mode",
+                    "rebate_rate",
+                    "point_value_eur",
+                    "redemption_threshold",
+                    "breakage",
+                    "signup_prob",
+                    "joining_gift_eur",
+                )
+            }
     designs = pd.DataFrame.from_dict(params, orient="index").sort_index()
     designs.index.name = "design"
     designs["profit_gain_eur"] = gain.mean(axis=1)
@@ -299,39 +361,58 @@ def design_lottery(col: Collected, out: Path, runs_dir: Path) -> list[str]:
     designs["paid_back"] = designs["profit_gain_eur"] > 0
     # what a member gets back per euro spent, comparable across rebate and points designs
     designs["reward_rate"] = np.where(
-        designs["mode"] == "rebate", designs["rebate_rate"],
-        designs["point_value_eur"] * (1 - designs["breakage"]))
+        designs["mode"] == "rebate",
+        designs["rebate_rate"],
+        designs["point_value_eur"] * (1 - designs["breakage"]),
+    )
     out.mkdir(parents=True, exist_ok=True)
     designs.sort_values("profit_gain_eur", ascending=False).to_csv(out / "designs.csv")
     n = len(designs)
     failed = int((~designs["paid_back"]).sum())
     ci = stats.binomtest(failed, n).proportion_ci(0.95)
-    rows = ["| lever | paid back (mean) | not paid back (mean) | Spearman ρ with profit gain | p |",
-            "|---|---:|---:|---:|---:|"]
-    for lever in ("reward_rate", "signup_prob", "joining_gift_eur", "redemption_threshold",
-                  "breakage"):
+    rows = [
+        "| lever | paid back (mean) | not paid back (mean) | Spearman ρ with profit gain | p |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for lever in (
+        "reward_rate",
+        "signup_prob",
+        "joining_gift_eur",
+        "redemption_threshold",
+        "breakage",
+    ):
         rho, p = stats.spearmanr(designs[lever], designs["profit_gain_eur"])
         w = designs.loc[designs["paid_back"], lever].mean()
         lz = designs.loc[~designs["paid_back"], lever].mean()
         rows.append(f"| {lever} | {w:.3f} | {lz:.3f} | {rho:+.2f} | {p:.2g} |")
     mode = designs.groupby("mode")["paid_back"].mean().mul(100)
     rho_tx, p_tx = stats.spearmanr(designs["purchases_gain"], designs["profit_gain_eur"])
-    text = [f"{n} random discount-programme designs against no programme, {gain.shape[1]} "
-            f"seeds each; gain = the focal firm's cumulative profit at week {at} minus the same "
-            "seeds without a programme.", "",
-            f"Not paid back at week {at}: **{100 * failed / n:.0f}%** of designs (95% CI "
-            f"{100 * ci.low:.0f}-{100 * ci.high:.0f}%). Paid back, by mode: "
-            + ", ".join(f"{k} {v:.0f}%" for k, v in mode.items()) + ".", "", *rows, "",
-            "More transactions are not more profit: Spearman ρ between purchases gained and "
-            f"profit gained = {rho_tx:+.2f} (p = {p_tx:.2g}).", ""]
+    text = [
+        f"{n} random discount-programme designs against no programme, {gain.shape[1]} "
+        f"seeds each; gain = the focal firm's cumulative profit at week {at} minus the same "
+        "seeds without a programme.",
+        "",
+        f"Not paid back at week {at}: **{100 * failed / n:.0f}%** of designs (95% CI "
+        f"{100 * ci.low:.0f}-{100 * ci.high:.0f}%). Paid back, by mode: "
+        + ", ".join(f"{k} {v:.0f}%" for k, v in mode.items())
+        + ".",
+        "",
+        *rows,
+        "",
+        "More transactions are not more profit: Spearman ρ between purchases gained and "
+        f"profit gained = {rho_tx:+.2f} (p = {p_tx:.2g}).",
+        "",
+    ]
     (out / "lottery.md").write_text("\n".join(text) + "\n")
     _lottery_figure(designs, out / "lottery.png", at)
-    return [f"- **S9** (most programmes fail within two years; optimising transactions is "
-            f"the wrong objective): {100 * failed / n:.0f}% of {n} random discount designs "
-            f"had not paid back at week {at} (95% CI {100 * ci.low:.0f}-{100 * ci.high:.0f}%; "
-            f"the brief cites 77%). Purchases gained vs profit gained: Spearman ρ = "
-            f"{rho_tx:+.2f} (p = {p_tx:.2g}). What separates winners from losers: "
-            "`design_lottery/lottery.md`."]
+    return [
+        f"- **S9** (most programmes fail within two years; optimising transactions is "
+        f"the wrong objective): {100 * failed / n:.0f}% of {n} random discount designs "
+        f"had not paid back at week {at} (95% CI {100 * ci.low:.0f}-{100 * ci.high:.0f}%; "
+        f"the brief cites 77%). Purchases gained vs profit gained: Spearman ρ = "
+        f"{rho_tx:+.2f} (p = {p_tx:.2g}). What separates winners from losers: "
+        "`design_lottery/lottery.md`."
+    ]
 
 
 def _lottery_figure(designs: pd.DataFrame, path: Path, at: int) -> None:
@@ -370,20 +451,30 @@ def rival_rebates(col: Collected, out: Path) -> list[str]:
         price = df.groupby(["seed", "firm"])["price"].mean().unstack()
         end = final[(final["firm/programme"] == fp) & (final["competitor/programme"] == cp)]
         profit = end.pivot_table(index="seed", columns="firm", values="cumulative_profit")
-        rows.append({"focal_programme": fp, "rival_programme": cp,
-                     "focal_price": price["focal"].mean(), "rival_price": price["rival"].mean(),
-                     "focal_profit": profit["focal"].mean(), "rival_profit": profit["rival"].mean(),
-                     "industry_profit": profit.sum(axis=1).mean()})
+        rows.append(
+            {
+                "focal_programme": fp,
+                "rival_programme": cp,
+                "focal_price": price["focal"].mean(),
+                "rival_price": price["rival"].mean(),
+                "focal_profit": profit["focal"].mean(),
+                "rival_profit": profit["rival"].mean(),
+                "industry_profit": profit.sum(axis=1).mean(),
+            }
+        )
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "prices_profits.csv", index=False)
     base = table[(table.focal_programme == "none") & (table.rival_programme == "none")].iloc[0]
     base_price = (base.focal_price + base.rival_price) / 2
-    md = ["Final prices (mean of the last 13 weeks, EUR/unit) and cumulative profit (EUR), "
-          "means over seeds; both firms price adaptively (S12).", "",
-          "| focal | rival | focal price | rival price | focal profit | rival profit | "
-          "industry profit | Δ industry profit vs neither | direction |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    md = [
+        "Final prices (mean of the last 13 weeks, EUR/unit) and cumulative profit (EUR), "
+        "means over seeds; both firms price adaptively (S12).",
+        "",
+        "| focal | rival | focal price | rival price | focal profit | rival profit | "
+        "industry profit | Δ industry profit vs neither | direction |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for _, r in table.iterrows():
         d = r.industry_profit - base.industry_profit
         price = (r.focal_price + r.rival_price) / 2
@@ -393,17 +484,23 @@ def rival_rebates(col: Collected, out: Path) -> list[str]:
             direction = "softened: profit up" + (", prices up" if price > base_price else "")
         else:
             direction = "intensified: profit down" + (", prices down" if price < base_price else "")
-        md.append(f"| {r.focal_programme} | {r.rival_programme} | {r.focal_price:.2f} | "
-                  f"{r.rival_price:.2f} | {r.focal_profit:,.0f} | {r.rival_profit:,.0f} | "
-                  f"{r.industry_profit:,.0f} | {d:+,.0f} | {direction} |")
+        md.append(
+            f"| {r.focal_programme} | {r.rival_programme} | {r.focal_price:.2f} | "
+            f"{r.rival_price:.2f} | {r.focal_profit:,.0f} | {r.rival_profit:,.0f} | "
+            f"{r.industry_profit:,.0f} | {d:+,.0f} | {direction} |"
+        )
     (out / "prices_profits.md").write_text("\n".join(md) + "\n")
-    both = table[(table.focal_programme == "discount") & (table.rival_programme == "discount")].iloc[0]
-    return [f"- **Rebates and competition** (Klemperer; Caminal & Matutes; Kim, Shi & "
-            f"Srinivasan): in a duopoly with adaptive pricing, both firms running a 5% rebate "
-            f"changes industry profit by {both.industry_profit - base.industry_profit:+,.0f} EUR "
-            f"and the mean final price from {base_price:.2f} to "
-            f"{(both.focal_price + both.rival_price) / 2:.2f} EUR/unit, compared with neither. "
-            "Direction per setting: `rival_rebates/prices_profits.md`."]
+    both = table[
+        (table.focal_programme == "discount") & (table.rival_programme == "discount")
+    ].iloc[0]
+    return [
+        f"- **Rebates and competition** (Klemperer; Caminal & Matutes; Kim, Shi & "
+        f"Srinivasan): in a duopoly with adaptive pricing, both firms running a 5% rebate "
+        f"changes industry profit by {both.industry_profit - base.industry_profit:+,.0f} EUR "
+        f"and the mean final price from {base_price:.2f} to "
+        f"{(both.focal_price + both.rival_price) / 2:.2f} EUR/unit, compared with neither. "
+        "Direction per setting: `rival_rebates/prices_profits.md`."
+    ]
 
 
 EXPERIMENTS: dict[str, Callable] = {
@@ -429,10 +526,19 @@ TITLES = {
 
 
 def run_sweep(name: str, runs_dir: Path, extra: list[str], jobs: int) -> None:
-    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"experiment={name}", *extra,
-           f"hydra.sweep.dir={runs_dir}", f"hydra.launcher.n_jobs={jobs}"]
-    proc = subprocess.run(cmd, env={**os.environ, "MPLBACKEND": "Agg"},
-                          capture_output=True, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "loyaltysim",
+        "-m",
+        f"experiment={name}",
+        *extra,
+        f"hydra.sweep.dir={runs_dir}",
+        f"hydra.launcher.n_jobs={jobs}",
+    ]
+    proc = subprocess.run(
+        cmd, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True
+    )
     print("\n".join(line for line in proc.stdout.splitlines() if "finished:" in line))
     if proc.returncode:
         print(proc.stderr[-3000:], file=sys.stderr)
@@ -446,7 +552,7 @@ def write_readme(out: Path, claims: dict[str, list[str]], quick: bool) -> None:
         "Generated by `python experiments/run_all.py` (see the main README); do not edit by hand.",
         "Every number comes from the runs of that command: means over seeds, differences "
         "between arms paired by seed (the arms share random numbers), 95% confidence "
-        "intervals and two-sided paired t-tests. \"Supported\" means the difference has the "
+        'intervals and two-sided paired t-tests. "Supported" means the difference has the '
         "claimed sign at p < 0.05 in this model under its default calibration: evidence about "
         "the model's mechanisms, not about any real market. Claim ids refer to "
         "`shared/domain-brief.md`.",
@@ -456,8 +562,14 @@ def write_readme(out: Path, claims: dict[str, list[str]], quick: bool) -> None:
         lines += ["**Quick mode: tiny markets, for testing the pipeline only.**", ""]
     for name in EXPERIMENTS:
         if name in claims:
-            lines += [f"## {TITLES[name]}", "", *claims[name], "",
-                      f"Tables and figures: [`{name}/`]({name}/).", ""]
+            lines += [
+                f"## {TITLES[name]}",
+                "",
+                *claims[name],
+                "",
+                f"Tables and figures: [`{name}/`]({name}/).",
+                "",
+            ]
     (out / "README.md").write_text("\n".join(lines))
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import small_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import small_config
 from loyaltysim import load_config, run_one
 from loyaltysim.metrics import COUNT_COLUMNS
 
@@ -24,19 +24,31 @@ def check_identities(res) -> None:
     # profit = revenue - unit costs - programme cost - acquisition cost
     np.testing.assert_allclose(m["gross_margin"], m["revenue"] - m["cogs"], rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(
-        m["profit"], m["revenue"] - m["cogs"] - m["programme_cost"] - m["acquisition_cost"],
-        rtol=1e-12, atol=1e-9,
+        m["profit"],
+        m["revenue"] - m["cogs"] - m["programme_cost"] - m["acquisition_cost"],
+        rtol=1e-12,
+        atol=1e-9,
     )
     for _, df in m.groupby("firm"):
-        np.testing.assert_allclose(df["cumulative_profit"], df["profit"].cumsum(), rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            df["cumulative_profit"], df["profit"].cumsum(), rtol=1e-9, atol=1e-6
+        )
         # customers conserved per firm: change = acquired + referred + switched in - out - left
-        flow = df["acquired"] + df["referred"] + df["switched_in"] - df["churn_to_competitor"] - df["churn_out"]
+        flow = (
+            df["acquired"]
+            + df["referred"]
+            + df["switched_in"]
+            - df["churn_to_competitor"]
+            - df["churn_out"]
+        )
         change = df["customers"].diff().iloc[1:]
         np.testing.assert_array_equal(change.to_numpy(), flow.iloc[1:].to_numpy())
     # and in total: arrivals - departures = change in population
     tot = m.groupby("step")[["customers", "acquired", "referred", "churn_out"]].sum()
     change = tot["customers"].diff().dropna()
-    np.testing.assert_array_equal(change, (tot["acquired"] + tot["referred"] - tot["churn_out"]).iloc[1:])
+    np.testing.assert_array_equal(
+        change, (tot["acquired"] + tot["referred"] - tot["churn_out"]).iloc[1:]
+    )
     # shares sum to one; counts are never negative; membership splits add up
     shares = m.groupby("step")["share"].sum()
     np.testing.assert_allclose(shares[m.groupby("step")["purchases"].sum() > 0], 1.0, rtol=1e-12)
@@ -46,6 +58,8 @@ def check_identities(res) -> None:
         assert (m[col] >= 0).all(), col
     assert ((m["repeat_rate"].dropna() >= 0) & (m["repeat_rate"].dropna() <= 1)).all()
     assert (m["active_loyal"] + m["passive_loyal"] <= m["customers"]).all()
+    defected_loyal = m["defected_active_loyal"] + m["defected_passive_loyal"]
+    assert (defected_loyal <= m["churn_to_competitor"]).all()
     assert (m["loyal_members"] + m["disloyal_members"] == m["members"]).all()
     # the customer table agrees with the final stock
     cust = res.customers
@@ -86,11 +100,17 @@ def test_invariants_under_random_valid_configs(
     n, rivals, programme, rival_programme, mode, price, poach, target, referral, step_weeks, seed
 ):
     overrides = [
-        f"customers.n={n}", f"competitor.count={rivals}", f"firm/programme={programme}",
-        f"competitor/programme={rival_programme}", f"firm.price={price}",
-        f"competitor.poaching.rate={poach}", f"competitor.poaching.target={target}",
-        f"customers.referral.rate={referral}", f"market.step_weeks={step_weeks}",
-        "market.horizon_weeks=16", "output.figure=false",
+        f"customers.n={n}",
+        f"competitor.count={rivals}",
+        f"firm/programme={programme}",
+        f"competitor/programme={rival_programme}",
+        f"firm.price={price}",
+        f"competitor.poaching.rate={poach}",
+        f"competitor.poaching.target={target}",
+        f"customers.referral.rate={referral}",
+        f"market.step_weeks={step_weeks}",
+        "market.horizon_weeks=16",
+        "output.figure=false",
     ]
     if programme == "discount":
         overrides += [f"firm.programme.mode={mode}", "firm.programme.redemption_threshold=30"]

@@ -42,8 +42,11 @@ def test_competitor_programme_defaults_match_firm_programme_defaults():
         assert asdict(cfg.firm.programme) == asdict(cfg.competitor.programme)
 
 
-@pytest.mark.parametrize("group", ["market", "customers", "firm", "competitor", "debug", "experiment"])
+@pytest.mark.parametrize(
+    "group", ["market", "customers", "firm", "competitor", "debug", "experiment", "hydra/launcher"]
+)
 def test_every_group_option_composes(group):
+    assert options(group), f"conf/{group} has no options"
     for opt in options(group):
         make_config(compose([f"{group}={opt}"]))
 
@@ -99,7 +102,9 @@ def test_describe_lists_levers_and_uncertainties_with_ranges():
 def test_cli_rejects_bad_value_without_traceback(tmp_path: Path):
     proc = subprocess.run(
         [sys.executable, "-m", "loyaltysim", "firm.price=-3", f"hydra.run.dir={tmp_path}/r"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "firm.price = -3" in proc.stderr and "allowed: a number > 0" in proc.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import small_config
 
+from conftest import small_config
 from loyaltysim import run_one
 
 PROGRAMMES = ["none", "discount", "engagement"]
@@ -23,7 +23,9 @@ def digest(path: Path) -> str:
 
 @pytest.mark.parametrize("programme", PROGRAMMES)
 def test_same_seed_gives_byte_identical_tables(tmp_path, programme):
-    cfg = small_config(f"firm/programme={programme}", *RIVAL_SETUP, "output.transactions=true", seed=11)
+    cfg = small_config(
+        f"firm/programme={programme}", *RIVAL_SETUP, "output.transactions=true", seed=11
+    )
     a = run_one(cfg, tmp_path / "a")
     b = run_one(cfg, tmp_path / "b")
     for name in ("metrics.csv", "customers.parquet", "summary.csv", "transactions.parquet"):
@@ -41,8 +43,15 @@ def test_different_seeds_differ(programme):
 def test_run_folder_holds_config_manifest_tables_and_figure(tmp_path):
     cfg = small_config("output.figure=true", "output.transactions=true", seed=3)
     res = run_one(cfg, tmp_path)
-    for name in ("config.yaml", "manifest.json", "metrics.csv", "summary.csv",
-                 "customers.parquet", "transactions.parquet", "figure.png"):
+    for name in (
+        "config.yaml",
+        "manifest.json",
+        "metrics.csv",
+        "summary.csv",
+        "customers.parquet",
+        "transactions.parquet",
+        "figure.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["steps"] == 30

@@ -8,9 +8,9 @@ replications (stated tolerance), and the mean effect has the expected sign.
 from __future__ import annotations
 
 import numpy as np
-from conftest import small_config
 from scipy import stats
 
+from conftest import small_config
 from loyaltysim import run_one
 
 SEEDS = range(10)
@@ -40,8 +40,12 @@ def test_raising_price_lowers_share():
 
 def test_withdrawing_a_discount_programme_lowers_repeat_rate_afterwards():
     """S1: when the discounts end, the loyalty ends."""
-    base = ("customers.n=1500", "market.horizon_weeks=60", "firm/programme=discount",
-            "firm.programme.rebate_rate=0.10")
+    base = (
+        "customers.n=1500",
+        "market.horizon_weeks=60",
+        "firm/programme=discount",
+        "firm.programme.rebate_rate=0.10",
+    )
     kept, withdrawn = paired(base, (*base, "firm.programme.end_week=30"), "repeat_rate", (31, 60))
     diff = withdrawn - kept
     assert diff.mean() < 0
@@ -51,16 +55,28 @@ def test_withdrawing_a_discount_programme_lowers_repeat_rate_afterwards():
 def test_zero_rebate_discount_programme_equals_no_programme():
     """A discount programme that gives nothing changes nothing but its membership count."""
     a = run_one(small_config("firm/programme=none", seed=21)).metrics
-    b = run_one(small_config("firm/programme=discount", "firm.programme.rebate_rate=0", seed=21)).metrics
-    membership = ["members", "loyal_members", "loyal_nonmembers", "disloyal_members", "disloyal_nonmembers"]
+    b = run_one(
+        small_config("firm/programme=discount", "firm.programme.rebate_rate=0", seed=21)
+    ).metrics
+    membership = [
+        "members",
+        "loyal_members",
+        "loyal_nonmembers",
+        "disloyal_members",
+        "disloyal_nonmembers",
+    ]
     assert b["members"].sum() > 0
-    np.testing.assert_array_equal(a.drop(columns=membership).to_numpy(), b.drop(columns=membership).to_numpy())
+    np.testing.assert_array_equal(
+        a.drop(columns=membership).to_numpy(), b.drop(columns=membership).to_numpy()
+    )
 
 
 def test_arms_that_differ_after_week_x_are_identical_up_to_x():
     """Common random numbers: a programme starting at week 15 leaves weeks 1-14 untouched."""
     a = run_one(small_config("firm/programme=none", seed=5)).metrics
-    b = run_one(small_config("firm/programme=engagement", "firm.programme.start_week=15", seed=5)).metrics
+    b = run_one(
+        small_config("firm/programme=engagement", "firm.programme.start_week=15", seed=5)
+    ).metrics
     early, late = a["week"] < 15, a["week"] >= 16
     np.testing.assert_array_equal(a[early].to_numpy(), b[early].to_numpy())
     assert not a[late].equals(b[late])

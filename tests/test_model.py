@@ -8,8 +8,8 @@ import weakref
 import mesa
 import networkx as nx
 import numpy as np
-from conftest import small_config
 
+from conftest import small_config
 from loyaltysim import CustomerAgent, Market, build_model, run_one
 from loyaltysim.network import small_world
 
@@ -78,8 +78,11 @@ def test_small_world_network_matches_networkx_shape():
     net = small_world(2000, 8, 0.1, np.random.default_rng(0))
     g = Market(small_config("customers.n=50", seed=0)).social_graph()
     assert g.number_of_nodes() == 100
-    ours = nx.from_scipy_sparse_array(__import__("scipy").sparse.csr_array(
-        (np.ones(net.indices.size), net.indices, net.indptr), shape=(2000, 2000)))
+    ours = nx.from_scipy_sparse_array(
+        __import__("scipy").sparse.csr_array(
+            (np.ones(net.indices.size), net.indices, net.indptr), shape=(2000, 2000)
+        )
+    )
     ref = nx.watts_strogatz_graph(2000, 8, 0.1, seed=0)
     assert abs(np.mean(net.degree) - 8) < 0.1
     assert abs(nx.average_clustering(ours) - nx.average_clustering(ref)) < 0.05

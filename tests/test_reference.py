@@ -6,15 +6,25 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import small_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import small_config
 from loyaltysim import Market, reference
 from loyaltysim.customers import Terms, decay_memory, purchase_step
 
-STATE = ("engagement", "loyalty", "points", "offer_until", "status", "home", "last_firm",
-         "purchases", "spend", "left_week")
+STATE = (
+    "engagement",
+    "loyalty",
+    "points",
+    "offer_until",
+    "status",
+    "home",
+    "last_firm",
+    "purchases",
+    "spend",
+    "left_week",
+)
 
 
 def scrambled_market(seed: int, n: int) -> Market:
@@ -65,11 +75,16 @@ def test_purchase_step_matches_reference(seed, n, week):
     for field in vec.__dataclass_fields__:
         a, b = getattr(vec, field), getattr(ref, field)
         if a.size:
-            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-12, atol=1e-12, err_msg=field)
+            np.testing.assert_allclose(
+                a.astype(float), b.astype(float), rtol=1e-12, atol=1e-12, err_msg=field
+            )
     for name in STATE:
         np.testing.assert_allclose(
-            getattr(pop_vec, name).astype(float), getattr(pop_ref, name).astype(float),
-            rtol=1e-12, atol=1e-12, err_msg=name,
+            getattr(pop_vec, name).astype(float),
+            getattr(pop_ref, name).astype(float),
+            rtol=1e-12,
+            atol=1e-12,
+            err_msg=name,
         )
 
 
@@ -90,8 +105,14 @@ def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch):
     """Swap the reference rules into the market: the whole run must not change."""
     from loyaltysim import market as market_module
 
-    cfg = small_config("customers.n=120", "market.horizon_weeks=20", "competitor.poaching.rate=0.2",
-                       "firm.programme.mode=points", "firm.programme.redemption_threshold=40", seed=8)
+    cfg = small_config(
+        "customers.n=120",
+        "market.horizon_weeks=20",
+        "competitor.poaching.rate=0.2",
+        "firm.programme.mode=points",
+        "firm.programme.redemption_threshold=40",
+        seed=8,
+    )
     vec = Market(cfg).run().metrics()
     monkeypatch.setattr(market_module, "purchase_step", reference.purchase_step)
     monkeypatch.setattr(market_module, "decay_memory", reference.decay_memory)

@@ -16,14 +16,28 @@ from loyaltysim.collect import collect
 from loyaltysim.compare import compare, to_markdown, write
 from loyaltysim.sweep import DONE, ERROR, run_id
 
-TINY = ["customers.n=300", "market.horizon_weeks=8", "output.figure=false",
-        "output.customer_table=false"]
+TINY = [
+    "customers.n=300",
+    "market.horizon_weeks=8",
+    "output.figure=false",
+    "output.customer_table=false",
+]
 
 
-def sweep(sweep_dir: Path, *overrides: str, launcher: str = "joblib") -> subprocess.CompletedProcess:
+def sweep(
+    sweep_dir: Path, *overrides: str, launcher: str = "joblib"
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    cmd = [sys.executable, "-m", "loyaltysim", "-m", *TINY, *overrides,
-           f"hydra/launcher={launcher}", f"hydra.sweep.dir={sweep_dir}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "loyaltysim",
+        "-m",
+        *TINY,
+        *overrides,
+        f"hydra/launcher={launcher}",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -63,7 +77,9 @@ def test_cli_compare_command(tmp_path):
     sweep(tmp_path, "firm.price=5.0,5.5", "seed=0,1")
     proc = subprocess.run(
         [sys.executable, "-m", "loyaltysim.compare", str(tmp_path), "--baseline", "5.0"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Δ vs 5.0" in proc.stdout

@@ -77,12 +77,15 @@ def summarise(metrics: pd.DataFrame, step_weeks: int = 1) -> pd.DataFrame:
     """One row per firm: the headline outcomes of a run, in EUR and percent.
 
     Final-period figures average the last 13 weeks, so one noisy week does not decide them.
+    Churn rates are events per 100 customer-years of the firm's own customer base.
     """
     last = metrics["week"] > metrics["week"].max() - 13
     rows = []
     for firm, df in metrics.groupby("firm", sort=False):
         tail = df[last.loc[df.index]]
-        customers_start = df["customers"].iloc[0]
+        # rates per customer-year: exits over the firm's average customer base, so a firm
+        # that keeps more customers is not charged with more churn for it
+        base = max(df["customers"].mean(), 1.0)
         years = df["week"].iloc[-1] / 52.0
         rows.append(
             {
@@ -93,9 +96,10 @@ def summarise(metrics: pd.DataFrame, step_weeks: int = 1) -> pd.DataFrame:
                 "programme_cost_eur": df["programme_cost"].sum(),
                 "repeat_rate_pct": 100 * tail["repeat_rate"].mean(),
                 "churn_to_competitor_per_year_pct": 100
-                * df["churn_to_competitor"].sum() / max(customers_start, 1) / years,
-                "churn_out_per_year_pct": 100
-                * df["churn_out"].sum() / max(customers_start, 1) / years,
+                * df["churn_to_competitor"].sum()
+                / base
+                / years,
+                "churn_out_per_year_pct": 100 * df["churn_out"].sum() / base / years,
                 "members_end": int(df["members"].iloc[-1]),
                 "active_loyal_end": int(df["active_loyal"].iloc[-1]),
                 "passive_loyal_end": int(df["passive_loyal"].iloc[-1]),

@@ -55,7 +55,9 @@ def _task(cfg: DictConfig) -> float | None:
         if not multirun:
             raise
         sweep.record_failure(out_dir, err, overrides, cfg)
-        print(f"loyaltysim: run {out_dir.name} failed: {type(err).__name__}: {err}", file=sys.stderr)
+        print(
+            f"loyaltysim: run {out_dir.name} failed: {type(err).__name__}: {err}", file=sys.stderr
+        )
         sweep.report_progress(out_dir.parent)
         return None
     sweep.mark_done(out_dir, overrides, time.perf_counter() - start)

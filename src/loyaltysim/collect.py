@@ -60,8 +60,12 @@ def collect(sweep_dir: str | Path, write: bool = True) -> Collected:
         if (run / ERROR).is_file() and not (run / DONE).is_file():
             err = json.loads((run / ERROR).read_text())
             failures.append(
-                {"run_id": run.name, "error": err["error"], "message": err["message"],
-                 "overrides": " ".join(err["overrides"])}
+                {
+                    "run_id": run.name,
+                    "error": err["error"],
+                    "message": err["message"],
+                    "overrides": " ".join(err["overrides"]),
+                }
             )
             continue
         done = json.loads((run / DONE).read_text())

@@ -41,8 +41,12 @@ METRICS = {
     "passive_loyal_end": ("Passive loyal customers at the end", "customers", "customers"),
     "members_end": ("Programme members at the end", "customers", "customers"),
 }
-FIGURE_METRICS = ("cumulative_profit_eur", "share_end_pct", "repeat_rate_pct",
-                  "churn_to_competitor_per_year_pct")
+FIGURE_METRICS = (
+    "cumulative_profit_eur",
+    "share_end_pct",
+    "repeat_rate_pct",
+    "churn_to_competitor_per_year_pct",
+)
 SERIES = {
     "cumulative_profit": ("Cumulative profit (kEUR)", 1e-3),
     "share": ("Purchase share (%)", 100.0),
@@ -79,8 +83,10 @@ def label_arms(frame: pd.DataFrame, by: Sequence[str]) -> pd.Series:
     # map(str), not astype(str): pandas 3 keeps None as missing under astype(str)
     if len(by) == 1:
         return frame[by[0]].map(str)
-    return frame[list(by)].map(str).apply(
-        lambda r: " · ".join(f"{k}={v}" for k, v in zip(by, r, strict=True)), axis=1
+    return (
+        frame[list(by)]
+        .map(str)
+        .apply(lambda r: " · ".join(f"{k}={v}" for k, v in zip(by, r, strict=True)), axis=1)
     )
 
 
@@ -95,7 +101,9 @@ def compare(
     by = list(by) if by is not None else collected.factors
     summary = collected.summary[collected.summary["firm"] == firm].copy()
     if summary.empty:
-        raise ValueError(f"firm {firm!r} not in the sweep; firms: {sorted(collected.summary['firm'].unique())}")
+        raise ValueError(
+            f"firm {firm!r} not in the sweep; firms: {sorted(collected.summary['firm'].unique())}"
+        )
     summary["arm"] = label_arms(summary, by)
     arms = list(dict.fromkeys(summary["arm"]))
     if baseline is None:
@@ -108,11 +116,21 @@ def compare(
         cur = summary[summary["arm"] == arm].set_index("seed")
         for metric in METRICS:
             m, lo, hi = mean_ci(cur[metric].to_numpy())
-            arm_rows.append({"arm": arm, "metric": metric, "n": len(cur), "mean": m,
-                             "ci_low": lo, "ci_high": hi})
+            arm_rows.append(
+                {
+                    "arm": arm,
+                    "metric": metric,
+                    "n": len(cur),
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
             if arm == baseline:
                 continue
-            diff_rows.append({"arm": arm, "metric": metric, **_difference(cur[metric], base[metric])})
+            diff_rows.append(
+                {"arm": arm, "metric": metric, **_difference(cur[metric], base[metric])}
+            )
     runs = collected.runs[collected.runs["firm"] == firm].copy()
     runs["arm"] = label_arms(runs, by)
     payback = _payback(runs, arms, baseline, payback_at_week)
@@ -124,15 +142,30 @@ def _difference(arm: pd.Series, base: pd.Series) -> dict[str, float]:
     if len(common) >= 2:
         d = (arm.loc[common] - base.loc[common]).to_numpy(float)
         m, lo, hi = mean_ci(d)
-        p = stats.ttest_rel(arm.loc[common], base.loc[common]).pvalue if np.ptp(d) > 0 else (
-            0.0 if m != 0 else 1.0)
-        return {"n_pairs": len(common), "paired": True, "diff": m, "ci_low": lo, "ci_high": hi,
-                "p_value": float(p)}
+        p = (
+            stats.ttest_rel(arm.loc[common], base.loc[common]).pvalue
+            if np.ptp(d) > 0
+            else (0.0 if m != 0 else 1.0)
+        )
+        return {
+            "n_pairs": len(common),
+            "paired": True,
+            "diff": m,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p_value": float(p),
+        }
     a, b = arm.to_numpy(float), base.to_numpy(float)
     res = stats.ttest_ind(a, b, equal_var=False)
     ci = res.confidence_interval(0.95)
-    return {"n_pairs": 0, "paired": False, "diff": a.mean() - b.mean(), "ci_low": ci.low,
-            "ci_high": ci.high, "p_value": float(res.pvalue)}
+    return {
+        "n_pairs": 0,
+        "paired": False,
+        "diff": a.mean() - b.mean(),
+        "ci_low": ci.low,
+        "ci_high": ci.high,
+        "p_value": float(res.pvalue),
+    }
 
 
 def _payback(runs: pd.DataFrame, arms: list[str], baseline: str, at_week: int) -> pd.DataFrame:
@@ -156,13 +189,15 @@ def _payback(runs: pd.DataFrame, arms: list[str], baseline: str, at_week: int) -
             week = float(mean.index[negative[-1] + 1])
         at = min(at_week, int(mean.index.max()))
         col = mean.index[mean.index <= at].max()
-        rows.append({
-            "arm": arm,
-            "payback_week": week,
-            f"paid_back_week{at}_pct": 100 * float((gain[col] > 0).mean()),
-            "paid_back_horizon_pct": 100 * float((gain[mean.index.max()] > 0).mean()),
-            "seeds": len(gain),
-        })
+        rows.append(
+            {
+                "arm": arm,
+                "payback_week": week,
+                f"paid_back_week{at}_pct": 100 * float((gain[col] > 0).mean()),
+                "paid_back_horizon_pct": 100 * float((gain[mean.index.max()] > 0).mean()),
+                "seeds": len(gain),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -178,15 +213,21 @@ def _fmt(v: float, unit: str) -> str:
 
 def to_markdown(cmp: Comparison) -> str:
     """The comparison as a Markdown report: one table per metric, units in the headers."""
-    lines = [f"Firm: **{cmp.firm}**. Baseline arm: **{cmp.baseline}**. Means over seeds with 95% "
-             "confidence intervals; differences are paired by seed (common random numbers), "
-             "p from a two-sided paired t-test.", ""]
+    lines = [
+        f"Firm: **{cmp.firm}**. Baseline arm: **{cmp.baseline}**. Means over seeds with 95% "
+        "confidence intervals; differences are paired by seed (common random numbers), "
+        "p from a two-sided paired t-test.",
+        "",
+    ]
     for metric, (label, unit, dunit) in METRICS.items():
         arms = cmp.arms[cmp.arms["metric"] == metric]
         diffs = cmp.differences[cmp.differences["metric"] == metric].set_index("arm")
-        lines += [f"### {label} ({unit})", "",
-                  f"| arm | n | mean | 95% CI | Δ vs {cmp.baseline} ({dunit}) | 95% CI of Δ | p |",
-                  "|---|---:|---:|---|---:|---|---:|"]
+        lines += [
+            f"### {label} ({unit})",
+            "",
+            f"| arm | n | mean | 95% CI | Δ vs {cmp.baseline} ({dunit}) | 95% CI of Δ | p |",
+            "|---|---:|---:|---|---:|---|---:|",
+        ]
         for _, r in arms.iterrows():
             ci = f"[{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]"
             if r.arm in diffs.index:
@@ -196,15 +237,22 @@ def to_markdown(cmp: Comparison) -> str:
                 p = f"{d['p_value']:.3g}"
             else:
                 delta, dci, p = "(baseline)", "", ""
-            lines.append(f"| {r.arm} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | {p} |")
+            lines.append(
+                f"| {r.arm} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | {p} |"
+            )
         lines.append("")
     if not cmp.payback.empty:
         cols = [c for c in cmp.payback.columns if c != "arm"]
-        lines += ["### Payback against the baseline", "",
-                  "Payback week: first week from which the mean cumulative-profit gain over the "
-                  "baseline stays at or above zero (n/a: not by the horizon). Paid-back shares: "
-                  "seeds whose gain is positive then.", "",
-                  "| arm | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+        lines += [
+            "### Payback against the baseline",
+            "",
+            "Payback week: first week from which the mean cumulative-profit gain over the "
+            "baseline stays at or above zero (n/a: not by the horizon). Paid-back shares: "
+            "seeds whose gain is positive then.",
+            "",
+            "| arm | " + " | ".join(cols) + " |",
+            "|---|" + "---:|" * len(cols),
+        ]
         for _, r in cmp.payback.iterrows():
             vals = [("n/a" if not np.isfinite(r[c]) else f"{r[c]:.0f}") for c in cols]
             lines.append(f"| {r.arm} | " + " | ".join(vals) + " |")
@@ -220,12 +268,19 @@ def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     for ax, (col, (label, scale)) in zip(axes.ravel(), SERIES.items(), strict=True):
         for i, arm in enumerate(arms):
-            wide = runs[runs["arm"] == arm].pivot_table(index="week", columns="seed", values=col) * scale
+            wide = (
+                runs[runs["arm"] == arm].pivot_table(index="week", columns="seed", values=col)
+                * scale
+            )
             if col in ("share", "repeat_rate"):
                 wide = wide.rolling(4, min_periods=1).mean()
             n = wide.shape[1]
             mean = wide.mean(axis=1)
-            half = (stats.t.ppf(0.975, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)) if n > 1 else 0 * mean
+            half = (
+                (stats.t.ppf(0.975, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n))
+                if n > 1
+                else 0 * mean
+            )
             ax.plot(mean.index, mean, color=f"C{i}", label=arm)
             ax.fill_between(mean.index, mean - half, mean + half, color=f"C{i}", alpha=0.2)
         ax.set_title(label, fontsize=10)
@@ -262,7 +317,9 @@ def write(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path) -
     out.mkdir(parents=True, exist_ok=True)
     md = out / "comparison.md"
     md.write_text(to_markdown(cmp) + "\n")
-    table = cmp.arms.merge(cmp.differences, on=["arm", "metric"], how="left", suffixes=("", "_diff"))
+    table = cmp.arms.merge(
+        cmp.differences, on=["arm", "metric"], how="left", suffixes=("", "_diff")
+    )
     table.insert(2, "unit", table["metric"].map(lambda m: METRICS[m][1]))
     table.to_csv(out / "comparison.csv", index=False)
     cmp.payback.to_csv(out / "payback.csv", index=False)
@@ -272,7 +329,9 @@ def write(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path) -
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Compare the arms of a loyaltysim sweep.")
     ap.add_argument("sweep_dir", type=Path)
-    ap.add_argument("--by", nargs="*", help="override keys that define the arms (default: all that vary)")
+    ap.add_argument(
+        "--by", nargs="*", help="override keys that define the arms (default: all that vary)"
+    )
     ap.add_argument("--baseline", help="the arm to difference against (default: the first)")
     ap.add_argument("--firm", default="focal")
     ap.add_argument("--payback-week", type=int, default=104)

@@ -279,12 +279,16 @@ class MarketParams:
     def check(self, path: str) -> None:
         if self.horizon_weeks % self.step_weeks:
             raise ConfigError(
-                f"{path}.horizon_weeks", self.horizon_weeks, f"a multiple of step_weeks ({self.step_weeks})"
+                f"{path}.horizon_weeks",
+                self.horizon_weeks,
+                f"a multiple of step_weeks ({self.step_weeks})",
             )
         try:
             _dt.date.fromisoformat(self.start_date)
         except ValueError:
-            raise ConfigError(f"{path}.start_date", self.start_date, "an ISO date YYYY-MM-DD") from None
+            raise ConfigError(
+                f"{path}.start_date", self.start_date, "an ISO date YYYY-MM-DD"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -315,7 +319,11 @@ class SimConfig:
     def check(self, path: str) -> None:
         names = [f.name for f in self.firm_params()]
         if len(set(names)) != len(names):
-            raise ConfigError("competitor.name", self.competitor.name, f"a name other than the focal firm's ({self.firm.name!r})")
+            raise ConfigError(
+                "competitor.name",
+                self.competitor.name,
+                f"a name other than the focal firm's ({self.firm.name!r})",
+            )
         horizon = self.market.horizon_weeks
         for key, firm in (("firm", self.firm), ("competitor", self.competitor)):
             prog = firm.programme
@@ -329,7 +337,11 @@ class SimConfig:
         rivals = []
         values = {f.name: getattr(self.competitor, f.name) for f in fields(FirmParams)}
         for i in range(self.competitor.count):
-            name = self.competitor.name if self.competitor.count == 1 else f"{self.competitor.name}{i + 1}"
+            name = (
+                self.competitor.name
+                if self.competitor.count == 1
+                else f"{self.competitor.name}{i + 1}"
+            )
             rivals.append(FirmParams(**{**values, "name": name}))
         return [self.firm, *rivals]
 

@@ -241,7 +241,9 @@ def purchase_step(
     pop.offer_until.ravel()[cell[offer_c]] = -1
 
     failed = draws.failure[b] < terms.failure[c]
-    pop.engagement.ravel()[cell] += np.where(failed, -memory.failure_penalty, memory.experience_gain)
+    pop.engagement.ravel()[cell] += np.where(
+        failed, -memory.failure_penalty, memory.experience_gain
+    )
 
     prev_home = pop.home[b]
     at_home = np.arange(b.size) * n_firms + prev_home

@@ -52,7 +52,9 @@ class Firm(mesa.Agent):
             self._direction = -self._direction
         self._previous_window = self._window_profit
         self._window_profit = 0.0
-        self.price = float(np.clip(self.price + self._direction * p.step_eur, p.min_price, p.max_price))
+        self.price = float(
+            np.clip(self.price + self._direction * p.step_eur, p.min_price, p.max_price)
+        )
 
     def poaching_active(self, week: int) -> bool:
         po = self.params.poaching

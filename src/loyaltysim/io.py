@@ -55,7 +55,10 @@ def git_commit(path: Path | None = None) -> str | None:
             return None
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, timeout=5,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -89,7 +92,11 @@ class TransactionLog:
     )
 
     def __init__(
-        self, path: Path, firm_names: list[str], programmes: list[str], start_date: str,
+        self,
+        path: Path,
+        firm_names: list[str],
+        programmes: list[str],
+        start_date: str,
         chunk_rows: int = 500_000,
     ) -> None:
         self.path = Path(path)

@@ -174,8 +174,14 @@ class Market(mesa.Model):
         programme_cost = np.zeros(n_firms)
         ctxs = [
             StepContext(
-                pop, week, dt, self.streams.get("programme", f.index), rows,
-                self._reach, self._response, self._boost,
+                pop,
+                week,
+                dt,
+                self.streams.get("programme", f.index),
+                rows,
+                self._reach,
+                self._response,
+                self._boost,
             )
             for f in self.firms
         ]
@@ -185,14 +191,29 @@ class Market(mesa.Model):
         offers_sent = np.zeros(n_firms, np.int64)
         for firm in poachers:
             offers_sent[firm.index] = send_offers(
-                pop, rows, firm.index, firm.params.poaching, week, dt,
-                self.streams.get("poaching", firm.index), mk.loyal_threshold, mk.active_threshold,
+                pop,
+                rows,
+                firm.index,
+                firm.params.poaching,
+                week,
+                dt,
+                self.streams.get("poaching", firm.index),
+                mk.loyal_threshold,
+                mk.active_threshold,
             )
 
         draws = self._draws()
         out = purchase_step(
-            pop, rows, terms, draws, week, dt, cu.choice, cu.memory,
-            mk.loyal_threshold, mk.active_threshold,
+            pop,
+            rows,
+            terms,
+            draws,
+            week,
+            dt,
+            cu.choice,
+            cu.memory,
+            mk.loyal_threshold,
+            mk.active_threshold,
         )
         flows = self._purchase_flows(out, terms, n_firms)
         programme_cost += flows.pop("member_discounts")
@@ -204,7 +225,13 @@ class Market(mesa.Model):
 
         still = rows[pop.status[rows] == ACTIVE]
         refs = referral_step(
-            pop, self.network, still, cu.referral, self._wom, self._boost, dt,
+            pop,
+            self.network,
+            still,
+            cu.referral,
+            self._wom,
+            self._boost,
+            dt,
             self.streams.get("referral"),
         )
         referrals = np.bincount(refs.firm, minlength=n_firms)
@@ -294,7 +321,9 @@ class Market(mesa.Model):
             "churn_out": np.bincount(out.home[out.left], minlength=n_firms),
         }
 
-    def _acquire(self, week: int, n_poachers: int, loyalty0: float) -> tuple[np.ndarray, np.ndarray]:
+    def _acquire(
+        self, week: int, n_poachers: int, loyalty0: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Paid acquisition: budget / cost per customer new customers (stochastic rounding)."""
         pop, rng = self.population, self.streams.get("acquisition")
         acquired = np.zeros(len(self.firms), np.int64)

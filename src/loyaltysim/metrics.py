@@ -30,61 +30,42 @@ import pandas as pd
 from .customers import engagement_g
 from .population import ACTIVE, GONE, ORIGINS, Population
 
-COLUMNS = (
-    "price",
-    "customers",
-    "purchases",
-    "units",
-    "share",
-    "revenue",
-    "cogs",
-    "gross_margin",
-    "programme_cost",
-    "acquisition_cost",
-    "profit",
-    "cumulative_profit",
-    "repeat_rate",
-    "scr",
-    "churn_to_competitor",
-    "defected_active_loyal",
-    "defected_passive_loyal",
-    "switched_in",
-    "churn_out",
-    "acquired",
-    "referred",
-    "referrals",
-    "active_loyal",
-    "passive_loyal",
-    "loyal_members",
-    "loyal_nonmembers",
-    "disloyal_members",
-    "disloyal_nonmembers",
-    "members",
-    "mean_engagement",
-    "offers_sent",
-)
-COUNT_COLUMNS = frozenset(
-    {
-        "customers",
-        "purchases",
-        "churn_to_competitor",
-        "defected_active_loyal",
-        "defected_passive_loyal",
-        "switched_in",
-        "churn_out",
-        "acquired",
-        "referred",
-        "referrals",
-        "active_loyal",
-        "passive_loyal",
-        "loyal_members",
-        "loyal_nonmembers",
-        "disloyal_members",
-        "disloyal_nonmembers",
-        "members",
-        "offers_sent",
-    }
-)
+# every column of the metrics table, in order, with its dtype (counts are integers)
+COLUMN_TYPES: dict[str, type] = {
+    "price": float,
+    "customers": np.int64,
+    "purchases": np.int64,
+    "units": float,
+    "share": float,
+    "revenue": float,
+    "cogs": float,
+    "gross_margin": float,
+    "programme_cost": float,
+    "acquisition_cost": float,
+    "profit": float,
+    "cumulative_profit": float,
+    "repeat_rate": float,
+    "scr": float,
+    "churn_to_competitor": np.int64,
+    "defected_active_loyal": np.int64,
+    "defected_passive_loyal": np.int64,
+    "switched_in": np.int64,
+    "churn_out": np.int64,
+    "acquired": np.int64,
+    "referred": np.int64,
+    "referrals": np.int64,
+    "active_loyal": np.int64,
+    "passive_loyal": np.int64,
+    "loyal_members": np.int64,
+    "loyal_nonmembers": np.int64,
+    "disloyal_members": np.int64,
+    "disloyal_nonmembers": np.int64,
+    "members": np.int64,
+    "mean_engagement": float,
+    "offers_sent": np.int64,
+}
+COLUMNS = tuple(COLUMN_TYPES)
+COUNT_COLUMNS = frozenset(c for c, t in COLUMN_TYPES.items() if t is np.int64)
 
 
 class Recorder:
@@ -92,10 +73,7 @@ class Recorder:
 
     def __init__(self, n_steps: int, n_firms: int) -> None:
         self.n_firms = n_firms
-        self.data = {
-            c: np.zeros((n_steps, n_firms), np.int64 if c in COUNT_COLUMNS else float)
-            for c in COLUMNS
-        }
+        self.data = {c: np.zeros((n_steps, n_firms), dtype) for c, dtype in COLUMN_TYPES.items()}
         self.steps = 0
 
     def record(self, values: dict[str, np.ndarray]) -> None:
@@ -166,9 +144,7 @@ def population_metrics(
     }
 
 
-def customer_table(
-    pop: Population, firm_names: list[str], loyal_threshold: float
-) -> pd.DataFrame:
+def customer_table(pop: Population, firm_names: list[str], loyal_threshold: float) -> pd.DataFrame:
     """One row per person who was ever a customer, with traits and final state."""
     from .params import SEGMENTS
 

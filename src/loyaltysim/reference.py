@@ -54,7 +54,9 @@ def purchase_step(
         utils, gs, offers, members = [], [], [], []
         for f in range(n_firms):
             g = _g(float(pop.engagement[i, f]))
-            beta = float(pop.price_sensitivity[i]) * (1.0 - choice.engagement_price_relief * max(g, 0.0))
+            beta = float(pop.price_sensitivity[i]) * (
+                1.0 - choice.engagement_price_relief * max(g, 0.0)
+            )
             member = bool(pop.member[i, f])
             offer = int(pop.offer_until[i, f]) >= week
             price = float(terms.price[f]) * (
@@ -123,16 +125,32 @@ def purchase_step(
             pop.left_week[i] = week
 
         for key, value in (
-            ("buyers", i), ("firm", c), ("prev_firm", prev), ("prev_home", prev_home),
-            ("home", home), ("was_loyal", was_loyal), ("was_active", was_active), ("trips", k), ("units", units), ("list_value", list_value),
-            ("rebate", rebate), ("offer", offer), ("redeemed", redeemed), ("paid", paid),
-            ("points_earned", earned), ("member", members[c]), ("failed", failed), ("left", left),
+            ("buyers", i),
+            ("firm", c),
+            ("prev_firm", prev),
+            ("prev_home", prev_home),
+            ("home", home),
+            ("was_loyal", was_loyal),
+            ("was_active", was_active),
+            ("trips", k),
+            ("units", units),
+            ("list_value", list_value),
+            ("rebate", rebate),
+            ("offer", offer),
+            ("redeemed", redeemed),
+            ("paid", paid),
+            ("points_earned", earned),
+            ("member", members[c]),
+            ("failed", failed),
+            ("left", left),
         ):
             cols[key].append(value)
     return Outcome(**{k: np.array(v) for k, v in cols.items()})
 
 
-def decay_memory(pop: Population, decay: float, forget: np.ndarray, forget_rows: np.ndarray) -> None:
+def decay_memory(
+    pop: Population, decay: float, forget: np.ndarray, forget_rows: np.ndarray
+) -> None:
     """Per-customer version of :func:`loyaltysim.customers.decay_memory`."""
     n, n_firms = pop.engagement.shape
     for i in range(n):

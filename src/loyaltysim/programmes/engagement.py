@@ -32,9 +32,7 @@ class EngagementParams(ProgrammeParams):
     personalisation: float = param(
         0.8, lo=0, hi=1, kind=LEVER, doc="probability a contact is well personalised (S7)"
     )
-    contact_gain: float = param(
-        0.6, lo=0, kind=UNCERTAINTY, doc="engagement from a good contact"
-    )
+    contact_gain: float = param(0.6, lo=0, kind=UNCERTAINTY, doc="engagement from a good contact")
     bad_contact_penalty: float = param(
         1.0, lo=0, kind=UNCERTAINTY, doc="engagement lost to a badly personalised contact (S7)"
     )
@@ -57,7 +55,11 @@ class EngagementParams(ProgrammeParams):
         if self.type != "engagement":
             raise ConfigError(f"{path}.type", self.type, "engagement")
         if not self.channels:
-            raise ConfigError(f"{path}.channels", list(self.channels), "a non-empty list of " + ", ".join(CHANNELS))
+            raise ConfigError(
+                f"{path}.channels",
+                list(self.channels),
+                "a non-empty list of " + ", ".join(CHANNELS),
+            )
 
 
 @register
@@ -81,9 +83,7 @@ class EngagementProgramme(Programme):
         reach = ctx.reach & uses  # (segments, channels) usable for this programme
         reachable_seg = reach.any(axis=1)
         # the cheaper channel is used where a segment can be reached by both
-        seg_cost = np.where(
-            reach[:, 0], p.cost_per_contact_digital, p.cost_per_contact_phone
-        )
+        seg_cost = np.where(reach[:, 0], p.cost_per_contact_digital, p.cost_per_contact_phone)
         rows = self._audience(ctx)
         rows = rows[reachable_seg[pop.segment[rows]]]
         seg = pop.segment[rows]
@@ -91,7 +91,9 @@ class EngagementProgramme(Programme):
         n = ctx.rng.poisson(p.contacts_per_week * ctx.dt, rows.size)
         good = ctx.rng.binomial(n, p.personalisation)
         cells = rows * pop.n_firms + f
-        pop.engagement.ravel()[cells] += resp * p.contact_gain * good - p.bad_contact_penalty * (n - good)
+        pop.engagement.ravel()[cells] += resp * p.contact_gain * good - p.bad_contact_penalty * (
+            n - good
+        )
         pop.contacted[rows[n > 0], f] = True
         cost = float(np.sum(n * seg_cost[seg]))
 
