@@ -514,7 +514,7 @@ EXPERIMENTS: dict[str, Callable] = {
     "rival_rebates": rival_rebates,
 }
 TITLES = {
-    "head_to_head": "1. No programme vs discount vs engagement (S1-S4, S10)",
+    "head_to_head": "1. No programme vs discount vs engagement (S1-S4)",
     "withdrawal": "2. Programme withdrawal (S1)",
     "poaching": "3. Poaching intensity x programme type (S6)",
     "acquisition_vs_retention": "4. Acquisition vs retention (S5)",
