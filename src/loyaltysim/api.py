@@ -73,7 +73,7 @@ class RunResult:
     model: Market | None = field(default=None, repr=False)
 
 
-def summarise(metrics: pd.DataFrame, step_weeks: int = 1) -> pd.DataFrame:
+def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per firm: the headline outcomes of a run, in EUR and percent.
 
     Final-period figures average the last 13 weeks, so one noisy week does not decide them.
@@ -143,7 +143,7 @@ def run_one(
     wall = time.perf_counter() - start
     metrics = model.metrics()
     customers = model.customers() if cfg.output.customer_table else None
-    summary = summarise(metrics, cfg.market.step_weeks)
+    summary = summarise(metrics)
     manifest = {
         "seed": cfg.seed,
         "spawn_keys": {k: list(v) for k, v in model.streams.spawn_keys.items()},

@@ -73,8 +73,7 @@ def collect(sweep_dir: str | Path, write: bool = True) -> Collected:
         overrides[run.name] = ov
         seed = yaml.safe_load((run / "config.yaml").read_text())["seed"]
         metrics = pd.read_csv(run / "metrics.csv")
-        step_weeks = int(metrics["week"].iloc[0] / metrics["step"].iloc[0]) if len(metrics) else 1
-        summary = summarise(metrics, step_weeks)
+        summary = summarise(metrics)
         for frame in (metrics, summary):
             frame.insert(0, "seed", seed)
             frame.insert(0, "run_id", run.name)

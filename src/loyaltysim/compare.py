@@ -204,11 +204,7 @@ def _payback(runs: pd.DataFrame, arms: list[str], baseline: str, at_week: int) -
 def _fmt(v: float, unit: str) -> str:
     if not np.isfinite(v):
         return "n/a"
-    if unit in ("EUR",):
-        return f"{v:,.0f}"
-    if unit == "customers":
-        return f"{v:,.0f}"
-    return f"{v:.2f}"
+    return f"{v:,.0f}" if unit in ("EUR", "customers") else f"{v:.2f}"
 
 
 def to_markdown(cmp: Comparison) -> str:

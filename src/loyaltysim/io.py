@@ -66,7 +66,10 @@ def git_commit(path: Path | None = None) -> str | None:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write JSON atomically: a reader (a sweep's progress count) never sees half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)
 
 
 class TransactionLog:

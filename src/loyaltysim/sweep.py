@@ -26,6 +26,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from .io import write_json
+
 DONE, ERROR, SWEEP = "done.json", "error.json", "sweep.json"
 _SAFE = re.compile(r"[^A-Za-z0-9=.,_+-]")
 
@@ -51,12 +53,6 @@ def run_id(overrides: Iterable[str]) -> str:
 OmegaConf.register_new_resolver(
     "loyaltysim_run_id", lambda overrides: run_id(overrides or []), replace=True
 )
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)  # atomic: a reader never sees half a marker
 
 
 def is_done(run_dir: Path) -> bool:
