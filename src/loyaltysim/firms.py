@@ -63,6 +63,3 @@ class Firm(mesa.Agent):
     def acquisition_cost(self, n_poachers: int, crowding: float) -> float:
         """EUR per acquired customer; rises with every firm making poaching offers (S5)."""
         return self.params.acquisition.cost_per_customer * (1.0 + crowding * n_poachers)
-
-    def step(self) -> None:
-        """Firms act through the market's step order (see :mod:`loyaltysim.market`)."""

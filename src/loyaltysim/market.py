@@ -215,7 +215,7 @@ class Market(mesa.Model):
             mk.loyal_threshold,
             mk.active_threshold,
         )
-        flows = self._purchase_flows(out, terms, n_firms)
+        flows = self._purchase_flows(out, n_firms)
         programme_cost += flows.pop("member_discounts")
 
         for firm, ctx in zip(self.firms, ctxs, strict=True):
@@ -286,7 +286,7 @@ class Market(mesa.Model):
             churn=s.get("churn").random(size),
         )
 
-    def _purchase_flows(self, out: Outcome, terms: Terms, n_firms: int) -> dict[str, np.ndarray]:
+    def _purchase_flows(self, out: Outcome, n_firms: int) -> dict[str, np.ndarray]:
         def per_firm(weights: np.ndarray | None = None, mask: np.ndarray | None = None):
             firms = out.firm if mask is None else out.firm[mask]
             w = weights if weights is None or mask is None else weights[mask]

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .customers import engagement_g
-from .population import ACTIVE, GONE, ORIGINS, Population
+from .params import SEGMENTS
+from .population import ACTIVE, GONE, ORIGINS, PROSPECT, Population
 
 # every column of the metrics table, in order, with its dtype (counts are integers)
 COLUMN_TYPES: dict[str, type] = {
@@ -146,9 +147,7 @@ def population_metrics(
 
 def customer_table(pop: Population, firm_names: list[str], loyal_threshold: float) -> pd.DataFrame:
     """One row per person who was ever a customer, with traits and final state."""
-    from .params import SEGMENTS
-
-    rows = np.flatnonzero(pop.status != 0)
+    rows = np.flatnonzero(pop.status != PROSPECT)
     names = np.array([*firm_names, ""], dtype=object)
     lf = pop.home[rows]
     table = {

@@ -61,11 +61,6 @@ class Population:
     def active_index(self) -> np.ndarray:
         return np.flatnonzero(self.status == ACTIVE)
 
-    def g(self, rows: np.ndarray, firms: np.ndarray | None = None) -> np.ndarray:
-        """Engagement mapped to (-1, 1): g(E) = E / (1 + |E|), saturating (see README)."""
-        e = self.engagement[rows] if firms is None else self.engagement[rows, firms]
-        return e / (1.0 + np.abs(e))
-
     def activate(self, rows: np.ndarray, firm: int, week: int, origin: int, loyalty: float) -> None:
         """Turn prospects into customers of ``firm`` (paid acquisition or referral)."""
         self.status[rows] = ACTIVE
