@@ -23,7 +23,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from loyaltysim import Market, load_config, reference  # noqa: E402
-from loyaltysim.customers import purchase_step  # noqa: E402
+from loyaltysim.firms import offer_terms  # noqa: E402
+from loyaltysim.purchases import purchase_step  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -70,7 +71,7 @@ def time_rules(model: Market, reference_rows: int, repeats: int = 5) -> dict:
     rows = pop.active_index()
     sub = rows[:reference_rows]
     terms = model_terms(model)
-    draws = model._draws()
+    draws = model.draws()
     c = model.config.customers
     args = (terms, draws, model.week, 1.0, c.choice, c.memory)
 
@@ -125,16 +126,7 @@ def main() -> None:
 
 def model_terms(model: Market):
     """The terms the market offers in its current week (as in Market.step)."""
-    from loyaltysim.customers import Terms
-
-    terms = Terms.plain(
-        np.array([f.price for f in model.firms]), np.array([f.failure_rate for f in model.firms])
-    )
-    for firm in model.firms:
-        firm.programme.set_terms(terms, model.week)
-        if firm.poaching_active(model.week):
-            terms.offer_depth[firm.index] = firm.params.poaching.depth
-    return terms
+    return offer_terms(model.firms, model.week)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import small_config
-from loyaltysim import load_config, run_one
+from loyaltysim import PROGRAMMES, load_config, run_one
 from loyaltysim.metrics import COUNT_COLUMNS
 
 SCENARIO = (
@@ -86,8 +86,8 @@ def test_initial_customers_split_over_firms_sum_to_n():
 @given(
     n=st.integers(5, 300),
     rivals=st.integers(0, 3),
-    programme=st.sampled_from(["none", "discount", "engagement"]),
-    rival_programme=st.sampled_from(["none", "discount", "engagement"]),
+    programme=st.sampled_from(sorted(PROGRAMMES)),
+    rival_programme=st.sampled_from(sorted(PROGRAMMES)),
     mode=st.sampled_from(["rebate", "points"]),
     price=st.floats(1.0, 9.0),
     poach=st.floats(0.0, 1.0),

@@ -25,21 +25,38 @@ def test_default_yaml_equals_dataclass_defaults():
     assert asdict(load_config()) == asdict(SimConfig())
 
 
+def test_one_config_file_per_registered_programme():
+    assert set(options("programme")) == set(REGISTRY), "conf/programme/<key>.yaml per type"
+    assert not (CONF / "firm" / "programme").exists(), "no per-side copies of programme files"
+
+
 @pytest.mark.parametrize("group", ["firm/programme", "competitor/programme"])
 def test_every_programme_option_composes_and_is_registered(group):
-    opts = options(group)
-    assert set(opts) == set(REGISTRY), "one config file per registered programme type"
-    for opt in opts:
+    for opt in sorted(REGISTRY):
         cfg = load_config([f"{group}={opt}"])
         side = cfg.firm if group.startswith("firm") else cfg.competitor
         assert side.programme.type == opt
         assert type(side.programme) is REGISTRY[opt].Params
+        # defaults come from the code: the option equals the dataclass defaults
+        assert side.programme == REGISTRY[opt].Params()
 
 
 def test_competitor_programme_defaults_match_firm_programme_defaults():
-    for opt in options("firm/programme"):
+    for opt in sorted(REGISTRY):
         cfg = load_config([f"firm/programme={opt}", f"competitor/programme={opt}"])
         assert asdict(cfg.firm.programme) == asdict(cfg.competitor.programme)
+
+
+def test_yaml_files_repeat_no_default(tmp_path):
+    """Defaults live once, in the dataclasses: group files hold no value the schema has."""
+    import yaml
+
+    for group in ("market", "customers", "firm", "competitor"):
+        path = CONF / group / "default.yaml"
+        data = yaml.safe_load(path.read_text()) or {}
+        assert set(data) <= {"defaults"}, f"{path} repeats defaults: {sorted(data)}"
+    for path in (CONF / "programme").glob("*.yaml"):
+        assert not yaml.safe_load(path.read_text()), f"{path} repeats defaults"
 
 
 @pytest.mark.parametrize(
@@ -77,6 +94,12 @@ def test_overrides_reach_the_parameter_objects():
         ("market.start_date=yesterday", "market.start_date"),
         ("competitor.count=1,competitor.name=focal", "competitor.name"),
         ("+firm.prise=3", "firm.prise"),
+        ("firm.prise=3", "firm.prise"),
+        ("firm.price=abc", "firm.price"),
+        ("output.figure=maybe", "output.figure"),
+        ("firm/programme=magic", "firm/programme"),
+        ("firm.acquisition.budget_per_week=1e300", "firm.acquisition.budget_per_week"),
+        ("firm/programme=tiered,firm.programme.window_weeks=50", "firm.programme.window_weeks"),
     ],
 )
 def test_invalid_values_are_rejected_with_key_value_and_range(override, key):
@@ -93,10 +116,43 @@ def test_programme_start_after_end_is_rejected():
         load_config(["firm.programme.start_week=50", "firm.programme.end_week=20"])
 
 
-def test_describe_lists_levers_and_uncertainties_with_ranges():
-    rows = {r["key"]: r for r in describe(SimConfig)}
-    assert rows["firm.price"]["kind"] == "lever" and rows["firm.price"]["lo"] == 0
-    assert rows["customers.purchase_rate_mean"]["kind"] == "uncertainty"
+def test_describe_lists_every_parameter_with_its_true_default():
+    rows = describe()
+    by_key = {(r["key"], r["when"]): r for r in rows}
+    cfg = SimConfig()
+    assert by_key[("firm.price", "")]["kind"] == "lever"
+    assert by_key[("firm.price", "")]["allowed"].startswith("a number > 0")
+    # true defaults at their position, not the class defaults of a nested type
+    assert by_key[("customers.segments.digital.share", "")]["default"] == 0.35
+    assert by_key[("customers.segments.hybrid.channels", "")]["default"] == ["digital", "phone"]
+    assert by_key[("firm.programme.type", "")]["default"] == cfg.firm.programme.type
+    assert by_key[("firm.programme.rebate_rate", "")]["default"] == 0.05
+    # every programme type's levers are listed, with the option that selects them
+    for key in REGISTRY:
+        assert any(
+            r["when"] == f"firm/programme={key}"
+            or (r["key"] == "firm.programme.type" and r["default"] == key)
+            for r in rows
+        ), key
+    assert ("firm.programme.contacts_per_week", "firm/programme=engagement") in by_key
+    assert ("firm.programme.top_tier_spend_eur", "firm/programme=tiered") in by_key
+
+
+def test_every_uncertainty_has_a_plausible_range_with_a_source():
+    for row in describe():
+        if row["kind"] != "uncertainty":
+            continue
+        lo, hi = row["plausible_lo"], row["plausible_hi"]
+        assert lo is not None and hi is not None and lo < hi, row["key"]
+        assert lo <= row["default"] <= hi, f"{row['key']}: default outside its plausible range"
+        assert len(row["source"]) > 15, f"{row['key']}: plausible range needs a source or reason"
+
+
+def test_every_parameter_has_a_kind_and_a_meaning():
+    for row in describe():
+        assert row["kind"] in ("lever", "uncertainty", "constant"), row["key"]
+        if row["key"].split(".")[-1] not in ("type",):
+            assert row["doc"], f"{row['key']} has no description"
 
 
 def test_cli_rejects_bad_value_without_traceback(tmp_path: Path):

@@ -6,14 +6,15 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import small_config
-from loyaltysim import run_one
+from loyaltysim import PROGRAMMES, run_one
 
-PROGRAMMES = ["none", "discount", "engagement"]
+PROGRAMMES = sorted(PROGRAMMES)  # every registered type, not a copied list
 RIVAL_SETUP = ("competitor.poaching.rate=0.05", "competitor/programme=discount")
 
 
@@ -77,6 +78,11 @@ def test_transaction_log_is_the_long_clv_format_and_matches_the_metrics(tmp_path
     pd.testing.assert_series_equal(by_firm.sort_index(), revenue.sort_index(), check_names=False)
     assert (tx["amount"] >= 0).all() and (tx["discount"] >= 0).all()
     assert set(tx["programme"]) <= {"discount", "none"}
+    # spend per firm in the customer table is the log's spend with that firm
+    by_firm = tx.pivot_table(index="customer_id", columns="firm", values="amount", aggfunc="sum")
+    for firm in by_firm.columns:
+        table = res.customers.set_index("customer_id")[f"spend_{firm}"]
+        np.testing.assert_allclose(by_firm[firm].fillna(0), table.loc[by_firm.index])
     # the per-customer spend in the customer table is the sum of the log
     spend = tx.groupby("customer_id")["amount"].sum()
     table = res.customers.set_index("customer_id")["spend"]

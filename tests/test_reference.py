@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from conftest import small_config
 from loyaltysim import Market, reference
-from loyaltysim.customers import Terms, decay_memory, purchase_step
+from loyaltysim.memory import decay_memory
+from loyaltysim.purchases import Terms, purchase_step
 
 STATE = (
     "engagement",
@@ -63,7 +64,7 @@ def test_purchase_step_matches_reference(seed, n, week):
     model = scrambled_market(seed, n)
     rng = np.random.default_rng(seed + 1)
     terms = terms_for(model, rng)
-    draws = model._draws()
+    draws = model.draws()
     cfg = model.config.customers
     rows = model.population.active_index()
     pop_vec, pop_ref = model.population, copy.deepcopy(model.population)
@@ -94,14 +95,29 @@ def test_memory_decay_and_forgetting_match_reference(seed):
     pop = model.population
     pop.contacted[:] = np.random.default_rng(seed).random(pop.contacted.shape) < 0.5
     ref = copy.deepcopy(pop)
-    decay_memory(pop, model._decay, model._forget, model._forget_rows)
-    reference.decay_memory(ref, model._decay, model._forget, model._forget_rows)
+    seg = model.segments
+    decay_memory(pop, model.engagement_decay, seg.forget, seg.forget_rows)
+    reference.decay_memory(ref, model.engagement_decay, seg.forget, seg.forget_rows)
     np.testing.assert_allclose(pop.engagement, ref.engagement, rtol=1e-14)
     np.testing.assert_allclose(pop.loyalty, ref.loyalty, rtol=1e-14)
-    assert model._forget_rows.size > 0
+    assert seg.forget_rows.size > 0
 
 
-def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch):
+@pytest.mark.parametrize(
+    "programme",
+    [
+        ("firm.programme.mode=points", "firm.programme.redemption_threshold=40"),
+        # per-customer earn rates (tiers) reach the reference too
+        (
+            "firm/programme=tiered",
+            "firm.programme.redemption_threshold=40",
+            "firm.programme.top_tier_spend_eur=30",
+            "firm.programme.review_weeks=4",
+            "firm.programme.window_weeks=8",
+        ),
+    ],
+)
+def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch, programme):
     """Swap the reference rules into the market: the whole run must not change."""
     from loyaltysim import market as market_module
 
@@ -109,8 +125,7 @@ def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch):
         "customers.n=120",
         "market.horizon_weeks=20",
         "competitor.poaching.rate=0.2",
-        "firm.programme.mode=points",
-        "firm.programme.redemption_threshold=40",
+        *programme,
         seed=8,
     )
     vec = Market(cfg).run().metrics()

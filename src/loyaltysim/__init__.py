@@ -8,10 +8,12 @@ Quick start::
 """
 
 from . import designs, sweep  # noqa: F401  (registers the config resolvers)
+from .agents import CustomerAgent
 from .api import RunResult, build_model, compose, load_config, run, run_one, summarise
-from .config import SimConfig, make_config
-from .market import CustomerAgent, Market
-from .params import ConfigError, describe
+from .checks import check_programme
+from .config import SimConfig, describe, make_config
+from .market import Market
+from .params import ConfigError
 from .programmes import REGISTRY as PROGRAMMES
 from .programmes import register as register_programme
 
@@ -25,6 +27,7 @@ __all__ = [
     "RunResult",
     "SimConfig",
     "build_model",
+    "check_programme",
     "compose",
     "describe",
     "load_config",

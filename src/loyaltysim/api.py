@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SimConfig, make_config
+from .config import SimConfig, config_error_from, make_config
 from .io import TransactionLog, config_dir, git_commit, package_versions, write_json
 from .market import Market
 
@@ -43,7 +43,14 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
-        return hydra_compose("config", overrides=_overrides(overrides, values))
+        items = _overrides(overrides, values)
+        try:
+            return hydra_compose("config", overrides=items)
+        except Exception as err:  # a misspelt key or a value of the wrong type
+            converted = config_error_from(err, items)
+            if converted is err:
+                raise
+            raise converted from None
 
 
 def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
@@ -150,7 +157,7 @@ def run_one(
         "versions": package_versions(),
         "git_commit": git_commit(),
         "wall_time_s": round(wall, 3),
-        "steps": model.recorder.steps,
+        "steps": model.steps,
         "customer_steps": int(metrics.groupby("step")["customers"].sum().sum()),
         "people": model.population.size,
     }

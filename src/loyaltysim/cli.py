@@ -63,7 +63,7 @@ def _task(cfg: DictConfig) -> float | None:
     sweep.mark_done(out_dir, overrides, time.perf_counter() - start)
     if multirun:
         sweep.report_progress(out_dir.parent)
-    elif result.config.output.summary:
+    elif result.config.output.print_summary:
         table = result.summary.set_index("firm").T
         print(table.to_string(float_format=lambda v: f"{v:,.1f}"))
         print(f"\nrun folder: {out_dir}  ({result.manifest['wall_time_s']:.1f} s)")

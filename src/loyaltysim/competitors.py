@@ -1,56 +1,38 @@
-"""Poaching offers: a firm's discount to customers of other firms (S6; Chen 1997)."""
+"""Competitors: ``count`` rival firms that share one set of settings (S6, S12).
+
+Each rival is a :class:`~loyaltysim.firms.Firm` with its own price, programme
+(``competitor/programme=<key>``) and poaching offers (:mod:`~loyaltysim.poaching`). Rivals
+are named ``rival1``, ``rival2``, ... (``rival`` when there is one).
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass, fields
 
-from .config import PoachingParams
-from .customers import engagement_g
-from .population import Population
-
-
-def target_mask(
-    pop: Population,
-    rows: np.ndarray,
-    firm: int,
-    target: str,
-    loyal_threshold: float,
-    active_threshold: float,
-) -> np.ndarray:
-    """Which of ``rows`` (active customers) the firm's offers aim at.
-
-    ``all``: every customer of another firm; ``passive``: those loyal to their firm but not
-    engaged with it (S6's passive loyal); ``high_value``: expected weekly volume
-    (purchase rate x basket) at or above the median of the market.
-    """
-    lf = pop.home[rows]
-    mask = lf != firm
-    if target == "passive":
-        loyal = pop.loyalty[rows, lf] >= loyal_threshold
-        engaged = engagement_g(pop.engagement[rows, lf]) >= active_threshold
-        mask &= loyal & ~engaged
-    elif target == "high_value":
-        value = pop.purchase_rate[rows] * pop.basket[rows]
-        mask &= value >= np.median(value)
-    return mask
+from .firms import FirmParams
+from .params import CONSTANT, UNCERTAINTY, param
 
 
-def send_offers(
-    pop: Population,
-    rows: np.ndarray,
-    firm: int,
-    params: PoachingParams,
-    week: int,
-    dt: float,
-    rng: np.random.Generator,
-    loyal_threshold: float,
-    active_threshold: float,
-) -> int:
-    """Give offers to a random share of the targets without a valid one; returns how many."""
-    u = rng.random(rows.size)
-    mask = target_mask(pop, rows, firm, params.target, loyal_threshold, active_threshold)
-    mask &= pop.offer_until[rows, firm] < week
-    mask &= u < min(params.rate * dt, 1.0)
-    got = rows[mask]
-    pop.offer_until[got, firm] = week + params.offer_weeks - 1
-    return int(got.size)
+@dataclass(frozen=True)
+class CompetitorParams(FirmParams):
+    """Rival firms: ``count`` identical rivals, each with its own price, programme and offers."""
+
+    name: str = param("rival", kind=CONSTANT, doc="name stem of the rivals")
+    count: int = param(
+        2,
+        lo=0,
+        hi=50,
+        kind=UNCERTAINTY,
+        unit="firms",
+        doc="number of rival firms",
+        plausible=(1.0, 4.0),
+        source="reason: most categories have a handful of main stores or brands",
+    )
+
+    def rivals(self) -> list[FirmParams]:
+        """One :class:`FirmParams` per rival, named ``rival1``, ``rival2``, ..."""
+        values = {f.name: getattr(self, f.name) for f in fields(FirmParams)}
+        names = (
+            [self.name] if self.count == 1 else [f"{self.name}{i + 1}" for i in range(self.count)]
+        )
+        return [FirmParams(**{**values, "name": name}) for name in names]

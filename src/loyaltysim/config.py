@@ -1,322 +1,100 @@
-"""The parameter objects of a market run, one frozen dataclass per concern.
+"""The configuration of a run: one field per concern, each owned by its rule module.
 
-Defaults are the calibration described in the README ("How the model works"); claim ids
-(S1-S13) refer to ``shared/domain-brief.md``.
+:class:`SimConfig` composes :class:`~loyaltysim.customers.CustomerParams`,
+:class:`~loyaltysim.firms.FirmParams` (the focal firm, with its programme),
+:class:`~loyaltysim.competitors.CompetitorParams`, :class:`MarketParams` (time frame and
+measurement conventions) and :class:`~loyaltysim.io.OutputParams`. Defaults are written
+once, in those dataclasses: :func:`register_configs` stores them in Hydra's ConfigStore as
+structured configs (the schema every YAML file in ``conf/`` is merged onto, so a YAML key
+the code does not know fails at compose time and no default is written twice), and
+stores each registered programme type as an option of ``firm/programme`` and
+``competitor/programme`` from its one ``conf/programme/<key>.yaml``. Claim ids (S1-S13)
+refer to ``shared/domain-brief.md``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from .params import CHANNELS, CONSTANT, LEVER, SEGMENTS, UNCERTAINTY, ConfigError, build, param
-from .programmes.base import ProgrammeParams
-from .programmes.discount import DiscountParams
+from .competitors import CompetitorParams
+from .customers import CustomerParams
+from .firms import FirmParams
+from .io import OutputParams, config_dir
+from .params import CONSTANT, UNCERTAINTY, ConfigError, Params, build, param
+from .params import describe as describe_params
+from .programmes import REGISTRY
 
 
 @dataclass(frozen=True)
-class SegmentParams:
-    """A customer segment (S10): how it can be reached and how it responds to contact."""
-
-    share: float = param(0.25, lo=0, hi=1, kind=UNCERTAINTY, doc="share of the population")
-    channels: tuple[str, ...] = param(
-        ("digital",), choices=CHANNELS, kind=UNCERTAINTY, doc="channels that reach the segment"
-    )
-    response: float = param(
-        1.0, lo=0, kind=UNCERTAINTY, doc="multiplier on engagement gained from a contact"
-    )
-    word_of_mouth: float = param(
-        1.0, lo=0, kind=UNCERTAINTY, doc="multiplier on the propensity to recommend (S8)"
-    )
-    forget_rate: float = param(
-        0.0,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        doc="weekly fraction of purchase loyalty lost to a firm that did not contact them (S6)",
-    )
-
-
-@dataclass(frozen=True)
-class SegmentsParams:
-    digital: SegmentParams = param(
-        SegmentParams(share=0.35, channels=("digital",), response=1.0, word_of_mouth=1.2)
-    )
-    traditional: SegmentParams = param(
-        SegmentParams(share=0.20, channels=("phone",), response=1.2, word_of_mouth=0.8)
-    )
-    hybrid: SegmentParams = param(
-        SegmentParams(share=0.25, channels=("digital", "phone"), response=1.1, word_of_mouth=1.0)
-    )
-    quiet: SegmentParams = param(
-        SegmentParams(
-            share=0.20, channels=("digital",), response=0.4, word_of_mouth=0.2, forget_rate=0.03
-        )
-    )
-
-    def check(self, path: str) -> None:
-        total = sum(getattr(self, s).share for s in SEGMENTS)
-        if abs(total - 1.0) > 1e-6:
-            raise ConfigError(f"{path}.*.share", round(total, 6), "segment shares summing to 1")
-
-    def ordered(self) -> list[SegmentParams]:
-        return [getattr(self, s) for s in SEGMENTS]
-
-
-@dataclass(frozen=True)
-class MemoryParams:
-    """How customers remember firms (S3, S4, S6)."""
-
-    engagement_half_life_weeks: float = param(
-        12.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="half-life of the engagement stock"
-    )
-    loyalty_smoothing: float = param(
-        0.8,
-        lo=0,
-        hi=1,
-        hi_open=True,
-        kind=UNCERTAINTY,
-        doc="Guadagni-Little smoothing constant of purchase loyalty",
-    )
-    experience_gain: float = param(
-        0.08, lo=0, kind=UNCERTAINTY, doc="engagement added by a purchase without failure (S3)"
-    )
-    failure_penalty: float = param(
-        1.0, lo=0, kind=UNCERTAINTY, doc="engagement removed by a service failure"
-    )
-
-
-@dataclass(frozen=True)
-class ChoiceParams:
-    """Weights of the multinomial-logit firm choice (utility units)."""
-
-    engagement_weight: float = param(
-        1.5, lo=0, kind=UNCERTAINTY, doc="utility of full engagement g(E)=1 (S3)"
-    )
-    loyalty_weight: float = param(
-        4.0, lo=0, kind=UNCERTAINTY, doc="utility of purchase loyalty L=1 (Guadagni-Little ~3.9)"
-    )
-    points_weight: float = param(
-        1.0, lo=0, kind=UNCERTAINTY, doc="euros of utility per euro of unredeemed points"
-    )
-    engagement_price_relief: float = param(
-        0.5,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        doc="fraction by which full engagement lowers price sensitivity (S4)",
-    )
-    engagement_churn_relief: float = param(
-        0.5,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        doc="fraction by which full engagement lowers the category drop-out probability (S4)",
-    )
-    engagement_basket_lift: float = param(
-        0.2, lo=0, kind=UNCERTAINTY, doc="relative basket increase at full engagement (S4)"
-    )
-
-
-@dataclass(frozen=True)
-class ReferralParams:
-    """Word of mouth on the social network (S8, S11)."""
-
-    rate: float = param(
-        0.01, lo=0, hi=1, kind=UNCERTAINTY, doc="weekly recommendation probability at g(E)=1"
-    )
-    conversion: float = param(
-        0.3, lo=0, hi=1, kind=UNCERTAINTY, doc="probability a recommended prospect joins"
-    )
-    wom_gain: float = param(
-        0.5, lo=0, kind=UNCERTAINTY, doc="engagement a recommendation gives an existing customer"
-    )
-    network_degree: int = param(8, lo=2, kind=CONSTANT, doc="mean number of neighbours")
-    rewiring: float = param(
-        0.1, lo=0, hi=1, kind=CONSTANT, doc="Watts-Strogatz rewiring probability"
-    )
-
-    def check(self, path: str) -> None:
-        if self.network_degree % 2:
-            raise ConfigError(f"{path}.network_degree", self.network_degree, "an even integer")
-
-
-@dataclass(frozen=True)
-class CustomerParams:
-    """The customer population: heterogeneity distributions and behaviour (uncertainties)."""
-
-    n: int = param(10_000, lo=1, kind=CONSTANT, doc="customers in the category at week 0")
-    prospects_per_customer: float = param(
-        1.0, lo=0, kind=CONSTANT, doc="people outside the category per initial customer"
-    )
-    price_sensitivity_median: float = param(
-        1.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="utility lost per euro of unit price"
-    )
-    price_sensitivity_sigma: float = param(
-        0.4, lo=0, kind=UNCERTAINTY, doc="log-normal sigma of price sensitivity"
-    )
-    purchase_rate_mean: float = param(
-        0.5, lo=0, lo_open=True, kind=UNCERTAINTY, doc="mean category purchases per week"
-    )
-    purchase_rate_shape: float = param(
-        2.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="gamma shape r of purchase rates"
-    )
-    dropout_a: float = param(
-        1.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="beta a of per-purchase drop-out"
-    )
-    dropout_b: float = param(
-        199.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="beta b of per-purchase drop-out"
-    )
-    basket_mean: float = param(
-        4.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="mean units bought per purchase"
-    )
-    basket_shape: float = param(
-        4.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="gamma shape of basket size"
-    )
-    initial_loyalty: float = param(
-        0.5, lo=0, hi=1, kind=UNCERTAINTY, doc="purchase loyalty to their firm at week 0"
-    )
-    segments: SegmentsParams = param(SegmentsParams())
-    memory: MemoryParams = param(MemoryParams())
-    choice: ChoiceParams = param(ChoiceParams())
-    referral: ReferralParams = param(ReferralParams())
-
-
-@dataclass(frozen=True)
-class PricingParams:
-    """Pricing policy (S12): fixed, or adaptive hill-climbing on profit."""
-
-    policy: str = param("fixed", choices=("fixed", "adaptive"), kind=LEVER)
-    interval_weeks: int = param(4, lo=1, kind=LEVER, doc="weeks between price reviews")
-    step_eur: float = param(0.1, lo=0, lo_open=True, kind=LEVER, doc="price move per review")
-    min_price: float = param(0.0, lo=0, kind=LEVER, doc="lowest price allowed (EUR/unit)")
-    max_price: float = param(1e9, lo=0, kind=LEVER, doc="highest price allowed (EUR/unit)")
-
-    def check(self, path: str) -> None:
-        if self.max_price < self.min_price:
-            raise ConfigError(f"{path}.max_price", self.max_price, f">= min_price {self.min_price}")
-
-
-@dataclass(frozen=True)
-class AcquisitionParams:
-    """Paid acquisition (S5)."""
-
-    budget_per_week: float = param(150.0, lo=0, kind=LEVER, doc="EUR spent per week at most")
-    cost_per_customer: float = param(
-        60.0, lo=0, lo_open=True, kind=UNCERTAINTY, doc="EUR per acquired customer"
-    )
-
-
-@dataclass(frozen=True)
-class PoachingParams:
-    """Discount offers to customers of other firms (S6)."""
-
-    rate: float = param(0.0, lo=0, hi=1, kind=LEVER, doc="weekly probability a target gets one")
-    depth: float = param(
-        0.15, lo=0, hi=1, hi_open=True, kind=LEVER, doc="offer as a fraction of list price"
-    )
-    target: str = param("all", choices=("all", "passive", "high_value"), kind=LEVER)
-    start_week: int = param(0, lo=0, kind=LEVER, doc="week the offers start (market entry)")
-    offer_weeks: int = param(4, lo=1, kind=LEVER, doc="weeks an offer stays valid")
-
-
-@dataclass(frozen=True)
-class FirmParams:
-    """A firm: its price, costs, service, acquisition, pricing policy and programme."""
-
-    name: str = param("focal")
-    price: float = param(5.0, lo=0, lo_open=True, kind=LEVER, doc="list price, EUR per unit")
-    unit_cost: float = param(3.5, lo=0, kind=UNCERTAINTY, doc="EUR per unit sold")
-    service_quality: float = param(
-        0.97, lo=0, hi=1, kind=LEVER, doc="1 - probability a purchase meets a service failure"
-    )
-    pricing: PricingParams = param(PricingParams())
-    acquisition: AcquisitionParams = param(AcquisitionParams())
-    programme: ProgrammeParams = param(ProgrammeParams())
-    poaching: PoachingParams = param(PoachingParams())
-
-    def check(self, path: str) -> None:
-        p = self.pricing
-        if p.policy == "adaptive" and not p.min_price <= self.price <= p.max_price:
-            raise ConfigError(
-                f"{path}.price", self.price, f"between pricing bounds {p.min_price}..{p.max_price}"
-            )
-
-
-@dataclass(frozen=True)
-class CompetitorParams(FirmParams):
-    """Rival firms: ``count`` identical rivals, each with its own price, programme and offers."""
-
-    name: str = param("rival")
-    count: int = param(2, lo=0, kind=UNCERTAINTY, doc="number of rival firms")
-
-
-@dataclass(frozen=True)
-class MarketParams:
+class MarketParams(Params):
     """Time frame and measurement conventions of the market."""
 
-    horizon_weeks: int = param(156, lo=1, doc="simulated weeks (default three years)")
-    step_weeks: int = param(1, lo=1, doc="weeks per model step")
-    start_date: str = param("2025-01-06", doc="calendar date of week 0 (ISO)")
+    horizon_weeks: int = param(
+        156, lo=1, hi=5200, kind=CONSTANT, unit="weeks", doc="simulated weeks (three years)"
+    )
+    step_weeks: int = param(1, lo=1, hi=52, kind=CONSTANT, unit="weeks", doc="weeks per step")
+    start_date: str = param("2025-01-06", kind=CONSTANT, doc="calendar date of week 0 (ISO)")
     loyal_threshold: float = param(
-        0.6, lo=0, hi=1, lo_open=True, doc="purchase loyalty from which a customer counts as loyal"
+        0.6,
+        lo=0,
+        hi=1,
+        lo_open=True,
+        kind=CONSTANT,
+        unit="loyalty (0-1)",
+        doc="purchase loyalty from which a customer counts as loyal",
     )
     active_threshold: float = param(
         0.3,
         lo=0,
         hi=1,
         lo_open=True,
-        doc="engagement g(E) from which a loyal customer counts as active, not passive (S6)",
+        kind=CONSTANT,
+        unit="g(E) (0-1)",
+        doc="engagement from which a loyal customer counts as active, not passive (S6)",
     )
     acquisition_crowding: float = param(
         0.25,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
+        unit="fraction per poaching firm",
         doc="relative rise in acquisition cost per firm making poaching offers (S5)",
+        plausible=(0.0, 0.5),
+        source="S5 claims acquisition gets dearer as competitors appear; size unknown",
     )
 
-    def check(self, path: str) -> None:
+    def check(self) -> None:
         if self.horizon_weeks % self.step_weeks:
             raise ConfigError(
-                f"{path}.horizon_weeks",
-                self.horizon_weeks,
-                f"a multiple of step_weeks ({self.step_weeks})",
+                "horizon_weeks", self.horizon_weeks, f"a multiple of step_weeks ({self.step_weeks})"
             )
         try:
             _dt.date.fromisoformat(self.start_date)
         except ValueError:
-            raise ConfigError(
-                f"{path}.start_date", self.start_date, "an ISO date YYYY-MM-DD"
-            ) from None
+            raise ConfigError("start_date", self.start_date, "an ISO date YYYY-MM-DD") from None
 
 
 @dataclass(frozen=True)
-class OutputParams:
-    """What a run writes to its folder."""
-
-    transactions: bool = param(False, doc="write the transaction log (Parquet, in chunks)")
-    transactions_chunk_rows: int = param(500_000, lo=1, doc="rows buffered per Parquet write")
-    customer_table: bool = param(True, doc="write the final customer table")
-    figure: bool = param(True, doc="draw the run's figure (PNG)")
-    summary: bool = param(True, doc="print the summary table at the end")
-
-
-@dataclass(frozen=True)
-class SimConfig:
+class SimConfig(Params):
     """A complete, validated run configuration."""
 
-    seed: int = param(0, lo=0, doc="root seed; every random stream is spawned from it")
+    seed: int = param(
+        0, lo=0, hi=2**63 - 1, doc="root seed; every random stream is spawned from it"
+    )
     design: int = param(
         0, lo=0, doc="design number in experiments that draw random designs (loyaltysim.designs)"
     )
     market: MarketParams = param(MarketParams())
     customers: CustomerParams = param(CustomerParams())
-    firm: FirmParams = param(FirmParams(programme=DiscountParams()))
+    firm: FirmParams = param(FirmParams(programme=REGISTRY["discount"].Params()))
     competitor: CompetitorParams = param(CompetitorParams())
     output: OutputParams = param(OutputParams())
 
-    def check(self, path: str) -> None:
+    def check(self) -> None:
         names = [f.name for f in self.firm_params()]
         if len(set(names)) != len(names):
             raise ConfigError(
@@ -326,36 +104,131 @@ class SimConfig:
             )
         horizon = self.market.horizon_weeks
         for key, firm in (("firm", self.firm), ("competitor", self.competitor)):
-            prog = firm.programme
-            if prog.start_week > horizon:
+            if firm.programme.start_week > horizon:
                 raise ConfigError(
-                    f"{key}.programme.start_week", prog.start_week, f"<= horizon_weeks ({horizon})"
+                    f"{key}.programme.start_week",
+                    firm.programme.start_week,
+                    f"<= horizon_weeks ({horizon})",
                 )
 
     def firm_params(self) -> list[FirmParams]:
-        """The focal firm followed by each rival, rivals named ``rival1``, ``rival2``..."""
-        rivals = []
-        values = {f.name: getattr(self.competitor, f.name) for f in fields(FirmParams)}
-        for i in range(self.competitor.count):
-            name = (
-                self.competitor.name
-                if self.competitor.count == 1
-                else f"{self.competitor.name}{i + 1}"
-            )
-            rivals.append(FirmParams(**{**values, "name": name}))
-        return [self.firm, *rivals]
+        """The focal firm followed by each rival (``rival1``, ``rival2``, ...)."""
+        return [self.firm, *self.competitor.rivals()]
 
 
 def make_config(data: Any = None) -> SimConfig:
     """Validate a mapping (or DictConfig) into a :class:`SimConfig`; ``None`` gives defaults."""
     if data is None:
         return SimConfig()
-    try:
-        from omegaconf import DictConfig, OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
-        if isinstance(data, DictConfig):
+    if isinstance(data, DictConfig):
+        try:
             data = OmegaConf.to_container(data, resolve=True)
-    except ImportError:  # pragma: no cover - omegaconf comes with hydra-core
-        pass
+        except Exception as err:
+            raise config_error_from(err) from None
     data = {k: v for k, v in dict(data).items() if k != "hydra"}
     return build(SimConfig, data)
+
+
+def allowed_for(key: str) -> str:
+    """What the config key ``key`` accepts, in words (for error messages)."""
+    for row in describe():
+        if row["key"] == key:
+            return row["allowed"]
+    return "a key of the config (loyaltysim --cfg job lists them)"
+
+
+def config_error_from(
+    err: BaseException, overrides: Sequence[str] = ()
+) -> ConfigError | BaseException:
+    """A :class:`ConfigError` for a Hydra/OmegaConf composition error about one key
+    (misspelt key, wrong type, unknown option of a group), else ``err`` itself.
+
+    ``overrides`` are the command-line overrides composed, used to name the value given.
+    """
+    from hydra.errors import MissingConfigException
+    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+    given = {}
+    for item in overrides:
+        key, _, value = str(item).lstrip("+~").partition("=")
+        given[key] = value
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ConfigError):
+            return seen
+        if isinstance(seen, MissingConfigException) and getattr(seen, "options", None):
+            group, _, option = str(seen.missing_cfg_file).rpartition("/")
+            return ConfigError(group, option, "one of " + ", ".join(seen.options))
+        if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
+            key = str(seen.full_key)
+            if isinstance(seen, ConfigKeyError) or "not in" in str(seen):
+                return ConfigError(key, given.get(key, "?"), "an existing key (misspelt?)")
+            return ConfigError(key, getattr(seen, "value", None), allowed_for(key))
+        seen = seen.__cause__ or seen.__context__
+    return err
+
+
+def _node(obj: Any):
+    """A typed OmegaConf node of a params object, writable (frozen dataclasses give read-only
+    nodes, which Hydra could not merge overrides into)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    def writable(node: DictConfig) -> None:
+        OmegaConf.set_readonly(node, None)
+        for key in node:
+            child = node._get_node(key)
+            if isinstance(child, DictConfig):
+                writable(child)
+
+    node = OmegaConf.structured(obj)
+    writable(node)
+    return node
+
+
+def programme_yaml(key: str) -> Path:
+    """The one config file of programme type ``key``."""
+    return config_dir() / "programme" / f"{key}.yaml"
+
+
+def register_configs() -> None:
+    """Store the schema and every programme option in Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    store = ConfigStore.instance()
+    schema = _node(SimConfig())
+    # the programme slots hold the common base, so any registered type can be merged in;
+    # conf/firm/default.yaml and conf/competitor/default.yaml choose the default type
+    for side in ("firm", "competitor"):
+        schema[side].programme = _node(REGISTRY["none"].Params())
+    store.store(name="loyaltysim_schema", node=schema)
+    for key, cls in REGISTRY.items():
+        node = _node(cls.Params())
+        path = programme_yaml(key)
+        if path.is_file():
+            node = OmegaConf.merge(node, OmegaConf.load(path) or {})
+        for group in ("firm/programme", "competitor/programme"):
+            store.store(group=group, name=key, node=node)
+
+
+def describe(obj: Any = None) -> list[dict[str, Any]]:
+    """Every parameter: of ``obj`` (a params object or class), or, by default, of a whole run
+    with its true defaults followed by every other registered programme type's parameters
+    (their ``when`` names the option that selects them; they apply under
+    ``competitor.programme`` too). Each row gives key, default, kind (lever, uncertainty,
+    constant), unit, allowed range, plausible range with its source, and meaning;
+    sensitivity and calibration tools sample the uncertainties' plausible ranges."""
+    if obj is not None:
+        return describe_params(obj)
+    cfg = SimConfig()
+    rows = describe_params(cfg)
+    shown = {cfg.firm.programme.type}
+    for key, cls in sorted(REGISTRY.items()):
+        if key not in shown:
+            rows += describe_params(cls.Params(), "firm.programme.", f"firm/programme={key}")
+    return rows
+
+
+register_configs()

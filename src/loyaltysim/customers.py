@@ -1,29 +1,17 @@
-"""Customer rules, vectorised over the whole population.
+"""Who the customers are: heterogeneity, segments, and the draw of the population.
 
-One call of :func:`purchase_step` plays one model step of category purchases for all active
-customers at once:
+- *Heterogeneity* (buy-till-you-die; Fader & Hardie): price sensitivity is log-normal,
+  category purchase rates are gamma, the per-purchase drop-out probability is beta, basket
+  size is gamma.
+- *Segments* (S10): digital, traditional (phone), hybrid and quiet customers differ in the
+  channels that reach them, in how much a contact moves them, in how readily they recommend
+  and in whether they forget firms that do not contact them (S6).
+- Everyone in the pool (initial customers and prospects) is drawn at once, so the same seed
+  gives the same people whatever happens later (common random numbers across arms).
 
-1. Purchase timing (buy-till-you-die): ``k ~ Poisson(rate * dt)`` purchase occasions.
-2. Firm choice by multinomial logit. For customer i and firm f, with g = E/(1+|E|)::
-
-       beta_if = beta_i * (1 - price_relief * max(g_if, 0))                 (S4)
-       p_if    = price_f * (1 - rebate_f * member_if - offer_f * offer_if)  (S1, S6)
-       U_if    = -beta_if * p_if + w_E * g_if + w_L * L_if
-                 + w_P * beta_if * points_value_if / basket_i                (S3, S13)
-
-   Choice probabilities are softmax(U_i); the choice is the inverse CDF at one uniform draw.
-3. Payment: rebates, poaching offers and points redemptions come off list price; members
-   earn points on what they paid (less breakage).
-4. Service: a failure (probability 1 - quality_f) removes engagement; a good purchase adds
-   a little (S3).
-5. Memory: purchase loyalty L is smoothed, ``L <- a L + (1 - a) 1[chosen]`` (Guadagni &
-   Little 1983). The home firm is the one with the highest L (ties keep the old home);
-   a change of home firm is churn to a competitor.
-6. Drop-out: after its k purchases a customer leaves the category with probability
-   ``1 - (1 - d_i (1 - churn_relief * max(g_ic, 0)))^k`` (BG/NBD with S4's engagement relief).
-
-The same rules, written per customer with plain Python loops, live in
-:mod:`loyaltysim.reference`; the tests check that both agree on the same draws.
+The rules customers follow each week live in :mod:`~loyaltysim.purchases` (buying and
+choosing), :mod:`~loyaltysim.memory` (remembering) and :mod:`~loyaltysim.referrals`
+(recommending).
 """
 
 from __future__ import annotations
@@ -32,274 +20,292 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import ChoiceParams, MemoryParams
-from .population import ACTIVE, GONE, Population
+from .memory import MemoryParams
+from .params import CONSTANT, UNCERTAINTY, ConfigError, Params, param
+from .population import ACTIVE, Population
+from .purchases import ChoiceParams, choose
+from .referrals import ReferralParams
+
+SEGMENTS = ("digital", "traditional", "hybrid", "quiet")  # S10
+CHANNELS = ("digital", "phone")
 
 
-@dataclass
-class Terms:
-    """What each firm offers this step; every array has one entry per firm (EUR, fractions)."""
+@dataclass(frozen=True)
+class SegmentParams(Params):
+    """A customer segment (S10): how it can be reached and how it responds to contact."""
 
-    price: np.ndarray  # list price per unit
-    rebate: np.ndarray  # fraction off list price for members (discount programme, rebate mode)
-    points_per_eur: np.ndarray  # points earned per EUR paid by members
-    point_value: np.ndarray  # EUR per point at redemption
-    threshold: np.ndarray  # points needed to redeem one reward (inf: no points scheme)
-    points_keep: np.ndarray  # 1 - breakage: share of earned points that stay redeemable
-    offer_depth: np.ndarray  # fraction off list price for holders of a valid poaching offer
-    failure: np.ndarray  # probability that a purchase meets a service failure
+    share: float = param(
+        0.25,
+        lo=0,
+        hi=1,
+        kind=UNCERTAINTY,
+        unit="fraction",
+        doc="share of the population",
+        plausible=(0.1, 0.5),
+        source="reason: S10's panel names four segments of comparable size; exact shares vary",
+    )
+    channels: tuple[str, ...] = param(
+        ("digital",), choices=CHANNELS, kind=CONSTANT, doc="channels that reach the segment"
+    )
+    response: float = param(
+        1.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="multiplier",
+        doc="multiplier on engagement gained from a contact",
+        plausible=(0.2, 1.5),
+        source="S10: quiet, little-engaged customers respond least; no estimate of the size",
+    )
+    word_of_mouth: float = param(
+        1.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="multiplier",
+        doc="multiplier on the propensity to recommend (S8)",
+        plausible=(0.1, 1.5),
+        source="reason: relative propensity across segments; quiet customers recommend least",
+    )
+    forget_rate: float = param(
+        0.0,
+        lo=0,
+        hi=1,
+        kind=UNCERTAINTY,
+        unit="per week",
+        doc="weekly fraction of purchase loyalty lost to a firm that did not contact them (S6)",
+        plausible=(0.0, 0.1),
+        source="S6 claims passive customers forget uncontacted firms; size unknown",
+    )
 
-    def reward_eur(self) -> np.ndarray:
-        """EUR value of one reward per firm (0 where there is no points scheme)."""
-        finite = np.isfinite(self.threshold)
-        return np.where(finite, np.where(finite, self.threshold, 0.0) * self.point_value, 0.0)
+
+@dataclass(frozen=True)
+class SegmentsParams(Params):
+    """The four segments of S10; their shares sum to 1."""
+
+    digital: SegmentParams = param(
+        SegmentParams(share=0.35, channels=("digital",), response=1.0, word_of_mouth=1.2)
+    )
+    traditional: SegmentParams = param(
+        SegmentParams(share=0.20, channels=("phone",), response=1.2, word_of_mouth=0.8)
+    )
+    hybrid: SegmentParams = param(
+        SegmentParams(share=0.25, channels=("digital", "phone"), response=1.1, word_of_mouth=1.0)
+    )
+    quiet: SegmentParams = param(
+        SegmentParams(
+            share=0.20, channels=("digital",), response=0.4, word_of_mouth=0.2, forget_rate=0.03
+        )
+    )
+
+    def check(self) -> None:
+        total = sum(getattr(self, s).share for s in SEGMENTS)
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError("*.share", round(total, 6), "segment shares summing to 1")
+
+    def ordered(self) -> list[SegmentParams]:
+        return [getattr(self, s) for s in SEGMENTS]
+
+
+@dataclass(frozen=True)
+class CustomerParams(Params):
+    """The customer population: heterogeneity distributions and behaviour (uncertainties)."""
+
+    n: int = param(10_000, lo=1, kind=CONSTANT, unit="customers", doc="customers at week 0")
+    prospects_per_customer: float = param(
+        1.0, lo=0, kind=CONSTANT, unit="people", doc="people outside the category per customer"
+    )
+    price_sensitivity_median: float = param(
+        1.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="utility per EUR",
+        doc="utility lost per euro of unit price (median across customers)",
+        plausible=(0.3, 1.5),
+        source="Bijmolt, van Heerde & Pieters (2005): mean brand price elasticity -2.6; the "
+        "logit elasticity -beta*p*(1-s) at EUR 5 and s=1/3 gives -1 to -5 over this range",
+    )
+    price_sensitivity_sigma: float = param(
+        0.4,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="log units",
+        doc="log-normal sigma of price sensitivity",
+        plausible=(0.2, 0.8),
+        source="reason: random-coefficient logit studies find price coefficients varying "
+        "by a factor of 2-3 across households",
+    )
+    purchase_rate_mean: float = param(
+        0.5,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="purchases per week",
+        doc="mean category purchases per week",
+        plausible=(0.2, 1.0),
+        source="reason: frequently bought categories are bought weekly to monthly",
+    )
+    purchase_rate_shape: float = param(
+        2.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="gamma shape",
+        doc="gamma shape r of purchase rates",
+        plausible=(0.25, 3.0),
+        source="NBD shape of category purchasing is typically below 3 (Ehrenberg); CDNOW "
+        "r = 0.24 (Fader, Hardie & Lee 2005)",
+    )
+    dropout_a: float = param(
+        1.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="beta a",
+        doc="beta a of per-purchase drop-out",
+        plausible=(0.3, 3.0),
+        source="BG/NBD a = 0.79 on CDNOW (Fader, Hardie & Lee 2005)",
+    )
+    dropout_b: float = param(
+        199.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="beta b",
+        doc="beta b of per-purchase drop-out",
+        plausible=(50.0, 800.0),
+        source="reason: mean a/(a+b) of 0.1-2% a purchase, i.e. 3-40% of customers leaving "
+        "the category a year at 0.5 purchases a week",
+    )
+    basket_mean: float = param(
+        4.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="units",
+        doc="mean units bought per purchase",
+        plausible=(2.0, 8.0),
+        source="reason: sets the money scale; shares and % effects do not depend on it",
+    )
+    basket_shape: float = param(
+        4.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="gamma shape",
+        doc="gamma shape of basket size",
+        plausible=(1.0, 10.0),
+        source="reason: basket sizes vary by a factor of about 2 between shoppers",
+    )
+    initial_loyalty: float = param(
+        0.5,
+        lo=0,
+        hi=1,
+        kind=UNCERTAINTY,
+        unit="loyalty (0-1)",
+        doc="purchase loyalty to their firm at week 0",
+        plausible=(0.2, 0.8),
+        source="reason: a start value; its effect fades with the smoothing (1-a) per purchase",
+    )
+    segments: SegmentsParams = param(SegmentsParams())
+    memory: MemoryParams = param(MemoryParams())
+    choice: ChoiceParams = param(ChoiceParams())
+    referral: ReferralParams = param(ReferralParams())
+
+    @property
+    def pool_size(self) -> int:
+        """People in the market: initial customers plus prospects."""
+        return self.n + int(round(self.n * self.prospects_per_customer))
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Per-segment arrays the weekly rules index by ``pop.segment`` (S6, S10)."""
+
+    reach: np.ndarray  # (segments, channels) bool: which channels reach each segment
+    response: np.ndarray  # multiplier on engagement gained from contact
+    word_of_mouth: np.ndarray  # multiplier on the propensity to recommend
+    forget: np.ndarray  # weekly forget rate
+    forget_rows: np.ndarray  # rows of people whose segment forgets
 
     @classmethod
-    def plain(cls, price: np.ndarray, failure: np.ndarray) -> Terms:
-        f = len(price)
-        zeros = np.zeros(f)
+    def build(cls, params: SegmentsParams, segment: np.ndarray) -> SegmentTable:
+        segs = params.ordered()
+        forget = np.array([s.forget_rate for s in segs])
         return cls(
-            price=np.asarray(price, float),
-            rebate=zeros.copy(),
-            points_per_eur=zeros.copy(),
-            point_value=zeros.copy(),
-            threshold=np.full(f, np.inf),
-            points_keep=np.ones(f),
-            offer_depth=zeros.copy(),
-            failure=np.asarray(failure, float),
+            reach=np.array([[ch in s.channels for ch in CHANNELS] for s in segs]),
+            response=np.array([s.response for s in segs]),
+            word_of_mouth=np.array([s.word_of_mouth for s in segs]),
+            forget=forget,
+            forget_rows=np.flatnonzero(forget[segment] > 0),
         )
 
 
-@dataclass
-class Draws:
-    """Uniform draws for one step, one per person in the pool (common random numbers)."""
+def draw_population(
+    params: CustomerParams, n_firms: int, rng: np.random.Generator
+) -> tuple[Population, np.ndarray]:
+    """Draw everyone's traits; returns the population and the initial customers' rows.
 
-    trips: np.ndarray
-    choice: np.ndarray
-    failure: np.ndarray
-    churn: np.ndarray
-
-
-@dataclass
-class Outcome:
-    """What happened to each buyer this step; arrays are aligned with ``buyers``."""
-
-    buyers: np.ndarray  # row indices
-    firm: np.ndarray  # chosen firm
-    prev_firm: np.ndarray  # firm of the previous purchase (-1: none)
-    prev_home: np.ndarray  # home firm before this step's purchases
-    home: np.ndarray  # home firm after them (changes: churn to a competitor)
-    was_loyal: np.ndarray  # bool: loyal to the old home firm before this step (L >= threshold)
-    was_active: np.ndarray  # bool: ... and engaged with it (g >= threshold): active loyal (S6)
-    trips: np.ndarray  # purchase occasions this step (>= 1)
-    units: np.ndarray
-    list_value: np.ndarray  # EUR at list price
-    rebate: np.ndarray  # EUR off as programme rebate
-    offer: np.ndarray  # EUR off as poaching offer
-    redeemed: np.ndarray  # EUR off as points redemption
-    paid: np.ndarray  # EUR paid
-    points_earned: np.ndarray
-    member: np.ndarray  # bool: member of the chosen firm's programme at the purchase
-    failed: np.ndarray  # bool: service failure
-    left: np.ndarray  # bool: left the category after this step's purchases
-
-
-def poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Poisson(lam) counts by inverting the CDF at ``u`` (so one uniform fixes the count)."""
-    p = np.exp(-lam)
-    k = np.zeros(lam.shape, np.int64)
-    idx = np.flatnonzero(u > p)
-    # carry compacted copies of the customers still climbing the CDF
-    lam_i, u_i, p_i = lam[idx], u[idx], p[idx]
-    cdf_i = p_i.copy()
-    i = 1
-    while idx.size:
-        p_i *= lam_i / i
-        cdf_i += p_i
-        k[idx] += 1
-        # p underflows to 0 only for u within rounding of 1: stop there
-        more = (u_i > cdf_i) & (p_i > 0)
-        idx, lam_i, u_i, p_i, cdf_i = idx[more], lam_i[more], u_i[more], p_i[more], cdf_i[more]
-        i += 1
-    return k
-
-
-def engagement_g(e: np.ndarray) -> np.ndarray:
-    """Engagement stock mapped to (-1, 1): g(E) = E / (1 + |E|)."""
-    return e / (1.0 + np.abs(e))
-
-
-def choose(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Multinomial-logit choice: index of the firm whose CDF bracket holds ``u``.
-
-    ``utility`` is ``(customers, firms)``; the work runs firm by firm on contiguous columns,
-    which for a handful of firms is several times faster than reducing along axis 1.
+    Initial customers are active from week 0 with no firm yet (see
+    :func:`assign_initial_firms`). Traits of prospects are drawn now too, so that the same
+    seed gives the same people whatever happens later (common random numbers across arms).
     """
-    cols = np.ascontiguousarray(utility.T)
-    cols -= cols.max(axis=0)
-    np.exp(cols, out=cols)
-    target = u * cols.sum(axis=0)
-    chosen = np.zeros(u.shape, np.int64)
-    cum = np.zeros(u.shape)
-    for col in cols[:-1]:
-        cum += col
-        chosen += target > cum
-    return chosen
+    n = params.n
+    size = params.pool_size
+    sigma = params.price_sensitivity_sigma
+    price_sens = params.price_sensitivity_median * np.exp(sigma * rng.standard_normal(size))
+    r = params.purchase_rate_shape
+    rate = rng.gamma(r, params.purchase_rate_mean / r, size)
+    dropout = rng.beta(params.dropout_a, params.dropout_b, size)
+    basket = rng.gamma(params.basket_shape, params.basket_mean / params.basket_shape, size)
+    shares = np.array([s.share for s in params.segments.ordered()])
+    segment = rng.choice(len(SEGMENTS), size=size, p=shares / shares.sum()).astype(np.int8)
+    order = rng.permutation(size)
+    initial = np.sort(order[:n])
+    queue = order[n:]
+
+    status = np.zeros(size, np.int8)
+    status[initial] = ACTIVE
+    joined = np.full(size, -1, np.int32)
+    joined[initial] = 0
+    shape = (size, n_firms)
+    pop = Population(
+        status=status,
+        price_sensitivity=price_sens,
+        purchase_rate=rate,
+        dropout=dropout,
+        basket=basket,
+        segment=segment,
+        engagement=np.zeros(shape),
+        loyalty=np.zeros(shape),
+        points=np.zeros(shape),
+        member=np.zeros(shape, bool),
+        offer_until=np.full(shape, -1, np.int32),
+        contacted=np.zeros(shape, bool),
+        last_firm=np.full(size, -1, np.int32),
+        home=np.full(size, -1, np.int32),
+        joined_week=joined,
+        left_week=np.full(size, -1, np.int32),
+        origin=np.zeros(size, np.int8),
+        purchases=np.zeros(size, np.int64),
+        spend=np.zeros(size),
+        firm_spend=np.zeros(shape),
+        referrals=np.zeros(size, np.int64),
+        prospect_queue=queue,
+    )
+    return pop, initial
 
 
-def home_firm(loyalty: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """The firm with the highest purchase loyalty per row; a tie keeps ``current``."""
-    cols = np.ascontiguousarray(loyalty.T)
-    home = current.astype(np.int32)
-    top = cols[home, np.arange(home.size)] if home.size else np.zeros(0)
-    for f, col in enumerate(cols):
-        higher = col > top
-        home[higher] = f
-        top = np.where(higher, col, top)
-    return home
-
-
-def utilities(
-    pop: Population, rows: np.ndarray, terms: Terms, week: int, choice: ChoiceParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Logit utilities of ``rows`` for every firm.
-
-    Returns ``(utility, g, has_offer, member, loyalty)``, each ``(len(rows), F)``; the last
-    four are the gathered customer state, reused by :func:`purchase_step`.
-    """
-    g = engagement_g(np.take(pop.engagement, rows, axis=0))
-    loyalty = np.take(pop.loyalty, rows, axis=0)
-    member = np.take(pop.member, rows, axis=0)
-    has_offer = np.take(pop.offer_until, rows, axis=0) >= week
-    beta = 1.0 - choice.engagement_price_relief * np.maximum(g, 0.0)
-    beta *= pop.price_sensitivity[rows, None]
-    discount = np.zeros_like(g)
-    if terms.rebate.any():
-        discount += terms.rebate * member
-    if terms.offer_depth.any():
-        discount += terms.offer_depth * has_offer
-    unit_price = terms.price * (1.0 - discount)
-    np.maximum(unit_price, 0.0, out=unit_price)
-    u = choice.engagement_weight * g
-    u += choice.loyalty_weight * loyalty
-    u -= beta * unit_price
-    if np.isfinite(terms.threshold).any():
-        points_eur = np.take(pop.points, rows, axis=0) * terms.point_value * member
-        u += choice.points_weight * beta * points_eur / pop.basket[rows, None]
-    return u, g, has_offer, member, loyalty
-
-
-def purchase_step(
+def assign_initial_firms(
     pop: Population,
     rows: np.ndarray,
-    terms: Terms,
-    draws: Draws,
-    week: int,
-    dt: float,
-    choice: ChoiceParams,
-    memory: MemoryParams,
-    loyal_threshold: float = 0.6,
-    active_threshold: float = 0.3,
-) -> Outcome:
-    """Play one step of purchases for the active customers ``rows``; updates ``pop`` in place.
-
-    The thresholds classify each buyer's pre-purchase status toward their home firm (loyal,
-    active loyal), so that defections can be split into passive and active loyal (S6).
-    """
-    n_firms = pop.n_firms
-    trips = poisson_from_uniform(pop.purchase_rate[rows] * dt, draws.trips[rows])
-    buying = trips > 0
-    b = rows[buying]
-    k = trips[buying]
-    util, g, has_offer, member, loyal = utilities(pop, b, terms, week, choice)
-    c = choose(util, draws.choice[b])
-    # flat indices: row-major (customer, firm) cells of the gathered and the full arrays
-    own = np.arange(b.size) * n_firms + c
-    cell = b * n_firms + c
-    g_c = np.maximum(g.ravel()[own], 0.0)
-    member_c = member.ravel()[own]
-    offer_c = has_offer.ravel()[own]
-
-    units = pop.basket[b] * (1.0 + choice.engagement_basket_lift * g_c) * k
-    list_value = terms.price[c] * units
-    rebate = list_value * terms.rebate[c] * member_c
-    offer = list_value * terms.offer_depth[c] * offer_c
-    before_points = np.maximum(list_value - rebate - offer, 0.0)
-
-    if np.isfinite(terms.threshold).any():
-        points = pop.points.ravel()
-        balance = points[cell]
-        reward_pts = terms.threshold[c]
-        redeem = member_c & (balance >= reward_pts)
-        redeemed = np.where(redeem, np.minimum(terms.reward_eur()[c], before_points), 0.0)
-        paid = before_points - redeemed
-        earned = paid * terms.points_per_eur[c] * terms.points_keep[c] * member_c
-        points[cell] = balance - np.where(redeem, reward_pts, 0.0) + earned
-    else:  # no firm runs a points scheme this step
-        redeemed = earned = np.zeros(b.size)
-        paid = before_points
-    pop.offer_until.ravel()[cell[offer_c]] = -1
-
-    failed = draws.failure[b] < terms.failure[c]
-    pop.engagement.ravel()[cell] += np.where(
-        failed, -memory.failure_penalty, memory.experience_gain
-    )
-
-    prev_home = pop.home[b]
-    at_home = np.arange(b.size) * n_firms + prev_home
-    was_loyal = loyal.ravel()[at_home] >= loyal_threshold
-    was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)
-
-    a = memory.loyalty_smoothing
-    loyal *= a
-    loyal.ravel()[own] += 1.0 - a
-    pop.loyalty[b] = loyal
-
-    # home firm: highest purchase loyalty; ties keep the current home
-    home = home_firm(loyal, prev_home)
-    pop.home[b] = home
-    prev = pop.last_firm[b]
-    pop.last_firm[b] = c
-    pop.purchases[b] += k
-    pop.spend[b] += paid
-
-    d = pop.dropout[b] * (1.0 - choice.engagement_churn_relief * g_c)
-    left = draws.churn[b] < 1.0 - (1.0 - d) ** k
-    gone = b[left]
-    pop.status[gone] = GONE
-    pop.left_week[gone] = week
-
-    return Outcome(
-        buyers=b,
-        firm=c,
-        prev_firm=prev,
-        prev_home=prev_home,
-        home=home,
-        was_loyal=was_loyal,
-        was_active=was_active,
-        trips=k,
-        units=units,
-        list_value=list_value,
-        rebate=rebate,
-        offer=offer,
-        redeemed=redeemed,
-        paid=paid,
-        points_earned=earned,
-        member=member_c,
-        failed=failed,
-        left=left,
-    )
-
-
-def decay_memory(
-    pop: Population, decay: float, forget: np.ndarray, forget_rows: np.ndarray
+    prices: np.ndarray,
+    loyalty: float,
+    rng: np.random.Generator,
 ) -> None:
-    """End-of-step memory: engagement decays by its half-life; quiet customers not contacted
-    by a firm lose a share of their purchase loyalty to it (S6). ``forget_rows`` are the
-    people whose segment forgets; only the active ones among them are updated."""
-    pop.engagement *= decay
-    rows = forget_rows[pop.status[forget_rows] == ACTIVE]
-    if rows.size:
-        rate = forget[pop.segment[rows]]
-        keep = 1.0 - rate[:, None] * ~np.take(pop.contacted, rows, axis=0)
-        pop.loyalty[rows] = np.take(pop.loyalty, rows, axis=0) * keep
+    """Week-0 customers are spread over firms by a logit on list price alone, and start with
+    purchase loyalty ``loyalty`` to the firm drawn."""
+    util = -pop.price_sensitivity[rows, None] * prices
+    firm = choose(util, rng.random(rows.size))
+    pop.last_firm[rows] = firm
+    pop.home[rows] = firm
+    pop.loyalty[rows, firm] = loyalty

@@ -1,12 +1,105 @@
-"""Firms as Mesa agents: price, costs, service, acquisition and pricing policy (S5, S12)."""
+"""Firms as Mesa agents, and the firm-side phases of a step (S5, S12).
+
+A firm has a list price, a unit cost, a service quality, an acquisition budget, a pricing
+policy, a loyalty programme and, possibly, poaching offers. The phases here:
+
+- :func:`review_prices`: adaptive firms move their price every ``interval_weeks`` in the
+  direction that raised profit over the last window, else turn back (S12);
+- :func:`offer_terms`: what each firm offers this step (price, member terms, offers);
+- :func:`acquire`: each firm buys ``budget / cost per customer`` new customers (stochastic
+  rounding); the cost per customer rises by ``crowding`` for each poaching firm (S5).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
-from .config import FirmParams
-from .programmes import Programme
+from .params import CONSTANT, LEVER, UNCERTAINTY, ConfigError, Params, param
+from .poaching import PoachingParams
+from .population import ORIGIN_PAID, Population
+from .programmes import Programme, ProgrammeParams
+from .trades import Terms
+
+
+@dataclass(frozen=True)
+class PricingParams(Params):
+    """Pricing policy (S12): fixed, or adaptive hill-climbing on profit."""
+
+    policy: str = param("fixed", choices=("fixed", "adaptive"), kind=LEVER, doc="pricing policy")
+    interval_weeks: int = param(
+        4, lo=1, kind=LEVER, unit="weeks", doc="weeks between price reviews"
+    )
+    step_eur: float = param(
+        0.1, lo=0, lo_open=True, hi=1e4, kind=LEVER, unit="EUR", doc="price move per review"
+    )
+    min_price: float = param(0.0, lo=0, hi=1e9, kind=LEVER, unit="EUR/unit", doc="lowest price")
+    max_price: float = param(1e9, lo=0, hi=1e9, kind=LEVER, unit="EUR/unit", doc="highest price")
+
+    def check(self) -> None:
+        if self.max_price < self.min_price:
+            raise ConfigError("max_price", self.max_price, f">= min_price {self.min_price}")
+
+
+@dataclass(frozen=True)
+class AcquisitionParams(Params):
+    """Paid acquisition (S5)."""
+
+    budget_per_week: float = param(
+        150.0, lo=0, hi=1e7, kind=LEVER, unit="EUR per week", doc="acquisition spend at most"
+    )
+    cost_per_customer: float = param(
+        60.0,
+        lo=0.01,
+        hi=1e6,
+        kind=UNCERTAINTY,
+        unit="EUR",
+        doc="EUR per acquired customer",
+        plausible=(20.0, 200.0),
+        source="brief: acquisition costs 5-25x retention (Rosenberg & Czepiel ~6x); a few "
+        "euros a year of retention contact puts acquisition at tens to hundreds of euros",
+    )
+
+
+@dataclass(frozen=True)
+class FirmParams(Params):
+    """A firm: its price, costs, service, acquisition, pricing policy, programme, offers."""
+
+    name: str = param("focal", kind=CONSTANT, doc="name in every table and figure")
+    price: float = param(
+        5.0, lo=0, lo_open=True, hi=1e9, kind=LEVER, unit="EUR/unit", doc="list price"
+    )
+    unit_cost: float = param(
+        3.5,
+        lo=0,
+        hi=1e9,
+        kind=UNCERTAINTY,
+        unit="EUR/unit",
+        doc="cost of a unit sold",
+        plausible=(2.5, 4.5),
+        source="reason: gross margins of 10-50% of a EUR 5 list price, typical of retail",
+    )
+    service_quality: float = param(
+        0.97,
+        lo=0,
+        hi=1,
+        kind=LEVER,
+        unit="probability",
+        doc="1 - probability a purchase meets a service failure",
+    )
+    pricing: PricingParams = param(PricingParams())
+    acquisition: AcquisitionParams = param(AcquisitionParams())
+    programme: ProgrammeParams = param(ProgrammeParams())
+    poaching: PoachingParams = param(PoachingParams())
+
+    def check(self) -> None:
+        p = self.pricing
+        if p.policy == "adaptive" and not p.min_price <= self.price <= p.max_price:
+            raise ConfigError(
+                "price", self.price, f"between pricing bounds {p.min_price}..{p.max_price}"
+            )
 
 
 class Firm(mesa.Agent):
@@ -57,9 +150,52 @@ class Firm(mesa.Agent):
         )
 
     def poaching_active(self, week: int) -> bool:
-        po = self.params.poaching
-        return po.rate > 0 and week >= po.start_week
+        return self.params.poaching.active(week)
 
     def acquisition_cost(self, n_poachers: int, crowding: float) -> float:
         """EUR per acquired customer; rises with every firm making poaching offers (S5)."""
         return self.params.acquisition.cost_per_customer * (1.0 + crowding * n_poachers)
+
+
+def review_prices(firms: list[Firm], week: int) -> None:
+    """Phase: adaptive firms review their prices (S12)."""
+    for firm in firms:
+        firm.review_price(week)
+
+
+def offer_terms(firms: list[Firm], week: int) -> Terms:
+    """Phase: each firm's terms for the step: price, service, member terms, poaching depth."""
+    terms = Terms.plain(
+        np.array([f.price for f in firms]), np.array([f.failure_rate for f in firms])
+    )
+    for firm in firms:
+        firm.programme.set_terms(terms, week)
+    for firm in firms:
+        if firm.poaching_active(week):
+            terms.offer_depth[firm.index] = firm.params.poaching.depth
+    return terms
+
+
+def acquire(
+    firms: list[Firm],
+    pop: Population,
+    week: int,
+    dt: float,
+    n_poachers: int,
+    crowding: float,
+    entry_loyalty: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phase: paid acquisition (S5). Each firm buys ``budget * dt / cost`` new customers
+    (stochastic rounding) from the prospect queue; returns (acquired, cost EUR) per firm."""
+    acquired = np.zeros(len(firms), np.int64)
+    cost = np.zeros(len(firms))
+    for firm in firms:
+        unit = firm.acquisition_cost(n_poachers, crowding)
+        expected = firm.params.acquisition.budget_per_week * dt / unit
+        n = int(expected) + int(rng.random() < expected - int(expected))
+        rows = pop.take_prospects(n)
+        pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)
+        acquired[firm.index] = rows.size
+        cost[firm.index] = rows.size * unit
+    return acquired, cost

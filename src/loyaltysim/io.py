@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import platform
 import subprocess
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .customers import Outcome
+from .params import CONSTANT, Params, param
+from .trades import Outcome
 
 PACKAGES = ("loyaltysim", "mesa", "numpy", "scipy", "pandas", "hydra-core", "pyarrow", "networkx")
+
+
+@dataclass(frozen=True)
+class OutputParams(Params):
+    """What a run writes to its folder, and what it prints."""
+
+    transactions: bool = param(False, kind=CONSTANT, doc="write the transaction log (Parquet)")
+    transactions_chunk_rows: int = param(
+        500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
+    )
+    customer_table: bool = param(True, kind=CONSTANT, doc="write the final customer table")
+    figure: bool = param(True, kind=CONSTANT, doc="draw the run's figure (PNG)")
+    print_summary: bool = param(True, kind=CONSTANT, doc="print the summary table at the end")
 
 
 def config_dir() -> Path:

@@ -9,8 +9,8 @@ Column meanings (money in EUR per step unless "cumulative"):
 - ``acquisition_cost``: paid acquisition plus poaching discounts granted.
 - ``profit`` = gross_margin - programme_cost - acquisition_cost; ``cumulative_profit``.
 - ``repeat_rate``: of buyers whose previous purchase was with the firm, the share who
-  bought from it again; ``scr``: mean purchase loyalty of its customers (smoothed share of
-  category requirements).
+  bought from it again; ``mean_loyalty``: mean purchase loyalty L of its customers (their
+  exponentially smoothed share of choices, 0-1).
 - ``churn_to_competitor`` (home firm changed to a rival), of which
   ``defected_active_loyal`` and ``defected_passive_loyal`` were loyal to it before (S6),
   ``switched_in``, ``churn_out`` (left the
@@ -23,13 +23,15 @@ Column meanings (money in EUR per step unless "cumulative"):
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .customers import engagement_g
-from .params import SEGMENTS
+from .customers import SEGMENTS
+from .memory import engagement_g
 from .population import ACTIVE, GONE, ORIGINS, PROSPECT, Population
+from .trades import Outcome
 
 # every column of the metrics table, in order, with its dtype (counts are integers)
 COLUMN_TYPES: dict[str, type] = {
@@ -46,7 +48,7 @@ COLUMN_TYPES: dict[str, type] = {
     "profit": float,
     "cumulative_profit": float,
     "repeat_rate": float,
-    "scr": float,
+    "mean_loyalty": float,
     "churn_to_competitor": np.int64,
     "defected_active_loyal": np.int64,
     "defected_passive_loyal": np.int64,
@@ -75,19 +77,20 @@ class Recorder:
     def __init__(self, n_steps: int, n_firms: int) -> None:
         self.n_firms = n_firms
         self.data = {c: np.zeros((n_steps, n_firms), dtype) for c, dtype in COLUMN_TYPES.items()}
-        self.steps = 0
 
-    def record(self, values: dict[str, np.ndarray]) -> None:
+    def record(self, step: int, values: dict[str, np.ndarray]) -> None:
+        """Store the values of step ``step`` (1-based, the model's clock)."""
         missing = set(COLUMNS) - set(values)
         if missing:
             raise KeyError(f"metrics missing: {sorted(missing)}")
         for c in COLUMNS:
-            self.data[c][self.steps] = values[c]
-        self.steps += 1
+            self.data[c][step - 1] = values[c]
 
-    def frame(self, firm_names: list[str], start_date: str, step_weeks: int) -> pd.DataFrame:
-        """Tidy table: one row per (step, firm), steps numbered from 1."""
-        s, f = self.steps, self.n_firms
+    def frame(
+        self, steps: int, firm_names: list[str], start_date: str, step_weeks: int
+    ) -> pd.DataFrame:
+        """Tidy table of the first ``steps`` steps: one row per (step, firm), from step 1."""
+        s, f = steps, self.n_firms
         step = np.repeat(np.arange(1, s + 1), f)
         week = step * step_weeks
         start = np.datetime64(_dt.date.fromisoformat(start_date), "D")
@@ -102,6 +105,97 @@ class Recorder:
         return pd.DataFrame(out)
 
 
+@dataclass
+class StepLedger:
+    """Per-firm money and counts booked during one step, outside the purchase flows."""
+
+    programme_cost: np.ndarray  # EUR: contacts, gifts, thanks, surprises (+ member discounts)
+    acquisition_cost: np.ndarray  # EUR: paid acquisition (+ poaching discounts used)
+    acquired: np.ndarray
+    referred: np.ndarray
+    referrals: np.ndarray
+    offers_sent: np.ndarray
+
+    @classmethod
+    def empty(cls, n_firms: int) -> StepLedger:
+        counts = np.zeros(n_firms, np.int64)
+        return cls(np.zeros(n_firms), np.zeros(n_firms), counts, counts, counts, counts)
+
+    def profit(self, gross_margin: np.ndarray) -> np.ndarray:
+        """profit = gross margin - programme cost - acquisition cost (EUR, per firm)."""
+        return gross_margin - self.programme_cost - self.acquisition_cost
+
+    def row(
+        self,
+        flows: dict[str, np.ndarray],
+        stocks: dict[str, np.ndarray],
+        price: np.ndarray,
+        profit: np.ndarray,
+        cumulative_profit: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Every metrics column of the step."""
+        total = flows["purchases"].sum()
+        n_firms = price.size
+        return {
+            **flows,
+            **stocks,
+            "price": price,
+            "share": flows["purchases"] / total if total else np.full(n_firms, np.nan),
+            "programme_cost": self.programme_cost,
+            "acquisition_cost": self.acquisition_cost,
+            "profit": profit,
+            "cumulative_profit": cumulative_profit,
+            "acquired": self.acquired,
+            "referred": self.referred,
+            "referrals": self.referrals,
+            "offers_sent": self.offers_sent,
+        }
+
+
+def purchase_flows(out: Outcome, unit_cost: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-firm flows of one step's purchases (EUR, counts), from the buyers' outcomes.
+
+    Returns the metrics columns that purchases decide, plus ``member_discounts`` (rebates
+    and points redeemed: programme cost) and ``offer_discounts`` (poaching discounts used:
+    acquisition cost), which the market books into those costs.
+    """
+    n_firms = unit_cost.size
+
+    def per_firm(weights: np.ndarray | None = None, mask: np.ndarray | None = None):
+        firms = out.firm if mask is None else out.firm[mask]
+        w = weights if weights is None or mask is None else weights[mask]
+        return np.bincount(firms, w, minlength=n_firms)
+
+    units = per_firm(out.units)
+    revenue = per_firm(out.list_value)
+    cogs = units * unit_cost
+    had = out.prev_firm >= 0
+    returning = np.bincount(out.prev_firm[had], minlength=n_firms)
+    stayed = per_firm(mask=had & (out.prev_firm == out.firm)).astype(np.int64)
+    moved = out.home != out.prev_home
+    with np.errstate(invalid="ignore", divide="ignore"):
+        repeat = stayed / returning
+    return {
+        "purchases": per_firm(out.trips).astype(np.int64),
+        "units": units,
+        "revenue": revenue,
+        "cogs": cogs,
+        "gross_margin": revenue - cogs,
+        "member_discounts": per_firm(out.rebate + out.redeemed),
+        "offer_discounts": per_firm(out.offer),
+        "repeat_rate": repeat,
+        "churn_to_competitor": np.bincount(out.prev_home[moved], minlength=n_firms),
+        "defected_active_loyal": np.bincount(
+            out.prev_home[moved & out.was_active], minlength=n_firms
+        ),
+        "defected_passive_loyal": np.bincount(
+            out.prev_home[moved & out.was_loyal & ~out.was_active], minlength=n_firms
+        ),
+        "switched_in": np.bincount(out.home[moved], minlength=n_firms),
+        "churn_out": np.bincount(out.home[out.left], minlength=n_firms),
+    }
+
+
 def column_counts(mask: np.ndarray) -> np.ndarray:
     """True values per column of a ``(rows, firms)`` mask (column by column: for a few
     columns this is several times faster than ``sum(axis=0)``)."""
@@ -113,18 +207,18 @@ def population_metrics(
 ) -> dict[str, np.ndarray]:
     """Stock metrics of the active population at the end of a step."""
     rows = pop.active_index()
-    lf = pop.home[rows]
-    own = np.arange(rows.size) * n_firms + lf
+    home = pop.home[rows]
+    own = np.arange(rows.size) * n_firms + home
     loyalty = np.take(pop.loyalty, rows, axis=0)
     member = np.take(pop.member, rows, axis=0)
     own_loyalty = loyalty.ravel()[own]
-    own_g = engagement_g(np.take(pop.engagement.ravel(), rows * n_firms + lf))
-    customers = np.bincount(lf, minlength=n_firms)
+    own_g = engagement_g(np.take(pop.engagement.ravel(), rows * n_firms + home))
+    customers = np.bincount(home, minlength=n_firms)
     loyal_own = own_loyalty >= loyal_threshold
     active = loyal_own & (own_g >= active_threshold)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_g = np.bincount(lf, own_g, n_firms) / customers
-        scr = np.bincount(lf, own_loyalty, n_firms) / customers
+        mean_g = np.bincount(home, own_g, n_firms) / customers
+        mean_loyalty = np.bincount(home, own_loyalty, n_firms) / customers
     # membership by loyal status, over all active customers (S9: loyal non-members and
     # disloyal members both exist)
     loyal = loyalty >= loyal_threshold
@@ -133,10 +227,10 @@ def population_metrics(
     loyal_nonmembers = column_counts(loyal) - loyal_members
     return {
         "customers": customers,
-        "active_loyal": np.bincount(lf[active], minlength=n_firms),
-        "passive_loyal": np.bincount(lf[loyal_own & ~active], minlength=n_firms),
+        "active_loyal": np.bincount(home[active], minlength=n_firms),
+        "passive_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),
         "mean_engagement": mean_g,
-        "scr": scr,
+        "mean_loyalty": mean_loyalty,
         "members": members,
         "loyal_members": loyal_members,
         "loyal_nonmembers": loyal_nonmembers,
@@ -149,7 +243,7 @@ def customer_table(pop: Population, firm_names: list[str], loyal_threshold: floa
     """One row per person who was ever a customer, with traits and final state."""
     rows = np.flatnonzero(pop.status != PROSPECT)
     names = np.array([*firm_names, ""], dtype=object)
-    lf = pop.home[rows]
+    home = pop.home[rows]
     table = {
         "customer_id": rows,
         "status": np.where(pop.status[rows] == GONE, "gone", "active"),
@@ -161,16 +255,17 @@ def customer_table(pop: Population, firm_names: list[str], loyal_threshold: floa
         "basket": pop.basket[rows],
         "joined_week": pop.joined_week[rows],
         "left_week": pop.left_week[rows],
-        "home_firm": names[lf],
+        "home_firm": names[home],
         "last_firm": names[pop.last_firm[rows]],
         "purchases": pop.purchases[rows],
         "spend": pop.spend[rows],
         "referrals": pop.referrals[rows],
-        "loyal": (pop.loyalty[rows, lf] >= loyal_threshold) & (pop.status[rows] == ACTIVE),
+        "loyal": (pop.loyalty[rows, home] >= loyal_threshold) & (pop.status[rows] == ACTIVE),
     }
     for f, name in enumerate(firm_names):
         table[f"engagement_{name}"] = pop.engagement[rows, f]
         table[f"loyalty_{name}"] = pop.loyalty[rows, f]
         table[f"member_{name}"] = pop.member[rows, f]
         table[f"points_{name}"] = pop.points[rows, f]
+        table[f"spend_{name}"] = pop.firm_spend[rows, f]
     return pd.DataFrame(table)

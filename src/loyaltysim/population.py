@@ -1,5 +1,10 @@
 """Customer state held as NumPy arrays, one row per person in the addressable market.
 
+This module only holds state; the rules that change it live in their own modules
+(:mod:`~loyaltysim.customers` draws it, :mod:`~loyaltysim.purchases`,
+:mod:`~loyaltysim.memory`, :mod:`~loyaltysim.referrals`, the programmes and poaching act on
+it).
+
 The market has a fixed pool of people: the initial customers plus prospects who may later
 join through paid acquisition or a referral. Each row's status is prospect, active customer
 or gone (left the category; buy-till-you-die: no return). Rows are never reused, so a
@@ -9,14 +14,8 @@ customer's id is its row index and the final customer table covers everyone who 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-from .params import SEGMENTS
-
-if TYPE_CHECKING:
-    from .config import CustomerParams
 
 PROSPECT, ACTIVE, GONE = 0, 1, 2
 ORIGIN_INITIAL, ORIGIN_PAID, ORIGIN_REFERRAL = 0, 1, 2
@@ -32,7 +31,7 @@ class Population:
     purchase_rate: np.ndarray  # category purchases per week (gamma across people)
     dropout: np.ndarray  # probability of leaving the category after a purchase (beta)
     basket: np.ndarray  # units per purchase
-    segment: np.ndarray  # int8 index into config.SEGMENTS (S10)
+    segment: np.ndarray  # int8 index into customers.SEGMENTS (S10)
     engagement: np.ndarray  # (N, F) stock of positive minus negative touchpoints (S3)
     loyalty: np.ndarray  # (N, F) exponentially smoothed share of past choices
     points: np.ndarray  # (N, F) unredeemed programme points
@@ -46,6 +45,7 @@ class Population:
     origin: np.ndarray  # int8: ORIGIN_INITIAL, ORIGIN_PAID or ORIGIN_REFERRAL
     purchases: np.ndarray  # int64 purchase occasions so far
     spend: np.ndarray  # EUR paid so far
+    firm_spend: np.ndarray  # (N, F) EUR paid to each firm so far
     referrals: np.ndarray  # int64 recommendations made so far
     prospect_queue: np.ndarray  # random order in which paid acquisition reaches prospects
     queue_pos: int = 0
@@ -62,7 +62,8 @@ class Population:
         return np.flatnonzero(self.status == ACTIVE)
 
     def activate(self, rows: np.ndarray, firm: int, week: int, origin: int, loyalty: float) -> None:
-        """Turn prospects into customers of ``firm`` (paid acquisition or referral)."""
+        """Turn prospects into customers of ``firm`` (paid acquisition or referral), starting
+        with purchase loyalty ``loyalty`` to it."""
         self.status[rows] = ACTIVE
         self.last_firm[rows] = firm
         self.home[rows] = firm
@@ -87,57 +88,3 @@ class Population:
             out.append(take)
             need -= take.size
         return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
-
-
-def draw_population(
-    params: CustomerParams, n_firms: int, rng: np.random.Generator
-) -> tuple[Population, np.ndarray]:
-    """Draw everyone's traits; returns the population and the initial customers' rows.
-
-    Initial customers are active from week 0 with no firm yet; the market assigns their
-    firm. Traits of prospects are drawn now too, so that the same seed gives the same people
-    whatever happens later (common random numbers across arms).
-    """
-    n = params.n
-    size = n + int(round(params.n * params.prospects_per_customer))
-    sigma = params.price_sensitivity_sigma
-    price_sens = params.price_sensitivity_median * np.exp(sigma * rng.standard_normal(size))
-    r = params.purchase_rate_shape
-    rate = rng.gamma(r, params.purchase_rate_mean / r, size)
-    dropout = rng.beta(params.dropout_a, params.dropout_b, size)
-    basket = rng.gamma(params.basket_shape, params.basket_mean / params.basket_shape, size)
-    shares = np.array([s.share for s in params.segments.ordered()])
-    segment = rng.choice(len(SEGMENTS), size=size, p=shares / shares.sum()).astype(np.int8)
-    order = rng.permutation(size)
-    initial = np.sort(order[:n])
-    queue = order[n:]
-
-    status = np.zeros(size, np.int8)
-    status[initial] = ACTIVE
-    joined = np.full(size, -1, np.int32)
-    joined[initial] = 0
-    shape = (size, n_firms)
-    pop = Population(
-        status=status,
-        price_sensitivity=price_sens,
-        purchase_rate=rate,
-        dropout=dropout,
-        basket=basket,
-        segment=segment,
-        engagement=np.zeros(shape),
-        loyalty=np.zeros(shape),
-        points=np.zeros(shape),
-        member=np.zeros(shape, bool),
-        offer_until=np.full(shape, -1, np.int32),
-        contacted=np.zeros(shape, bool),
-        last_firm=np.full(size, -1, np.int32),
-        home=np.full(size, -1, np.int32),
-        joined_week=joined,
-        left_week=np.full(size, -1, np.int32),
-        origin=np.zeros(size, np.int8),
-        purchases=np.zeros(size, np.int64),
-        spend=np.zeros(size),
-        referrals=np.zeros(size, np.int64),
-        prospect_queue=queue,
-    )
-    return pop, initial

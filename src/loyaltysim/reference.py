@@ -1,8 +1,9 @@
 """Per-customer reference implementation of the customer rules (tests and benchmarks only).
 
 Plain Python loops over customers and firms, written from the equations in
-:mod:`loyaltysim.customers` and not from its array code, so that an indexing or
-broadcasting mistake in the vectorised engine shows up as a disagreement. It takes the same
+:mod:`loyaltysim.purchases` and :mod:`loyaltysim.memory`, not from their array code, so
+that an indexing or broadcasting mistake in the vectorised engine shows up as a
+disagreement. It takes the same
 uniform draws, so both must produce the same outcome on the same state.
 """
 
@@ -12,9 +13,10 @@ import math
 
 import numpy as np
 
-from .config import ChoiceParams, MemoryParams
-from .customers import Draws, Outcome, Terms
+from .memory import MemoryParams
 from .population import ACTIVE, GONE, Population
+from .purchases import ChoiceParams
+from .trades import Draws, Outcome, Terms
 
 
 def _poisson(lam: float, u: float) -> int:
@@ -43,7 +45,7 @@ def purchase_step(
     loyal_threshold: float = 0.6,
     active_threshold: float = 0.3,
 ) -> Outcome:
-    """Same contract as :func:`loyaltysim.customers.purchase_step`, one customer at a time."""
+    """Same contract as :func:`loyaltysim.purchases.purchase_step`, one customer at a time."""
     n_firms = pop.n_firms
     reward_eur = terms.reward_eur()
     cols: dict[str, list] = {k: [] for k in Outcome.__dataclass_fields__}
@@ -51,6 +53,10 @@ def purchase_step(
         k = _poisson(float(pop.purchase_rate[i]) * dt, float(draws.trips[i]))
         if k == 0:
             continue
+        # member terms of this customer (per firm, or personal: tiers)
+        rate_rows = terms.member_rates(np.array([i]))
+        rebates = [float(x) for x in np.atleast_2d(rate_rows[0])[0]]
+        earn_rates = [float(x) for x in np.atleast_2d(rate_rows[1])[0]]
         utils, gs, offers, members = [], [], [], []
         for f in range(n_firms):
             g = _g(float(pop.engagement[i, f]))
@@ -60,7 +66,7 @@ def purchase_step(
             member = bool(pop.member[i, f])
             offer = int(pop.offer_until[i, f]) >= week
             price = float(terms.price[f]) * (
-                1.0 - float(terms.rebate[f]) * member - float(terms.offer_depth[f]) * offer
+                1.0 - rebates[f] * member - float(terms.offer_depth[f]) * offer
             )
             util = (
                 choice.engagement_weight * g
@@ -88,14 +94,14 @@ def purchase_step(
         g_c = max(gs[c], 0.0)
         units = float(pop.basket[i]) * (1.0 + choice.engagement_basket_lift * g_c) * k
         list_value = float(terms.price[c]) * units
-        rebate = list_value * float(terms.rebate[c]) * members[c]
+        rebate = list_value * rebates[c] * members[c]
         offer = list_value * float(terms.offer_depth[c]) * offers[c]
         before = max(list_value - rebate - offer, 0.0)
         balance = float(pop.points[i, c])
         redeem = members[c] and balance >= float(terms.threshold[c])
         redeemed = min(float(reward_eur[c]), before) if redeem else 0.0
         paid = before - redeemed
-        earned = paid * float(terms.points_per_eur[c]) * float(terms.points_keep[c]) * members[c]
+        earned = paid * earn_rates[c] * float(terms.points_keep[c]) * members[c]
         pop.points[i, c] = balance - (float(terms.threshold[c]) if redeem else 0.0) + earned
         if offers[c]:
             pop.offer_until[i, c] = -1
@@ -117,6 +123,7 @@ def purchase_step(
         pop.last_firm[i] = c
         pop.purchases[i] += k
         pop.spend[i] += paid
+        pop.firm_spend[i, c] += paid
 
         d = float(pop.dropout[i]) * (1.0 - choice.engagement_churn_relief * g_c)
         left = float(draws.churn[i]) < 1.0 - (1.0 - d) ** k
@@ -151,7 +158,7 @@ def purchase_step(
 def decay_memory(
     pop: Population, decay: float, forget: np.ndarray, forget_rows: np.ndarray
 ) -> None:
-    """Per-customer version of :func:`loyaltysim.customers.decay_memory`."""
+    """Per-customer version of :func:`loyaltysim.memory.decay_memory`."""
     n, n_firms = pop.engagement.shape
     for i in range(n):
         for f in range(n_firms):

@@ -13,43 +13,62 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import LEVER, ConfigError, param
+from ..params import LEVER, param
+from ..trades import Terms
 from .base import Programme, ProgrammeParams, StepContext, register
 
 
 @dataclass(frozen=True)
 class DiscountParams(ProgrammeParams):
-    type: str = param("discount", kind=LEVER)
-    signup_prob: float = param(0.15, lo=0, hi=1, kind=LEVER)
-    mode: str = param("rebate", choices=("rebate", "points"), kind=LEVER)
-    rebate_rate: float = param(
-        0.05, lo=0, hi=1, hi_open=True, kind=LEVER, doc="fraction off list price for members"
+    type: str = param("discount", kind=LEVER, doc="registry key of the programme type")
+    signup_prob: float = param(
+        0.15,
+        lo=0,
+        hi=1,
+        kind=LEVER,
+        unit="probability",
+        doc="probability a non-member buyer joins at a purchase",
     )
-    points_per_eur: float = param(1.0, lo=0, kind=LEVER, doc="points per EUR paid")
-    point_value_eur: float = param(0.01, lo=0, kind=LEVER, doc="EUR per point at redemption")
+    mode: str = param(
+        "rebate", choices=("rebate", "points"), kind=LEVER, doc="rebate now or points later"
+    )
+    rebate_rate: float = param(
+        0.05,
+        lo=0,
+        hi=1,
+        hi_open=True,
+        kind=LEVER,
+        unit="fraction",
+        doc="fraction off list price for members",
+    )
+    points_per_eur: float = param(
+        1.0, lo=0, hi=1e6, kind=LEVER, unit="points per EUR", doc="points earned per EUR paid"
+    )
+    point_value_eur: float = param(
+        0.01, lo=0, hi=1e6, kind=LEVER, unit="EUR", doc="EUR per point at redemption"
+    )
     redemption_threshold: float = param(
-        500.0, lo=0, lo_open=True, kind=LEVER, doc="points needed for one reward"
+        500.0, lo=0, lo_open=True, kind=LEVER, unit="points", doc="points for one reward"
     )
     breakage: float = param(
-        0.15, lo=0, hi=1, kind=LEVER, doc="share of earned points never redeemed"
+        0.15, lo=0, hi=1, kind=LEVER, unit="fraction", doc="share of earned points never redeemed"
     )
     referral_reward_points: float = param(
-        0.0, lo=0, kind=LEVER, doc="points credited to a member who recommends the firm (S8)"
+        0.0,
+        lo=0,
+        hi=1e9,
+        kind=LEVER,
+        unit="points",
+        doc="points credited to a member who recommends the firm (S8)",
     )
 
-    def check(self, path: str) -> None:
-        super().check(path)
-        if self.type != "discount":
-            raise ConfigError(f"{path}.type", self.type, "discount")
 
-
-@register
+@register("discount")
 class DiscountProgramme(Programme):
-    key = "discount"
     Params = DiscountParams
     params: DiscountParams
 
-    def set_terms(self, terms, week: int) -> None:
+    def set_terms(self, terms: Terms, week: int) -> None:
         if not self.active(week):
             return
         p, f = self.params, self.firm

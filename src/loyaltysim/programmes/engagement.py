@@ -14,57 +14,124 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import CHANNELS, LEVER, UNCERTAINTY, ConfigError, param
+from ..customers import CHANNELS
+from ..params import LEVER, UNCERTAINTY, ConfigError, param
 from .base import Programme, ProgrammeParams, StepContext, register
 
 
 @dataclass(frozen=True)
 class EngagementParams(ProgrammeParams):
-    type: str = param("engagement", kind=LEVER)
-    signup_prob: float = param(0.3, lo=0, hi=1, kind=LEVER)
+    type: str = param("engagement", kind=LEVER, doc="registry key of the programme type")
+    signup_prob: float = param(
+        0.3,
+        lo=0,
+        hi=1,
+        kind=LEVER,
+        unit="probability",
+        doc="probability a non-member buyer joins at a purchase",
+    )
     audience: str = param(
         "members", choices=("members", "customers"), kind=LEVER, doc="who is contacted"
     )
     contacts_per_week: float = param(
-        0.25, lo=0, hi=7, kind=LEVER, doc="mean contacts per audience member per week"
+        0.25,
+        lo=0,
+        hi=7,
+        kind=LEVER,
+        unit="per week",
+        doc="mean contacts per audience member per week",
     )
-    channels: tuple[str, ...] = param(("digital", "phone"), choices=CHANNELS, kind=LEVER)
+    channels: tuple[str, ...] = param(
+        ("digital", "phone"), choices=CHANNELS, kind=LEVER, doc="channels the firm uses"
+    )
     personalisation: float = param(
-        0.8, lo=0, hi=1, kind=LEVER, doc="probability a contact is well personalised (S7)"
+        0.8,
+        lo=0,
+        hi=1,
+        kind=LEVER,
+        unit="probability",
+        doc="probability a contact is well personalised (S7)",
     )
-    contact_gain: float = param(0.6, lo=0, kind=UNCERTAINTY, doc="engagement from a good contact")
+    contact_gain: float = param(
+        0.6,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="engagement",
+        doc="engagement from a good contact",
+        plausible=(0.1, 1.0),
+        source="reason: one personal, relevant contact; at most about a thank-you",
+    )
     bad_contact_penalty: float = param(
-        1.0, lo=0, kind=UNCERTAINTY, doc="engagement lost to a badly personalised contact (S7)"
+        1.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="engagement",
+        doc="engagement lost to a badly personalised contact (S7)",
+        plausible=(0.2, 2.0),
+        source="reason: an irrelevant or ill-timed contact annoys; size unknown (S7 is the "
+        "claim under test, not a source)",
     )
-    cost_per_contact_digital: float = param(0.05, lo=0, kind=LEVER, doc="EUR per digital contact")
-    cost_per_contact_phone: float = param(1.0, lo=0, kind=LEVER, doc="EUR per phone contact")
+    cost_per_contact_digital: float = param(
+        0.05, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="EUR per digital contact"
+    )
+    cost_per_contact_phone: float = param(
+        1.0, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="EUR per phone contact"
+    )
     thank_referrals: bool = param(True, kind=LEVER, doc="thank customers who recommend (S8)")
-    thanks_gain: float = param(1.0, lo=0, kind=UNCERTAINTY, doc="engagement from a thank-you")
-    thanks_cost_eur: float = param(0.5, lo=0, kind=LEVER)
-    surprise_rate: float = param(
-        0.005, lo=0, hi=1, kind=LEVER, doc="weekly probability of a surprise per member (S11)"
+    thanks_gain: float = param(
+        1.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="engagement",
+        doc="engagement from a thank-you",
+        plausible=(0.2, 2.0),
+        source="reason: personal recognition of an act of loyalty; size unknown",
     )
-    surprise_gain: float = param(2.0, lo=0, kind=UNCERTAINTY)
-    surprise_cost_eur: float = param(5.0, lo=0, kind=LEVER)
+    thanks_cost_eur: float = param(
+        0.5, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="cost of one thank-you"
+    )
+    surprise_rate: float = param(
+        0.005,
+        lo=0,
+        hi=1,
+        kind=LEVER,
+        unit="per week",
+        doc="weekly probability of a surprise per member (S11)",
+    )
+    surprise_gain: float = param(
+        2.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="engagement",
+        doc="engagement from a surprise (S11)",
+        plausible=(0.5, 3.0),
+        source="reason: a rare, personal gift; larger than a routine contact",
+    )
+    surprise_cost_eur: float = param(
+        5.0, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="cost of one surprise"
+    )
     surprise_referral_boost: float = param(
-        3.0, lo=0, kind=UNCERTAINTY, doc="relative rise in referral propensity that week (S11)"
+        3.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="multiplier",
+        doc="relative rise in referral propensity in the week of a surprise (S11)",
+        plausible=(0.0, 5.0),
+        source="reason: S11 claims surprised customers tell friends; from none to a few-fold",
     )
 
-    def check(self, path: str) -> None:
-        super().check(path)
-        if self.type != "engagement":
-            raise ConfigError(f"{path}.type", self.type, "engagement")
+    def check(self) -> None:
+        super().check()
         if not self.channels:
             raise ConfigError(
-                f"{path}.channels",
+                "channels",
                 list(self.channels),
                 "a non-empty list of " + ", ".join(CHANNELS),
             )
 
 
-@register
+@register("engagement")
 class EngagementProgramme(Programme):
-    key = "engagement"
     Params = EngagementParams
     params: EngagementParams
 
@@ -80,14 +147,14 @@ class EngagementProgramme(Programme):
             return 0.0
         p, f, pop = self.params, self.firm, ctx.pop
         uses = np.array([c in p.channels for c in CHANNELS])
-        reach = ctx.reach & uses  # (segments, channels) usable for this programme
+        reach = ctx.segments.reach & uses  # (segments, channels) usable for this programme
         reachable_seg = reach.any(axis=1)
         # the cheaper channel is used where a segment can be reached by both
         seg_cost = np.where(reach[:, 0], p.cost_per_contact_digital, p.cost_per_contact_phone)
         rows = self._audience(ctx)
         rows = rows[reachable_seg[pop.segment[rows]]]
         seg = pop.segment[rows]
-        resp = ctx.response[seg]
+        resp = ctx.segments.response[seg]
         n = ctx.rng.poisson(p.contacts_per_week * ctx.dt, rows.size)
         good = ctx.rng.binomial(n, p.personalisation)
         cells = rows * pop.n_firms + f
@@ -109,7 +176,7 @@ class EngagementProgramme(Programme):
         p = self.params
         if not (p.thank_referrals and self.active(ctx.week)) or referrers.size == 0:
             return 0.0
-        resp = ctx.response[ctx.pop.segment[referrers]]
+        resp = ctx.segments.response[ctx.pop.segment[referrers]]
         ctx.pop.engagement[referrers, self.firm] += resp * p.thanks_gain
         ctx.pop.contacted[referrers, self.firm] = True
         return p.thanks_cost_eur * referrers.size

@@ -1,0 +1,114 @@
+"""Poaching offers: a firm's discount to customers of other firms (S6; Chen 1997).
+
+From ``start_week`` (market entry), a poaching firm gives each targeted customer of
+another firm, with weekly probability ``rate``, an offer of ``depth`` off its list price,
+valid for ``offer_weeks``. Targets are ``all`` customers of other firms, the ``passive``
+loyal ones (loyal to their firm but not engaged with it, S6), or ``high_value`` ones. A
+used offer's discount is booked as acquisition cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .memory import engagement_g
+from .params import LEVER, Params, param
+from .population import Population
+
+
+@dataclass(frozen=True)
+class PoachingParams(Params):
+    """Discount offers to customers of other firms (S6)."""
+
+    rate: float = param(
+        0.0, lo=0, hi=1, kind=LEVER, unit="per week", doc="weekly probability a target gets one"
+    )
+    depth: float = param(
+        0.15,
+        lo=0,
+        hi=1,
+        hi_open=True,
+        kind=LEVER,
+        unit="fraction",
+        doc="offer as a fraction of list price",
+    )
+    target: str = param(
+        "all", choices=("all", "passive", "high_value"), kind=LEVER, doc="who gets offers"
+    )
+    start_week: int = param(
+        0, lo=0, kind=LEVER, unit="week", doc="week the offers start (market entry)"
+    )
+    offer_weeks: int = param(4, lo=1, kind=LEVER, unit="weeks", doc="weeks an offer is valid")
+
+    def active(self, week: int) -> bool:
+        """Whether offers go out in ``week``."""
+        return self.rate > 0 and week >= self.start_week
+
+
+def target_mask(
+    pop: Population,
+    rows: np.ndarray,
+    firm: int,
+    target: str,
+    loyal_threshold: float,
+    active_threshold: float,
+) -> np.ndarray:
+    """Which of ``rows`` (active customers) the firm's offers aim at.
+
+    ``all``: every customer of another firm; ``passive``: those loyal to their firm but not
+    engaged with it (S6's passive loyal); ``high_value``: expected weekly volume
+    (purchase rate x basket) at or above the median of the market.
+    """
+    home = pop.home[rows]
+    mask = home != firm
+    if target == "passive":
+        loyal = pop.loyalty[rows, home] >= loyal_threshold
+        engaged = engagement_g(pop.engagement[rows, home]) >= active_threshold
+        mask &= loyal & ~engaged
+    elif target == "high_value":
+        value = pop.purchase_rate[rows] * pop.basket[rows]
+        mask &= value >= np.median(value)
+    return mask
+
+
+def send_offers(
+    pop: Population,
+    rows: np.ndarray,
+    firm: int,
+    params: PoachingParams,
+    week: int,
+    dt: float,
+    rng: np.random.Generator,
+    loyal_threshold: float,
+    active_threshold: float,
+) -> int:
+    """Give offers to a random share of the targets without a valid one; returns how many."""
+    u = rng.random(rows.size)
+    mask = target_mask(pop, rows, firm, params.target, loyal_threshold, active_threshold)
+    mask &= pop.offer_until[rows, firm] < week
+    mask &= u < min(params.rate * dt, 1.0)
+    got = rows[mask]
+    pop.offer_until[got, firm] = week + params.offer_weeks - 1
+    return int(got.size)
+
+
+def poach(
+    offers: list[tuple[int, PoachingParams, np.random.Generator]],
+    pop: Population,
+    rows: np.ndarray,
+    n_firms: int,
+    week: int,
+    dt: float,
+    loyal_threshold: float,
+    active_threshold: float,
+) -> np.ndarray:
+    """Phase: each poaching firm ``(index, params, rng)`` sends offers; returns offers sent
+    per firm."""
+    sent = np.zeros(n_firms, np.int64)
+    for firm, params, rng in offers:
+        sent[firm] = send_offers(
+            pop, rows, firm, params, week, dt, rng, loyal_threshold, active_threshold
+        )
+    return sent

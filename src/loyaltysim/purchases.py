@@ -1,0 +1,299 @@
+"""The purchase rule, vectorised over all active customers: when they buy, where, and at what.
+
+One call of :func:`purchase_step` plays one model step of category purchases:
+
+1. Purchase timing (buy-till-you-die): ``k ~ Poisson(rate * dt)`` purchase occasions.
+2. Firm choice by multinomial logit. For customer i and firm f, with g = E/(1+|E|)::
+
+       beta_if = beta_i * (1 - price_relief * max(g_if, 0))                 (S4)
+       p_if    = price_f * (1 - rebate_if * member_if - offer_f * offer_if) (S1, S6)
+       U_if    = -beta_if * p_if + w_E * g_if + w_L * L_if
+                 + w_P * beta_if * points_value_if / basket_i                (S3, S13)
+
+   Choice probabilities are softmax(U_i); the choice is the inverse CDF at one uniform draw.
+3. Payment: rebates, poaching offers and points redemptions come off list price; members
+   earn points on what they paid (less breakage). Rebates and earn rates may differ per
+   customer (a tiered programme sets them through :attr:`Terms.personal`).
+4. Service: a failure (probability 1 - quality_f) removes engagement; a good purchase adds
+   a little (S3).
+5. Memory: purchase loyalty L is smoothed, ``L <- a L + (1 - a) 1[chosen]`` (Guadagni &
+   Little 1983). The home firm is the one with the highest L (ties keep the old home);
+   a change of home firm is churn to a competitor.
+6. Drop-out: after its k purchases a customer leaves the category with probability
+   ``1 - (1 - d_i (1 - churn_relief * max(g_ic, 0)))^k`` (BG/NBD with S4's engagement relief).
+
+The same rules, written per customer with plain Python loops, live in
+:mod:`loyaltysim.reference`; the tests check that both agree on the same draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .memory import MemoryParams, engagement_g
+from .params import UNCERTAINTY, Params, param
+from .population import GONE, Population
+from .trades import Draws, FirmSales, Outcome, Terms
+
+__all__ = ["ChoiceParams", "Draws", "FirmSales", "Outcome", "Terms", "purchase_step"]
+
+
+@dataclass(frozen=True)
+class ChoiceParams(Params):
+    """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
+
+    engagement_weight: float = param(
+        1.5,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="utility",
+        doc="utility of full engagement g(E)=1 (S3)",
+        plausible=(0.0, 2.0),
+        source="no published estimate: from no effect to half the loyalty weight",
+    )
+    loyalty_weight: float = param(
+        4.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="utility",
+        doc="utility of purchase loyalty L=1 (Guadagni-Little ~3.9)",
+        plausible=(1.5, 4.5),
+        source="Guadagni & Little (1983) 3.9 for coffee; categories with variety seeking lower",
+    )
+    points_weight: float = param(
+        1.0,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="utility per utility of EUR",
+        doc="weight of unredeemed points, as a share of their euro value",
+        plausible=(0.0, 1.0),
+        source="reason: points are valued from not at all to their face value (Klemperer)",
+    )
+    engagement_price_relief: float = param(
+        0.5,
+        lo=0,
+        hi=1,
+        kind=UNCERTAINTY,
+        unit="fraction",
+        doc="fraction by which full engagement lowers price sensitivity (S4)",
+        plausible=(0.0, 0.5),
+        source="reason: S4 states the direction, not the size; from none to half",
+    )
+    engagement_churn_relief: float = param(
+        0.5,
+        lo=0,
+        hi=1,
+        kind=UNCERTAINTY,
+        unit="fraction",
+        doc="fraction by which full engagement lowers the category drop-out probability (S4)",
+        plausible=(0.0, 0.8),
+        source="Gopalakrishnan et al. (2021): programme value came mostly through lower "
+        "attrition; size per unit of engagement unknown",
+    )
+    engagement_basket_lift: float = param(
+        0.2,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="fraction",
+        doc="relative basket increase at full engagement (S4)",
+        plausible=(0.0, 0.3),
+        source="Belli et al. (2022): programme effects on behaviour are positive but modest",
+    )
+
+
+def poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson(lam) counts by inverting the CDF at ``u`` (so one uniform fixes the count)."""
+    p = np.exp(-lam)
+    k = np.zeros(lam.shape, np.int64)
+    idx = np.flatnonzero(u > p)
+    # carry compacted copies of the customers still climbing the CDF
+    lam_i, u_i, p_i = lam[idx], u[idx], p[idx]
+    cdf_i = p_i.copy()
+    i = 1
+    while idx.size:
+        p_i *= lam_i / i
+        cdf_i += p_i
+        k[idx] += 1
+        # p underflows to 0 only for u within rounding of 1: stop there
+        more = (u_i > cdf_i) & (p_i > 0)
+        idx, lam_i, u_i, p_i, cdf_i = idx[more], lam_i[more], u_i[more], p_i[more], cdf_i[more]
+        i += 1
+    return k
+
+
+def choose(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Multinomial-logit choice: index of the firm whose CDF bracket holds ``u``.
+
+    ``utility`` is ``(customers, firms)``; the work runs firm by firm on contiguous columns,
+    which for a handful of firms is several times faster than reducing along axis 1.
+    """
+    cols = np.ascontiguousarray(utility.T)
+    cols -= cols.max(axis=0)
+    np.exp(cols, out=cols)
+    target = u * cols.sum(axis=0)
+    chosen = np.zeros(u.shape, np.int64)
+    cum = np.zeros(u.shape)
+    for col in cols[:-1]:
+        cum += col
+        chosen += target > cum
+    return chosen
+
+
+def home_firm(loyalty: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """The firm with the highest purchase loyalty per row; a tie keeps ``current``."""
+    cols = np.ascontiguousarray(loyalty.T)
+    home = current.astype(np.int32)
+    top = cols[home, np.arange(home.size)] if home.size else np.zeros(0)
+    for f, col in enumerate(cols):
+        higher = col > top
+        home[higher] = f
+        top = np.where(higher, col, top)
+    return home
+
+
+def _at_choice(values: np.ndarray, own: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Each buyer's value at their chosen firm, from per-firm or per-customer terms."""
+    return values[chosen] if values.ndim == 1 else values.ravel()[own]
+
+
+def utilities(
+    pop: Population,
+    rows: np.ndarray,
+    terms: Terms,
+    week: int,
+    choice: ChoiceParams,
+    rebate: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Logit utilities of ``rows`` for every firm.
+
+    Returns ``(utility, g, has_offer, member, loyalty)``, each ``(len(rows), F)``; the last
+    four are the gathered customer state, reused by :func:`purchase_step`. ``rebate`` is
+    the member rebate per firm or per (row, firm) (default: ``terms.rebate``).
+    """
+    rebate = terms.rebate if rebate is None else rebate
+    g = engagement_g(np.take(pop.engagement, rows, axis=0))
+    loyalty = np.take(pop.loyalty, rows, axis=0)
+    member = np.take(pop.member, rows, axis=0)
+    has_offer = np.take(pop.offer_until, rows, axis=0) >= week
+    beta = 1.0 - choice.engagement_price_relief * np.maximum(g, 0.0)
+    beta *= pop.price_sensitivity[rows, None]
+    discount = np.zeros_like(g)
+    if rebate.any():
+        discount += rebate * member
+    if terms.offer_depth.any():
+        discount += terms.offer_depth * has_offer
+    unit_price = terms.price * (1.0 - discount)
+    np.maximum(unit_price, 0.0, out=unit_price)
+    u = choice.engagement_weight * g
+    u += choice.loyalty_weight * loyalty
+    u -= beta * unit_price
+    if np.isfinite(terms.threshold).any():
+        points_eur = np.take(pop.points, rows, axis=0) * terms.point_value * member
+        u += choice.points_weight * beta * points_eur / pop.basket[rows, None]
+    return u, g, has_offer, member, loyalty
+
+
+def purchase_step(
+    pop: Population,
+    rows: np.ndarray,
+    terms: Terms,
+    draws: Draws,
+    week: int,
+    dt: float,
+    choice: ChoiceParams,
+    memory: MemoryParams,
+    loyal_threshold: float = 0.6,
+    active_threshold: float = 0.3,
+) -> Outcome:
+    """Play one step of purchases for the active customers ``rows``; updates ``pop`` in place.
+
+    The thresholds classify each buyer's pre-purchase status toward their home firm (loyal,
+    active loyal), so that defections can be split into passive and active loyal (S6).
+    """
+    n_firms = pop.n_firms
+    trips = poisson_from_uniform(pop.purchase_rate[rows] * dt, draws.trips[rows])
+    buying = trips > 0
+    b = rows[buying]
+    k = trips[buying]
+    rebate_rate, earn_rate = terms.member_rates(b)
+    util, g, has_offer, member, loyal = utilities(pop, b, terms, week, choice, rebate_rate)
+    c = choose(util, draws.choice[b])
+    # flat indices: row-major (customer, firm) cells of the gathered and the full arrays
+    own = np.arange(b.size) * n_firms + c
+    cell = b * n_firms + c
+    g_c = np.maximum(g.ravel()[own], 0.0)
+    member_c = member.ravel()[own]
+    offer_c = has_offer.ravel()[own]
+
+    units = pop.basket[b] * (1.0 + choice.engagement_basket_lift * g_c) * k
+    list_value = terms.price[c] * units
+    rebate = list_value * _at_choice(rebate_rate, own, c) * member_c
+    offer = list_value * terms.offer_depth[c] * offer_c
+    before_points = np.maximum(list_value - rebate - offer, 0.0)
+
+    if np.isfinite(terms.threshold).any():
+        points = pop.points.ravel()
+        balance = points[cell]
+        reward_pts = terms.threshold[c]
+        redeem = member_c & (balance >= reward_pts)
+        redeemed = np.where(redeem, np.minimum(terms.reward_eur()[c], before_points), 0.0)
+        paid = before_points - redeemed
+        earned = paid * _at_choice(earn_rate, own, c) * terms.points_keep[c] * member_c
+        points[cell] = balance - np.where(redeem, reward_pts, 0.0) + earned
+    else:  # no firm runs a points scheme this step
+        redeemed = earned = np.zeros(b.size)
+        paid = before_points
+    pop.offer_until.ravel()[cell[offer_c]] = -1
+
+    failed = draws.failure[b] < terms.failure[c]
+    pop.engagement.ravel()[cell] += np.where(
+        failed, -memory.failure_penalty, memory.experience_gain
+    )
+
+    prev_home = pop.home[b]
+    at_home = np.arange(b.size) * n_firms + prev_home
+    was_loyal = loyal.ravel()[at_home] >= loyal_threshold
+    was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)
+
+    a = memory.loyalty_smoothing
+    loyal *= a
+    loyal.ravel()[own] += 1.0 - a
+    pop.loyalty[b] = loyal
+
+    # home firm: highest purchase loyalty; ties keep the current home
+    home = home_firm(loyal, prev_home)
+    pop.home[b] = home
+    prev = pop.last_firm[b]
+    pop.last_firm[b] = c
+    pop.purchases[b] += k
+    pop.spend[b] += paid
+    pop.firm_spend.ravel()[cell] += paid
+
+    d = pop.dropout[b] * (1.0 - choice.engagement_churn_relief * g_c)
+    left = draws.churn[b] < 1.0 - (1.0 - d) ** k
+    gone = b[left]
+    pop.status[gone] = GONE
+    pop.left_week[gone] = week
+
+    return Outcome(
+        buyers=b,
+        firm=c,
+        prev_firm=prev,
+        prev_home=prev_home,
+        home=home,
+        was_loyal=was_loyal,
+        was_active=was_active,
+        trips=k,
+        units=units,
+        list_value=list_value,
+        rebate=rebate,
+        offer=offer,
+        redeemed=redeemed,
+        paid=paid,
+        points_earned=earned,
+        member=member_c,
+        failed=failed,
+        left=left,
+    )
