@@ -56,7 +56,7 @@ def run_sweep(cmd: list[str], name: str) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             tail.append(line)
-            if line.startswith(PROGRESS) or (line.startswith("[HYDRA]") and "aunching" in line):
+            if line.startswith(PROGRESS) or ("[HYDRA]" in line and "aunching" in line):
                 print(line, end="", flush=True)
     if proc.returncode:
         print("".join(tail), file=sys.stderr)
