@@ -3,6 +3,8 @@ every arm option composes, design draws are reproducible, and the results pipeli
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -91,13 +93,43 @@ def test_results_pipeline_runs_on_a_tiny_sweep(tmp_path):
             str(tmp_path / "res"),
             "--runs",
             str(tmp_path / "runs"),
+            "--launcher",
+            "basic",
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[loyaltysim sweep] 6/6 runs finished" in proc.stdout  # progress as it runs
     out = tmp_path / "res"
     assert "**S2**" in (out / "README.md").read_text()
+    assert list(json.loads((out / "claims.json").read_text())) == ["head_to_head"]
     for name in ("comparison.md", "comparison.csv", "timeseries.png", "differences.png"):
         assert (out / "head_to_head" / name).stat().st_size > 0
+
+
+def _driver():
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "experiments" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_driver_passes_launcher_options_only_to_their_launcher(tmp_path):
+    run_all = _driver()
+
+    def command(*argv):
+        return run_all.sweep_command("poaching", tmp_path, run_all.parse_args(list(argv)))
+
+    default = command()
+    assert "experiment=poaching" in default and f"hydra.sweep.dir={tmp_path}" in default
+    assert not any(a.startswith(("hydra/launcher", "hydra.launcher")) for a in default)
+    basic = command("--launcher", "basic", "--set", "customers.n=500")
+    assert "hydra/launcher=basic" in basic and "customers.n=500" in basic
+    assert not any(a.startswith("hydra.launcher.n_jobs") for a in basic)
+    assert "hydra.launcher.n_jobs=4" in command("--jobs", "4")
+    assert "hydra.launcher.n_jobs=4" in command("--launcher", "joblib", "--jobs", "4")
+    assert "seed=range(0,3)" in command("--seeds", "3")
+    with pytest.raises(SystemExit):
+        command("--launcher", "basic", "--jobs", "2")
