@@ -295,6 +295,7 @@ class MarketParams:
 class OutputParams:
     """What a run writes to its folder."""
 
+    overwrite: bool = param(False, doc="a run may replace another run's files in its folder")
     transactions: bool = param(False, doc="write the transaction log (Parquet, in chunks)")
     transactions_chunk_rows: int = param(500_000, lo=1, doc="rows buffered per Parquet write")
     customer_table: bool = param(True, doc="write the final customer table")
