@@ -26,7 +26,12 @@ TINY = [
 
 
 def sweep(
-    sweep_dir: Path, *overrides: str, launcher: str = "local", rc: int = 0, env: dict | None = None
+    sweep_dir: Path,
+    *overrides: str,
+    launcher: str = "local",
+    rc: int = 0,
+    env: dict | None = None,
+    flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
     """Run ``loyaltysim -m`` into ``sweep_dir``; check its exit status."""
     env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
@@ -34,6 +39,7 @@ def sweep(
         sys.executable,
         "-m",
         "loyaltysim",
+        *flags,
         "-m",
         *TINY,
         *overrides,

@@ -90,7 +90,6 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-
     from hydra.errors import ConfigCompositionException
 
     if GlobalHydra.instance().is_initialized():

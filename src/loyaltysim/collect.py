@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .api import summarise
 from . import runrecord
+from .api import summarise
 from .runrecord import DONE, ERROR
 
 

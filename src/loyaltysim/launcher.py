@@ -198,7 +198,5 @@ def _record_death(
             message=why or f"the process running this job exited with status {exitcode}",
         )
     sweep.record_failure(run_dir, None, overrides, task_cfg, **extra)
-    print(
-        f"loyaltysim: run {run_dir.name} failed: {extra['message']}", file=sys.stderr, flush=True
-    )
+    print(f"loyaltysim: run {run_dir.name} failed: {extra['message']}", file=sys.stderr, flush=True)
     sweep.report_progress(run_dir.parent)

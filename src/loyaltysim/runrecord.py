@@ -55,7 +55,9 @@ def task_config(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
         if key == "hydra":
             continue
         value = cfg[key]
-        out[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+        out[key] = (
+            OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+        )
     return out
 
 

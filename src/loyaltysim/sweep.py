@@ -31,7 +31,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from .io import write_json
-
 from .runrecord import DONE, ERROR, checksums
 
 SWEEP = "sweep.json"
@@ -152,7 +151,9 @@ def count_jobs(params: dict[str, str]) -> int:
 def sweep_status(sweep_dir: Path, jobs: Sequence[str] | None = None) -> tuple[int, int]:
     """(runs done, runs failed) in a sweep folder, or among its runs named ``jobs``."""
     done = failed = 0
-    children = [Path(sweep_dir) / j for j in jobs] if jobs is not None else Path(sweep_dir).iterdir()
+    children = (
+        [Path(sweep_dir) / j for j in jobs] if jobs is not None else Path(sweep_dir).iterdir()
+    )
     for child in children:
         if (child / DONE).is_file():
             done += 1
@@ -215,7 +216,9 @@ class SweepProgress(Callback):
         meta_path = sweep_dir / SWEEP
         jobs = json.loads(meta_path.read_text()).get("jobs") if meta_path.is_file() else None
         if jobs is None:  # another sweeper: judge by the run folders there
-            jobs = [p.name for p in sweep_dir.iterdir() if (p / DONE).is_file() or (p / ERROR).is_file()]
+            jobs = [
+                p.name for p in sweep_dir.iterdir() if (p / DONE).is_file() or (p / ERROR).is_file()
+            ]
         done = [j for j in jobs if (sweep_dir / j / DONE).is_file()]
         failed = [j for j in jobs if j not in done]  # error.json, or never finished at all
         print(

@@ -162,9 +162,10 @@ class SafeSweeper(BasicSweeper):
                 )
             except Exception as err:  # the launcher failed as a whole: record, go on
                 for job in batch:
-                    if not (job.run_dir / runrecord.DONE).exists() and not (
-                        job.run_dir / runrecord.ERROR
-                    ).exists():
+                    if (
+                        not (job.run_dir / runrecord.DONE).exists()
+                        and not (job.run_dir / runrecord.ERROR).exists()
+                    ):
                         sweep.record_failure(
                             job.run_dir,
                             None,
@@ -188,8 +189,6 @@ class SafeSweeper(BasicSweeper):
                 "jobs": [j.run_dir.name for j in jobs],
             },
         )
-
-
 
 
 def _try(lock: Any) -> bool:
