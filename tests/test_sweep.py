@@ -1,5 +1,6 @@
-"""Real Hydra multiruns end to end: joblib and basic launchers, collect, compare, failures,
-skip-on-rerun. Each sweep runs in a subprocess into a temporary folder."""
+"""Real Hydra multiruns end to end: the default (local), joblib and basic launchers, collect,
+compare, failures, skip-on-rerun. Each sweep runs in a subprocess into a temporary folder.
+More on reliability (stale runs, killed workers, locks, corrupt runs) in test_reliability.py."""
 
 from __future__ import annotations
 
@@ -25,13 +26,20 @@ TINY = [
 
 
 def sweep(
-    sweep_dir: Path, *overrides: str, launcher: str = "joblib"
+    sweep_dir: Path,
+    *overrides: str,
+    launcher: str = "local",
+    rc: int = 0,
+    env: dict | None = None,
+    flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    """Run ``loyaltysim -m`` into ``sweep_dir``; check its exit status."""
+    env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
     cmd = [
         sys.executable,
         "-m",
         "loyaltysim",
+        *flags,
         "-m",
         *TINY,
         *overrides,
@@ -39,12 +47,12 @@ def sweep(
         f"hydra.sweep.dir={sweep_dir}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == rc, proc.stdout + proc.stderr
     return proc
 
 
 def test_joblib_sweep_collect_and_compare(tmp_path):
-    proc = sweep(tmp_path, "firm/programme=none,discount", "seed=0,1,2")
+    proc = sweep(tmp_path, "firm/programme=none,discount", "seed=0,1,2", launcher="joblib")
     assert "6/6 runs finished (6 done, 0 failed)" in proc.stdout
     runs = sorted(p for p in tmp_path.iterdir() if (p / DONE).exists())
     assert len(runs) == 6
@@ -87,17 +95,16 @@ def test_cli_compare_command(tmp_path):
 
 
 def test_failed_run_is_recorded_and_rerun_skips_finished_runs(tmp_path):
-    # a config error fails one run; a run folder with a directory where metrics.csv must go
-    # makes another fail at write time
-    blocked = tmp_path / run_id([*TINY, "customers.referral.rate=0.01", "seed=1"])
-    (blocked / "metrics.csv").mkdir(parents=True)
-    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1")
+    # a config error fails two runs; a test hook makes another raise inside the run
+    broken = run_id([*TINY, "customers.referral.rate=0.01", "seed=1"])
+    hook = {"LOYALTYSIM_TEST_HOOK": f"fail:{broken}"}
+    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1", rc=1, env=hook)
     assert "finished: 1 done, 3 failed" in proc.stdout
     done = [p for p in tmp_path.iterdir() if (p / DONE).exists()]
     failed = [p for p in tmp_path.iterdir() if (p / ERROR).exists()]
     assert len(done) == 1 and len(failed) == 3
     errors = {p.name: json.loads((p / ERROR).read_text()) for p in failed}
-    assert errors[blocked.name]["error"] in ("IsADirectoryError", "PermissionError", "OSError")
+    assert errors[broken]["error"] == "RuntimeError"
     config_errors = [e for e in errors.values() if e["error"] == "ConfigError"]
     assert len(config_errors) == 2
     assert "customers.referral.conversion" not in config_errors[0]["message"]
@@ -106,13 +113,15 @@ def test_failed_run_is_recorded_and_rerun_skips_finished_runs(tmp_path):
     assert any(o.startswith("seed=") for o in config_errors[0]["overrides"])
 
     finished = done[0]
-    before = {f.name: f.stat().st_mtime_ns for f in finished.iterdir()}
-    (blocked / "metrics.csv").rmdir()
-    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1")
-    after = {f.name: f.stat().st_mtime_ns for f in finished.iterdir()}
-    assert {k: after[k] for k in before} == before, "a finished run was touched"
-    assert (blocked / DONE).exists() and not (blocked / ERROR).exists(), "failed run retried"
+    before = {f: f.stat().st_mtime_ns for f in finished.rglob("*")}
+    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1", rc=1)
+    after = {f: f.stat().st_mtime_ns for f in finished.rglob("*")}
+    assert after == before, "a finished run was touched (.hydra/ included)"
+    assert (tmp_path / broken / DONE).exists() and not (tmp_path / broken / ERROR).exists()
     assert "1 runs already finished" in proc.stdout
+    # the failed attempt is kept, whole, beside the sweep
+    kept = list((tmp_path / "superseded").glob(f"{broken}.failed-*"))
+    assert len(kept) == 1 and (kept[0] / ERROR).is_file()
 
     col = collect(tmp_path)
     assert col.runs["run_id"].nunique() == 2 and len(col.failures) == 2
@@ -127,7 +136,7 @@ def test_basic_launcher_still_works(tmp_path):
 
 def test_run_ids_are_stable_readable_and_safe():
     a = run_id(["seed=1", "firm/programme=discount"])
-    assert a == run_id(["firm/programme=discount", "seed=1"]) == "firm.programme=discount,seed=1"
+    assert a == run_id(["firm/programme=discount", "seed=1"]) == "firm+programme=discount,seed=1"
     long = run_id([f"customers.segments.quiet.share=0.{i}" for i in range(30)])
     assert len(long) <= 120 and "/" not in long
     assert run_id([]) == "default"

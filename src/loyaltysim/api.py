@@ -12,6 +12,8 @@ writes the run's files there.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,16 +24,65 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from .config import SimConfig, config_error_from, make_config
-from .io import TransactionLog, config_dir, git_commit, package_versions, write_json
+from .io import (
+    TransactionLog,
+    clear_run_folder,
+    config_dir,
+    git_commit,
+    package_versions,
+    write_json,
+)
+from .limits import check
 from .market import Market
+
+_MISSING = object()
+
+
+def hydra_value(value: Any) -> str:
+    """A Python value as a Hydra override value that Hydra reads back as the same value
+    and type: strings always quoted (so ``'a,b'``, ``'null'``, ``'1e3'`` stay strings),
+    None as ``null``, lists and dicts element by element."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        # Hydra's quoted strings: backslashes are escaped only where they precede a quote
+        # (or end the string); a quote is escaped with a backslash; `\${` keeps a literal
+        # `${` from being read as an interpolation
+        text = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+        text = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, text)
+        text = text.replace("${", "\\${")
+        return f"'{text}'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot pass a {type(value).__name__} as a config value: {value!r}")
 
 
 def _overrides(overrides: Sequence[str], values: Mapping[str, Any]) -> list[str]:
     out = list(overrides)
     for key, value in values.items():
-        dotted = key.replace("__", ".")
-        out.append(f"{dotted}={'null' if value is None else value}")
+        out.append(f"{key.replace('__', '.')}={hydra_value(value)}")
     return out
+
+
+def _reject_extra(func: str, overrides: Sequence[str], values: Mapping[str, Any]) -> None:
+    extra = [*overrides, *(f"{k}={v!r}" for k, v in values.items())]
+    if extra:
+        raise TypeError(
+            f"{func}(): a config was given, so {', '.join(extra)} would be ignored; pass them "
+            "to load_config(...) instead, or pass no config"
+        )
 
 
 def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
@@ -39,6 +90,7 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import ConfigCompositionException
 
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
@@ -46,7 +98,17 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
         items = _overrides(overrides, values)
         try:
             return hydra_compose("config", overrides=items)
-        except Exception as err:  # a misspelt key or a value of the wrong type
+        except ConfigCompositionException as err:
+            # a misspelt keyword is the caller's mistake: say so by its Python name
+            if values:
+                known = hydra_compose("config", overrides=list(overrides))
+                for key in values:
+                    dotted = key.replace("__", ".")
+                    if OmegaConf.select(known, dotted, default=_MISSING) is _MISSING:
+                        raise TypeError(
+                            f"unknown keyword argument {key!r}: the config has no key {dotted}"
+                        ) from None
+            # a misspelt key or a value of the wrong type: the one-line config error
             converted = config_error_from(err, items)
             if converted is err:
                 raise
@@ -119,16 +181,23 @@ def run_one(
     config: SimConfig | Mapping[str, Any] | DictConfig,
     out_dir: str | Path | None = None,
     keep_model: bool = False,
+    overwrite: bool | None = None,
 ) -> RunResult:
     """Run one market from a config; write the run folder if ``out_dir`` is given.
 
     Raises :class:`~loyaltysim.params.ConfigError` before anything runs if the config is
-    invalid.
+    invalid, if its money figures could overflow, if it would not fit in memory, or if
+    ``out_dir`` holds another run's files and ``overwrite`` (default:
+    ``output.overwrite``) is false. With overwrite, the other run's files are removed
+    first, so none of them is left beside the new ones.
     """
     cfg = config if isinstance(config, SimConfig) else make_config(config)
+    check(cfg)
     path = Path(out_dir) if out_dir is not None else None
     log = None
     if path is not None:
+        overwrite = cfg.output.overwrite if overwrite is None else overwrite
+        clear_run_folder(path, overwrite)
         path.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(OmegaConf.create(config_dict(cfg)), path / "config.yaml")
         if cfg.output.transactions:
@@ -183,7 +252,10 @@ def build_model(
     config: SimConfig | None = None, overrides: Sequence[str] = (), **values: Any
 ) -> Market:
     """A ready-to-step :class:`Market` (for notebooks: ``model.step()``, ``model.metrics()``)."""
+    if config is not None:
+        _reject_extra("build_model", overrides, values)
     cfg = config if config is not None else load_config(overrides, **values)
+    check(cfg)
     return Market(cfg)
 
 
@@ -193,6 +265,11 @@ def run(
     out_dir: str | Path | None = None,
     **values: Any,
 ) -> RunResult:
-    """Compose (unless ``config`` is given), validate and run one market."""
+    """Compose (unless ``config`` is given), validate and run one market.
+
+    With a ``config``, overrides or keyword values are an error (they would be ignored).
+    """
+    if config is not None:
+        _reject_extra("run", overrides, values)
     cfg = config if config is not None else load_config(overrides, **values)
     return run_one(cfg, out_dir)

@@ -15,6 +15,8 @@ same ``hydra.sweep.dir``.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,9 +26,28 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import sweep
+from . import runrecord, sweep
 from .io import config_dir
 from .params import ConfigError
+
+
+def _test_hook(run_name: str) -> None:
+    """Test-only fault injection, inert outside pytest: with ``LOYALTYSIM_TEST_HOOK`` set to
+    ``kill:<run id>`` while pytest runs (``PYTEST_CURRENT_TEST``), that run's process kills
+    itself with SIGKILL, as the out-of-memory killer would; ``hang:`` sleeps for a minute;
+    ``fail:`` raises RuntimeError."""
+    hook = os.environ.get("LOYALTYSIM_TEST_HOOK", "")
+    if not hook or "PYTEST_CURRENT_TEST" not in os.environ:
+        return
+    action, _, target = hook.partition(":")
+    if target != run_name:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "hang":
+        time.sleep(60)
+    elif action == "fail":
+        raise RuntimeError("test hook: this run fails")
 
 
 def _task(cfg: DictConfig) -> float | None:
@@ -38,11 +59,14 @@ def _task(cfg: DictConfig) -> float | None:
     out_dir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
     multirun = hc.mode == RunMode.MULTIRUN
-    if multirun and sweep.is_done(out_dir):
-        return None  # finished earlier: never redo or overwrite it
+    fingerprint = runrecord.fingerprint(cfg)
+    if multirun and runrecord.classify(out_dir, fingerprint).status == "done":
+        return None  # finished earlier with this config and code: never redo or overwrite it
     start = time.perf_counter()
     try:
-        result = run_one(cfg, out_dir)
+        _test_hook(out_dir.name)
+        # in a sweep the folder is this job's own: the sweeper has moved any older one aside
+        result = run_one(cfg, out_dir, overwrite=True if multirun else None)
     except ConfigError as err:
         if not multirun:
             print(f"loyaltysim: {err}", file=sys.stderr)
@@ -60,7 +84,14 @@ def _task(cfg: DictConfig) -> float | None:
         )
         sweep.report_progress(out_dir.parent)
         return None
-    sweep.mark_done(out_dir, overrides, time.perf_counter() - start)
+    sweep.mark_done(
+        out_dir,
+        overrides,
+        time.perf_counter() - start,
+        fingerprint=fingerprint,
+        steps=int(result.manifest["steps"]),
+        firms=int(result.summary.shape[0]),
+    )
     if multirun:
         sweep.report_progress(out_dir.parent)
     elif result.config.output.print_summary:
@@ -70,10 +101,40 @@ def _task(cfg: DictConfig) -> float | None:
     return float(result.summary.iloc[0]["cumulative_profit_eur"])
 
 
+def _one_line(err: BaseException) -> str:
+    """Hydra's multi-line messages (and their cause) as one line."""
+    parts = [str(err)]
+    if err.__cause__ is not None and str(err.__cause__) not in parts[0]:
+        parts.append(str(err.__cause__))
+    lines = [ln.strip() for part in parts for ln in part.splitlines() if ln.strip()]
+    return " ".join(ln if ln.endswith((".", ":", ";")) else ln + ";" for ln in lines).rstrip(";")
+
+
 def main() -> None:
-    """Entry point of the console script and ``python -m loyaltysim``."""
+    """Entry point of the console script and ``python -m loyaltysim``.
+
+    User mistakes (an invalid value, a misspelt key, an unknown config group, stale runs
+    refused) exit with status 2 and one line on stderr; failed runs of a sweep with 1.
+    """
+    from hydra.errors import CompactHydraException
+
+    from .sweeper import StaleRunsError
+
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-    app(_task)()
+    # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it
+    # raises them instead, so they can be told apart from failures and reported in one line
+    user_asked = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        app(_task)()
+    except (CompactHydraException, ConfigError, StaleRunsError) as err:
+        if user_asked:
+            raise
+        print(f"loyaltysim: {_one_line(err)}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if not user_asked:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ is far tighter than the spread of either arm. The p-value is a two-sided paired 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from .collect import Collected, collect  # noqa: E402
+from .collect import Collected, UsageError, collect  # noqa: E402
 
 # summary column -> (label, unit of the value, unit of a difference)
 METRICS = {
@@ -63,6 +64,15 @@ class Comparison:
     baseline: str
     firm: str
 
+    def pairing(self) -> str:
+        """How many seeds each arm shares with the baseline (the paired replications)."""
+        if self.differences.empty:
+            return "one arm only: nothing to pair with a baseline"
+        n = self.differences.groupby("arm", sort=False)["n_pairs"].max()
+        return "paired by seed with the baseline: " + ", ".join(
+            f"{arm} {int(k)} seeds" for arm, k in n.items()
+        )
+
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and the t-based confidence interval of the mean."""
@@ -98,18 +108,31 @@ def compare(
     payback_at_week: int = 104,
 ) -> Comparison:
     """Arms, paired differences against ``baseline`` and payback for ``firm``."""
+    if collected.summary.empty:
+        raise UsageError("no finished runs to compare (see collected/failures.csv)")
     by = list(by) if by is not None else collected.factors
+    columns = list(collected.summary.columns)
+    keys = columns[2 : columns.index("firm")]  # collect puts the override keys there
+    unknown = [k for k in by if k not in keys]
+    if unknown:
+        raise UsageError(
+            f"--by {unknown[0]!r} is not an override key of the sweep; keys: "
+            + (", ".join(keys) or "(none besides seed)")
+        )
+    if payback_at_week < 0:
+        raise UsageError(f"--payback-week {payback_at_week} is negative; allowed: a week >= 0")
     summary = collected.summary[collected.summary["firm"] == firm].copy()
     if summary.empty:
-        raise ValueError(
-            f"firm {firm!r} not in the sweep; firms: {sorted(collected.summary['firm'].unique())}"
+        raise UsageError(
+            f"--firm {firm!r} is not in the sweep; firms: "
+            + ", ".join(sorted(collected.summary["firm"].unique()))
         )
     summary["arm"] = label_arms(summary, by)
     arms = list(dict.fromkeys(summary["arm"]))
     if baseline is None:
         baseline = arms[0]
     if baseline not in arms:
-        raise ValueError(f"baseline {baseline!r} is not an arm; arms: {arms}")
+        raise UsageError(f"--baseline {baseline!r} is not an arm; arms: {', '.join(arms)}")
     arm_rows, diff_rows = [], []
     base = summary[summary["arm"] == baseline].set_index("seed")
     for arm in arms:
@@ -134,7 +157,10 @@ def compare(
     runs = collected.runs[collected.runs["firm"] == firm].copy()
     runs["arm"] = label_arms(runs, by)
     payback = _payback(runs, arms, baseline, payback_at_week)
-    return Comparison(pd.DataFrame(arm_rows), pd.DataFrame(diff_rows), payback, baseline, firm)
+    diff_cols = ["arm", "metric", "n_pairs", "paired", "diff", "ci_low", "ci_high", "p_value"]
+    return Comparison(
+        pd.DataFrame(arm_rows), pd.DataFrame(diff_rows, columns=diff_cols), payback, baseline, firm
+    )
 
 
 def _difference(arm: pd.Series, base: pd.Series) -> dict[str, float]:
@@ -214,6 +240,8 @@ def to_markdown(cmp: Comparison) -> str:
         "confidence intervals; differences are paired by seed (common random numbers), "
         "p from a two-sided paired t-test.",
         "",
+        cmp.pairing()[0].upper() + cmp.pairing()[1:] + ".",
+        "",
     ]
     for metric, (label, unit, dunit) in METRICS.items():
         arms = cmp.arms[cmp.arms["metric"] == metric]
@@ -291,6 +319,8 @@ def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path)
     plt.close(fig)
 
     others = [a for a in arms if a != cmp.baseline]
+    if not others:  # one arm: no differences to draw
+        return [ts]
     fig, axes = plt.subplots(1, len(FIGURE_METRICS), figsize=(3.4 * len(FIGURE_METRICS), 3.8))
     for ax, metric in zip(axes, FIGURE_METRICS, strict=True):
         label, _, dunit = METRICS[metric]
@@ -333,11 +363,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--payback-week", type=int, default=104)
     ap.add_argument("--out", type=Path, help="output folder (default: <sweep>/comparison)")
     args = ap.parse_args(argv)
-    collected = collect(args.sweep_dir)
-    by = args.by if args.by is not None else collected.factors
-    cmp = compare(collected, by, args.baseline, args.firm, args.payback_week)
+    try:
+        collected = collect(args.sweep_dir)
+        by = args.by if args.by is not None else collected.factors
+        cmp = compare(collected, by, args.baseline, args.firm, args.payback_week)
+    except UsageError as err:
+        print(f"loyaltysim-compare: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     paths = write(collected, cmp, by, args.out or args.sweep_dir / "comparison")
     print(to_markdown(cmp))
+    if len(collected.failures):
+        print(
+            f"note: {len(collected.failures)} failed or corrupt runs left out "
+            "(collected/failures.csv)",
+            file=sys.stderr,
+        )
+    print(cmp.pairing())
     print("written: " + ", ".join(str(p) for p in paths))
 
 

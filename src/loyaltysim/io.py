@@ -31,6 +31,9 @@ PACKAGES = ("loyaltysim", "mesa", "numpy", "scipy", "pandas", "hydra-core", "pya
 class OutputParams(Params):
     """What a run writes to its folder, and what it prints."""
 
+    overwrite: bool = param(
+        False, kind=CONSTANT, doc="a run may replace another run's files in its folder"
+    )
     transactions: bool = param(False, kind=CONSTANT, doc="write the transaction log (Parquet)")
     transactions_chunk_rows: int = param(
         500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
@@ -78,6 +81,40 @@ def git_commit(path: Path | None = None) -> str | None:
         return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+# what a run writes (and its sweep markers); Hydra's .hydra/ and job log are not a run's
+RUN_FILES = (
+    "config.yaml",
+    "manifest.json",
+    "metrics.csv",
+    "summary.csv",
+    "customers.parquet",
+    "transactions.parquet",
+    "figure.png",
+    "done.json",
+    "error.json",
+)
+
+
+def clear_run_folder(path: Path, overwrite: bool) -> None:
+    """Make ``path`` ready for a new run: refuse (ConfigError) if it holds another run's
+    files, unless ``overwrite``; then remove them all, so no old file sits beside new ones."""
+    from .params import ConfigError
+
+    path = Path(path)
+    if not path.is_dir():
+        return
+    held = [path / name for name in RUN_FILES if (path / name).exists()]
+    if held and not overwrite:
+        raise ConfigError(
+            "output.overwrite",
+            False,
+            f"true to replace the run already in {path} ({', '.join(p.name for p in held)}), "
+            "or another folder (hydra.run.dir=...)",
+        )
+    for file in held:
+        file.unlink()
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

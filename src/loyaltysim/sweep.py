@@ -1,13 +1,16 @@
 """Sweep bookkeeping: run folder names, failure records, skip-on-rerun, progress.
 
 - Each job of a multirun writes to ``<sweep dir>/<run id>``, where the run id is made from
-  the job's overrides (``firm.programme=discount,seed=3``), so re-running a sweep into the
+  the job's overrides (``firm+programme=discount,seed=3``), so re-running a sweep into the
   same ``hydra.sweep.dir`` finds every finished run where it left it, whatever the order.
-- A finished run holds ``done.json``; a re-run skips it and never overwrites it.
+  Different override lists always give different run ids.
+- A finished run holds ``done.json`` with its fingerprint and file checksums
+  (:mod:`loyaltysim.runrecord`); the sweeper (:mod:`loyaltysim.sweeper`) skips it on a
+  re-run only while config, code and files are unchanged.
 - A failed run holds ``error.json`` (error, traceback, overrides, config) and the sweep
   goes on; a re-run retries it.
-- :class:`SweepProgress` (a Hydra callback) records the number of jobs at the start; each
-  job then prints runs done, runs failed and an estimate of the time left.
+- :class:`SweepProgress` (a Hydra callback) prints progress after each job and, at the
+  end, a summary; the sweep exits with status 1 when any of its runs failed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -27,31 +31,49 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from .io import write_json
+from .runrecord import DONE, ERROR, checksums
 
-DONE, ERROR, SWEEP = "done.json", "error.json", "sweep.json"
-_SAFE = re.compile(r"[^A-Za-z0-9=.,_+-]")
+SWEEP = "sweep.json"
+# characters an override may hold and still be spelt out unchanged in its folder name
+_PLAIN = re.compile(r"[A-Za-z0-9=._/-]*")
+_UNSAFE = re.compile(r"[^A-Za-z0-9=._+-]")
 
 
 def _normalise(override: str) -> str:
-    # Hydra may hand over `key=False` for a typed `key=false`: one spelling, one folder
-    key, sep, value = override.partition("=")
-    return f"{key}{sep}{value.lower()}" if value in ("True", "False") else override
+    # Hydra may hand over `key=False` for a typed `key=false`: one spelling, one folder.
+    # A leading `+` (add a key) gives the same config as setting it.
+    key, sep, value = override.lstrip("+").partition("=")
+    return f"{key}{sep}{value.lower()}" if value in ("True", "False") else f"{key}{sep}{value}"
 
 
 def run_id(overrides: Iterable[str]) -> str:
-    """A readable, filesystem-safe folder name for a job's overrides (order-independent)."""
-    items = sorted(_normalise(str(o).lstrip("+~")) for o in overrides)
+    """A readable, filesystem-safe folder name for a job's overrides (order-independent).
+
+    Injective: ``/`` (config groups) becomes ``+``, which no plainly spelt override holds;
+    an override with any other character (quotes, commas, spaces, ``+``, ``~``) has it
+    replaced by ``_`` and the name gets ``~`` and a hash of the exact override list, so
+    ``a/b=1`` and ``a.b=1``, or ``x='a b'`` and ``x=a_b``, get different folders.
+    """
+    items = sorted(_normalise(str(o)) for o in overrides)
     if not items:
         return "default"
-    name = _SAFE.sub("_", ",".join(items).replace("/", "."))
+    digest = hashlib.sha1("\0".join(items).encode()).hexdigest()
+    name = ",".join(_UNSAFE.sub("_", item.replace("/", "+")) for item in items)
+    if not all(_PLAIN.fullmatch(item) for item in items):
+        name = f"{name}~{digest[:8]}"
     if len(name) > 120:
-        digest = hashlib.sha1(name.encode()).hexdigest()[:10]
-        name = f"{name[:100]}..{digest}"
+        name = f"{name[:100]}..{digest[:10]}"
     return name
 
 
 OmegaConf.register_new_resolver(
     "loyaltysim_run_id", lambda overrides: run_id(overrides or []), replace=True
+)
+# the default single-run folder ends in this: unique among runs started in the same second
+OmegaConf.register_new_resolver(
+    "loyaltysim_unique",
+    lambda: f"pid{os.getpid()}",  # no two live processes share a pid
+    replace=True,
 )
 
 
@@ -59,31 +81,58 @@ def is_done(run_dir: Path) -> bool:
     return (Path(run_dir) / DONE).is_file()
 
 
-def mark_done(run_dir: Path, overrides: Sequence[str], wall_s: float) -> None:
+def mark_done(
+    run_dir: Path,
+    overrides: Sequence[str],
+    wall_s: float,
+    fingerprint: dict[str, Any] | None = None,
+    steps: int | None = None,
+    firms: int | None = None,
+) -> None:
+    """Write ``done.json`` last: overrides, wall time, fingerprint, steps, firms and the
+    size and SHA-256 of every file the run wrote (checked by a re-run and by collect)."""
     error = Path(run_dir) / ERROR
     if error.exists():
         error.unlink()
-    write_json(Path(run_dir) / DONE, {"overrides": list(overrides), "wall_time_s": wall_s})
+    write_json(
+        Path(run_dir) / DONE,
+        {
+            "overrides": list(overrides),
+            "wall_time_s": wall_s,
+            "fingerprint": fingerprint,
+            "steps": steps,
+            "firms": firms,
+            "files": checksums(Path(run_dir)),
+        },
+    )
 
 
-def record_failure(run_dir: Path, err: BaseException, overrides: Sequence[str], cfg: Any) -> None:
-    """Write ``error.json``: what failed, where, and with which config."""
+def record_failure(
+    run_dir: Path,
+    err: BaseException | None,
+    overrides: Sequence[str],
+    cfg: Any,
+    **extra: Any,
+) -> None:
+    """Write ``error.json``: what failed, where, and with which config.
+
+    ``err`` may be None when the failure was seen from outside (a worker killed by a
+    signal); ``extra`` then says what happened (``error``, ``message``, ``signal``).
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
         config = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
     except Exception:  # an unresolvable config is itself worth recording, as text
         config = str(cfg)
-    write_json(
-        run_dir / ERROR,
-        {
-            "error": type(err).__name__,
-            "message": str(err),
-            "traceback": "".join(traceback.format_exception(err)),
-            "overrides": list(overrides),
-            "config": config,
-        },
-    )
+    record = {
+        "error": type(err).__name__ if err is not None else "Failed",
+        "message": str(err) if err is not None else "",
+        "traceback": "".join(traceback.format_exception(err)) if err is not None else "",
+        "overrides": list(overrides),
+        "config": config,
+    }
+    write_json(run_dir / ERROR, {**record, **extra})
 
 
 def count_jobs(params: dict[str, str]) -> int:
@@ -99,10 +148,13 @@ def count_jobs(params: dict[str, str]) -> int:
     return total
 
 
-def sweep_status(sweep_dir: Path) -> tuple[int, int]:
-    """(runs done, runs failed) in a sweep folder."""
+def sweep_status(sweep_dir: Path, jobs: Sequence[str] | None = None) -> tuple[int, int]:
+    """(runs done, runs failed) in a sweep folder, or among its runs named ``jobs``."""
     done = failed = 0
-    for child in Path(sweep_dir).iterdir():
+    children = (
+        [Path(sweep_dir) / j for j in jobs] if jobs is not None else Path(sweep_dir).iterdir()
+    )
+    for child in children:
         if (child / DONE).is_file():
             done += 1
         elif (child / ERROR).is_file():
@@ -124,7 +176,7 @@ def report_progress(sweep_dir: Path, stream=sys.stdout) -> str | None:
     if not meta_path.is_file():
         return None
     meta = json.loads(meta_path.read_text())
-    done, failed = sweep_status(sweep_dir)
+    done, failed = sweep_status(sweep_dir, meta.get("jobs"))
     total = max(meta["total"], done + failed)
     finished_now = done + failed - meta["done_at_start"] - meta["failed_at_start"]
     elapsed = time.time() - meta["started"]
@@ -157,13 +209,30 @@ class SweepProgress(Callback):
                 "failed_at_start": failed,
             },
         )
-        if done:
-            print(f"[loyaltysim sweep] {done} runs already finished in {sweep_dir}: skipped")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Summary of the sweep; exit status 1 when any of its runs failed."""
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        done, failed = sweep_status(sweep_dir)
-        print(f"[loyaltysim sweep] finished: {done} done, {failed} failed, in {sweep_dir}")
+        meta_path = sweep_dir / SWEEP
+        jobs = json.loads(meta_path.read_text()).get("jobs") if meta_path.is_file() else None
+        if jobs is None:  # another sweeper: judge by the run folders there
+            jobs = [
+                p.name for p in sweep_dir.iterdir() if (p / DONE).is_file() or (p / ERROR).is_file()
+            ]
+        done = [j for j in jobs if (sweep_dir / j / DONE).is_file()]
+        failed = [j for j in jobs if j not in done]  # error.json, or never finished at all
+        print(
+            f"[loyaltysim sweep] finished: {len(done)} done, {len(failed)} failed, in {sweep_dir}",
+            flush=True,
+        )
         if failed:
-            print("[loyaltysim sweep] failed runs hold error.json; re-run the sweep to retry them")
-        print(f"[loyaltysim sweep] collect with: loyaltysim-collect {sweep_dir}")
+            more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+            print(
+                f"[loyaltysim sweep] failed runs (see error.json in each): "
+                f"{', '.join(failed[:10])}{more}; re-run the same sweep to retry them",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(f"[loyaltysim sweep] collect with: loyaltysim-collect {sweep_dir}", flush=True)
+        if failed:
+            raise SystemExit(1)  # not Exception: Hydra's callback wrapper lets it through
