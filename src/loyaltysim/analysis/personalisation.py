@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..collect import Collected
 from ..compare import compare
-from .common import AnalysisError, diff, levels, require_factor, subset
+from .common import AnalysisError, diff, require_factor, subset
 
 NUMBER = 5
 TITLE = "Personalisation quality (S7)"
@@ -76,7 +76,6 @@ def contact_effects(collected: Collected, none, contact) -> pd.DataFrame:
 def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
     for key in (QUALITY, CONTACTS):
         require_factor(collected, key, "personalisation")
-    levels(collected, QUALITY, sweep_dir)  # the factor must be an override of the sweep
     none, contact = contact_levels(collected)
     table = contact_effects(collected, none, contact)
     out_dir.mkdir(parents=True, exist_ok=True)
