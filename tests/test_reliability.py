@@ -3,6 +3,7 @@ findings 1-8). Real sweeps run in a subprocess into a temporary folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -64,10 +65,8 @@ def test_changed_config_reruns_stale_runs_and_never_rewrites_finished_ones(tmp_p
     sweep(out, *args, flags=flags)  # unchanged: skipped, nothing touched, .hydra/ included
     assert {p.name: mtimes(p) for p in runs_in(out)} == before
 
-    default = conf / "customers" / "default.yaml"
-    text = default.read_text()
-    assert "basket_mean: 4.0" in text
-    default.write_text(text.replace("basket_mean: 4.0", "basket_mean: 5.0"))
+    default = conf / "customers" / "default.yaml"  # defaults live in the code: add a value
+    default.write_text(default.read_text() + "basket_mean: 5.0\n")
     proc = sweep(out, *args, "hydra.sweeper.on_stale=refuse", rc=2, flags=flags)
     msg = one_line_error(proc)
     assert "2 finished run(s)" in msg and "config changed" in msg and "seed=0" in msg
@@ -281,20 +280,20 @@ def test_a_run_that_would_not_fit_is_refused_before_allocating(tmp_path):
 
 
 def test_money_figures_stay_finite():
-    cfg = load_config(
-        [
-            *TINY,
-            "firm.acquisition.budget_per_week=1e300",
-            "firm.acquisition.cost_per_customer=1e-300",
-        ]
-    )
+    # the parameters' own bounds refuse absurd money figures before anything is built ...
     with pytest.raises(ConfigError, match="budget_per_week"):
-        run(config=cfg)
+        load_config([*TINY, "firm.acquisition.budget_per_week=1e300"])
+    with pytest.raises(ConfigError, match="cost_per_customer"):
+        load_config([*TINY, "firm.acquisition.cost_per_customer=1e-300"])
+    # ... and the run's own limit guards a config built around them
+    from loyaltysim.limits import check
+
     cfg = load_config(
-        [*TINY, "firm.acquisition.budget_per_week=1e6", "firm.acquisition.cost_per_customer=1e-6"]
+        [*TINY, "firm.acquisition.budget_per_week=1e7", "firm.acquisition.cost_per_customer=0.01"]
     )
-    with pytest.raises(ConfigError, match="customers a week"):
-        run(config=cfg)
+    check(cfg)  # 1e9 customers a week at most: the limit holds, no overflow
+    with pytest.raises(ConfigError, match="cost_per_customer"):  # every construction path
+        dataclasses.replace(cfg.firm.acquisition, cost_per_customer=0.005)
 
 
 @pytest.mark.parametrize(
