@@ -365,10 +365,12 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
     assert total > 100
 
 
-def test_surprises_go_to_members_at_surprise_cost():
+@pytest.mark.parametrize("audience", ["members", "customers"])
+def test_surprises_go_to_members_at_surprise_cost(audience):
     t = Trace(
         cfg(
             *CONTACTS,
+            f"firm.programme.audience={audience}",
             "firm.programme.contacts_per_week=0",
             "firm.programme.surprise_rate=0.3",
             "firm.programme.surprise_cost_eur=5",
@@ -380,6 +382,8 @@ def test_surprises_go_to_members_at_surprise_cost():
     for s in t.steps:
         surprised = s.after["contacted"][:, 0]
         assert not (surprised & ~s.before["member"][:, 0]).any()
+        if audience == "customers":
+            assert not (surprised & (s.before["home"] != 0)).any()
         close(s.m.loc[0, "programme_cost"], 5.0 * surprised.sum())
         total += surprised.sum()
     assert total > 20
@@ -431,7 +435,7 @@ POACH = (
     "firm.service_quality=1.0",
     "competitor.service_quality=1.0",
     "market.acquisition_crowding=0.25",
-    "customers.memory.loyalty_smoothing=0.5",
+    "customers.memory.loyalty_smoothing=0.4",
 )
 
 
@@ -480,20 +484,27 @@ def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trac
     assert sent > 100
 
 
-def test_poaching_target_rules_hold_for_every_passive_customer(poach_trace):
-    """rate 0.5: every eligible passive customer of another firm has a fair chance; at the
-    first offer week, with rate 1 every one of them gets an offer."""
-    t = Trace(cfg(*POACH, "competitor.poaching.rate=1.0", seed=22, n=300, weeks=8))
+def test_with_rate_one_every_passive_customer_without_a_valid_offer_gets_one():
+    """rate 1: from start_week on, each week every passive loyal customer of another firm
+    who holds no valid offer from the poacher (none yet, used, or expired) gets one."""
+    t = Trace(cfg(*POACH, "competitor.poaching.rate=1.0", seed=22, n=300, weeks=14))
     c = t.config
     lt, at = c.market.loyal_threshold, c.market.active_threshold
-    s = t.steps[c.competitor.poaching.start_week]
-    assert s.week == c.competitor.poaching.start_week
-    act = np.flatnonzero(s.before["status"] == ACTIVE)
-    home = s.before["home"][act]
-    passive = (s.before["loyalty"][act, home] >= lt) & (g(s.before["engagement"][act, home]) < at)
-    for f in (1, 2):
-        expect = act[passive & (home != f)]
-        np.testing.assert_array_equal(np.sort(offer_recipients(s, f)), expect)
+    start = c.competitor.poaching.start_week
+    renewed = 0
+    for s in t.steps[start:]:
+        act = np.flatnonzero(s.before["status"] == ACTIVE)
+        home = s.before["home"][act]
+        passive = (s.before["loyalty"][act, home] >= lt) & (
+            g(s.before["engagement"][act, home]) < at
+        )
+        for f in (1, 2):
+            free = s.before["offer_until"][act, f] < s.week
+            expect = act[passive & (home != f) & free]
+            np.testing.assert_array_equal(np.sort(offer_recipients(s, f)), expect)
+            renewed += (s.before["offer_until"][expect, f] == s.week - 1).sum()
+    assert t.steps[start].m["offers_sent"].sum() > 0
+    assert renewed > 0  # offers that expired last week were renewed
 
 
 def test_offer_discount_is_depth_times_list_value_while_valid_and_used_once(poach_trace):

@@ -174,7 +174,7 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "programmes/engagement.py",
-        "        if p.audience == \"customers\":\n            lucky &= pop.member[rows, f]\n",
+        '        if p.audience == "customers":\n            lucky &= pop.member[rows, f]\n',
         "",
         "wrong audience: surprises go to non-member customers",
     ),
