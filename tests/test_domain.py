@@ -35,6 +35,7 @@ SNAP = (
     "contacted",
     "referrals",
     "segment",
+    "origin",
 )
 ACTIVE, GONE = 1, 2
 RTOL = 1e-9
@@ -530,14 +531,21 @@ def test_acquisition_cost_with_crowding_and_offer_discounts_to_the_poacher(poach
     c = t.config
     crowd = c.market.acquisition_crowding
     cpc = [f.acquisition.cost_per_customer for f in c.firm_params()]
+    budget = [f.acquisition.budget_per_week for f in c.firm_params()]
+    rounded_up = 0
     for s in t.steps:
         poachers = 2 if s.week >= c.competitor.poaching.start_week else 0
+        for f in range(3):
+            # budget x weeks / cost per customer, rounded up or down at random
+            e = budget[f] * t.model.dt / (cpc[f] * (1 + crowd * poachers))
+            assert s.m.loc[f, "acquired"] in (np.floor(e), np.floor(e) + 1), (s.k, f, e)
+            rounded_up += s.m.loc[f, "acquired"] > e
         discounts = s.log.groupby("firm")["discount"].sum().reindex(range(3), fill_value=0.0)
         for f in range(3):
             paid = s.m.loc[f, "acquired"] * cpc[f] * (1 + crowd * poachers)
             close(s.m.loc[f, "acquisition_cost"], paid + discounts[f], f"step {s.k} firm {f}")
             assert s.m.loc[f, "programme_cost"] == 0
-    assert t.metrics["acquired"].sum() > 0
+    assert t.metrics["acquired"].sum() > 0 and rounded_up > 0
 
 
 # ------------------------------------------------------------------------------ counts
@@ -574,6 +582,12 @@ def check_counts(t, s):
         m["churn_to_competitor"], np.bincount(s.before["home"][moved], minlength=F)
     )
     np.testing.assert_array_equal(m["switched_in"], np.bincount(a["home"][moved], minlength=F))
+    # newcomers (prospects who became customers) by how they came: paid or referred
+    new = (s.before["status"] == 0) & (a["status"] != 0)
+    for col, origin in (("acquired", 1), ("referred", 2)):
+        got = np.bincount(a["home"][new & (a["origin"] == origin)], minlength=F)
+        np.testing.assert_array_equal(m[col], got, col)
+    assert not (new & (a["origin"] == 0)).any()
     left = was & (a["status"] == GONE)
     np.testing.assert_array_equal(m["churn_out"], np.bincount(a["home"][left], minlength=F))
     # repeat rate: of buyers whose previous purchase was with the firm, the share who stayed

@@ -86,6 +86,18 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "cost[firm.index] = expected * unit",
         "wrong count: acquisition booked on the expected, not the acquired, customers",
     ),
+    (
+        "firms.py",
+        "n = int(expected) + int(rng.random() < expected - int(expected))",
+        "n = int(expected)",
+        "wrong count: paid acquisition always rounds down, the budget's remainder is lost",
+    ),
+    (
+        "firms.py",
+        "pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)",
+        "pop.activate(rows, 0, week, ORIGIN_PAID, entry_loyalty)",
+        "wrong firm: every firm's paid customers join the focal firm",
+    ),
     # ---------------------------------------------------------------- wrong sign / rate
     (
         "purchases.py",
