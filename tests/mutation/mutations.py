@@ -1,0 +1,380 @@
+"""Domain mutations: plausible bugs the fast suite must catch (see run.py).
+
+Each entry: (file under src/loyaltysim/, exact original snippet occurring once, replacement,
+one-line description of the domain bug).
+"""
+
+from __future__ import annotations
+
+MUTATIONS: list[tuple[str, str, str, str]] = [
+    # ----------------------------------------------------------------- costs not booked
+    (
+        "market.py",
+        'ledger.programme_cost += flows.pop("member_discounts")',
+        'flows.pop("member_discounts")',
+        "dropped cost: member rebates and redemptions never booked as programme cost",
+    ),
+    (
+        "metrics.py",
+        '"member_discounts": per_firm(out.rebate + out.redeemed)',
+        '"member_discounts": per_firm(out.rebate)',
+        "dropped cost: points redemptions not booked",
+    ),
+    (
+        "programmes/base.py",
+        "return p.joining_gift_eur * joiners.size",
+        "return 0.0",
+        "dropped cost: joining gifts never booked",
+    ),
+    (
+        "programmes/engagement.py",
+        "return p.thanks_cost_eur * referrers.size",
+        "return 0.0",
+        "dropped cost: referral thanks never booked",
+    ),
+    (
+        "programmes/engagement.py",
+        "return cost + p.surprise_cost_eur * int(lucky.sum())",
+        "return cost",
+        "dropped cost: surprises never booked",
+    ),
+    (
+        "programmes/engagement.py",
+        "cost = float(np.sum(n * seg_cost[seg]))",
+        "cost = float(np.sum((n > 0) * seg_cost[seg]))",
+        "wrong count: contact cost booked per contacted customer, not per contact",
+    ),
+    (
+        "programmes/engagement.py",
+        "np.where(reach[:, 0], p.cost_per_contact_digital, p.cost_per_contact_phone)",
+        "np.where(reach[:, 0], p.cost_per_contact_phone, p.cost_per_contact_digital)",
+        "wrong cost: digital and phone contact prices swapped",
+    ),
+    (
+        "programmes/tiered.py",
+        "return p.recognition_cost_eur * promoted.size",
+        "return 0.0",
+        "dropped cost: top-tier recognition never booked",
+    ),
+    (
+        "market.py",
+        'ledger.acquisition_cost += flows.pop("offer_discounts")',
+        'ledger.programme_cost += flows.pop("offer_discounts")',
+        "wrong bucket: poaching discounts booked as programme cost, not acquisition cost",
+    ),
+    (
+        "metrics.py",
+        '"offer_discounts": per_firm(out.offer)',
+        '"offer_discounts": np.bincount(out.prev_home, out.offer, minlength=n_firms)',
+        "wrong firm: poaching discounts booked to the victim's home firm",
+    ),
+    (
+        "firms.py",
+        "return self.params.acquisition.cost_per_customer * (1.0 + crowding * n_poachers)",
+        "return self.params.acquisition.cost_per_customer",
+        "crowding ignored: acquisition cost does not rise with poaching firms",
+    ),
+    (
+        "market.py",
+        "len(poachers),",
+        "len(firms),",
+        "wrong count: crowding counts every firm, not the poaching ones",
+    ),
+    (
+        "firms.py",
+        "cost[firm.index] = rows.size * unit",
+        "cost[firm.index] = expected * unit",
+        "wrong count: acquisition booked on the expected, not the acquired, customers",
+    ),
+    (
+        "firms.py",
+        "n = int(expected) + int(rng.random() < expected - int(expected))",
+        "n = int(expected)",
+        "wrong count: paid acquisition always rounds down, the budget's remainder is lost",
+    ),
+    (
+        "firms.py",
+        "pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)",
+        "pop.activate(rows, 0, week, ORIGIN_PAID, entry_loyalty)",
+        "wrong firm: every firm's paid customers join the focal firm",
+    ),
+    # ---------------------------------------------------------------- wrong sign / rate
+    (
+        "purchases.py",
+        "before_points = np.maximum(list_value - rebate - offer, 0.0)",
+        "before_points = np.maximum(list_value - rebate + offer, 0.0)",
+        "wrong sign: poaching offer added to the bill",
+    ),
+    (
+        "metrics.py",
+        "return gross_margin - self.programme_cost - self.acquisition_cost",
+        "return gross_margin - self.programme_cost + self.acquisition_cost",
+        "wrong sign: acquisition cost added to profit",
+    ),
+    (
+        "programmes/engagement.py",
+        "resp * p.contact_gain * good - p.bad_contact_penalty * (",
+        "resp * p.contact_gain * good + p.bad_contact_penalty * (",
+        "wrong sign: badly personalised contacts raise engagement",
+    ),
+    (
+        "programmes/discount.py",
+        "terms.rebate[f] = p.rebate_rate",
+        "terms.rebate[f] = p.rebate_rate / 2",
+        "wrong rate: members get half the configured rebate",
+    ),
+    (
+        "purchases.py",
+        "earned = paid * _at_choice(earn_rate, own, c) * terms.points_keep[c] * member_c",
+        "earned = paid * _at_choice(earn_rate, own, c) * member_c",
+        "breakage ignored at earning",
+    ),
+    (
+        "programmes/discount.py",
+        "terms.points_keep[f] = 1.0 - p.breakage",
+        "terms.points_keep[f] = 1.0",
+        "breakage ignored by the discount programme's terms",
+    ),
+    (
+        "purchases.py",
+        "points[cell] = balance - np.where(redeem, reward_pts, 0.0) + earned",
+        "points[cell] = balance + earned",
+        "redeemed points never deducted",
+    ),
+    (
+        "purchases.py",
+        "redeemed = np.where(redeem, np.minimum(terms.reward_eur()[c], before_points), 0.0)",
+        "redeemed = np.where(redeem, before_points, 0.0)",
+        "wrong value: a redemption pays the whole bill, not threshold x point value",
+    ),
+    (
+        "programmes/tiered.py",
+        "np.where(self.top[rows], p.top_points_per_eur, p.points_per_eur)",
+        "np.where(self.top[rows], p.points_per_eur, p.top_points_per_eur)",
+        "swapped: top-tier members earn the base rate and the rest the top rate",
+    ),
+    # ------------------------------------------------------------------ wrong audience
+    (
+        "purchases.py",
+        "rebate = list_value * _at_choice(rebate_rate, own, c) * member_c",
+        "rebate = list_value * _at_choice(rebate_rate, own, c) * ~member_c",
+        "wrong audience: rebates go to non-members",
+    ),
+    (
+        "purchases.py",
+        "earned = paid * _at_choice(earn_rate, own, c) * terms.points_keep[c] * member_c",
+        "earned = paid * _at_choice(earn_rate, own, c) * terms.points_keep[c]",
+        "wrong audience: non-members earn points",
+    ),
+    (
+        "programmes/base.py",
+        "joiners = buyers[(u < min(prob, 1.0)) & ~col[buyers]]",
+        "joiners = buyers[u < min(prob, 1.0)]",
+        "wrong audience: existing members join again and get another gift",
+    ),
+    (
+        "programmes/engagement.py",
+        "return rows[ctx.pop.member[rows, self.firm]]",
+        "return rows[~ctx.pop.member[rows, self.firm]]",
+        "wrong audience: contacts go to non-members",
+    ),
+    (
+        "programmes/engagement.py",
+        "return rows[ctx.pop.home[rows] == self.firm]",
+        "return rows[ctx.pop.home[rows] != self.firm]",
+        "wrong audience: 'customers' contacts go to rivals' customers",
+    ),
+    (
+        "programmes/engagement.py",
+        '        if p.audience == "customers":\n            lucky &= pop.member[rows, f]\n',
+        "",
+        "wrong audience: surprises go to non-member customers",
+    ),
+    (
+        "market.py",
+        "referrers = [refs.made_for(f.index) for f in firms]",
+        "referrers = [refs.referrers for f in firms]",
+        "wrong audience: every firm thanks every referrer, not its own",
+    ),
+    (
+        "programmes/discount.py",
+        "members = referrers[ctx.pop.member[referrers, self.firm]]",
+        "members = referrers",
+        "wrong audience: referral reward points credited to non-members",
+    ),
+    (
+        "memory.py",
+        "keep = 1.0 - rate[:, None] * ~np.take(pop.contacted, rows, axis=0)",
+        "keep = 1.0 - rate[:, None] * np.take(pop.contacted, rows, axis=0)",
+        "wrong audience: customers forget the firms that did contact them",
+    ),
+    (
+        "programmes/tiered.py",
+        "promoted = np.flatnonzero(qualified & ~self.top)",
+        "promoted = np.flatnonzero(qualified)",
+        "wrong count: every top member is recognised again at each review",
+    ),
+    # -------------------------------------------------------------------- wrong target
+    (
+        "poaching.py",
+        "mask &= loyal & ~engaged",
+        "mask &= loyal & engaged",
+        "wrong target: 'passive' offers go to active loyal customers",
+    ),
+    (
+        "poaching.py",
+        "mask = home != firm",
+        "mask = home >= 0",
+        "wrong target: poaching offers also go to the firm's own customers",
+    ),
+    (
+        "poaching.py",
+        "loyal = pop.loyalty[rows, home] >= loyal_threshold",
+        "loyal = pop.loyalty[rows, firm] >= loyal_threshold",
+        "wrong target: loyalty measured toward the poacher, not the home firm",
+    ),
+    # --------------------------------------------------------------- skipped withdrawal
+    (
+        "programmes/base.py",
+        "        pop.member[:, self.firm] = False\n",
+        "",
+        "skipped withdrawal: membership does not lapse",
+    ),
+    (
+        "programmes/base.py",
+        "        pop.points[:, self.firm] = 0.0\n",
+        "",
+        "skipped withdrawal: unredeemed points do not lapse",
+    ),
+    (
+        "programmes/base.py",
+        "prog.withdraw(pop)",
+        "pass",
+        "skipped withdrawal: withdraw never called",
+    ),
+    (
+        "programmes/engagement.py",
+        "if not (p.thank_referrals and self.active(ctx.week)) or referrers.size == 0:",
+        "if not p.thank_referrals or referrers.size == 0:",
+        "skipped withdrawal: referrers still thanked after end_week",
+    ),
+    (
+        "programmes/engagement.py",
+        "        if not self.active(ctx.week):\n            return 0.0\n        p, f, pop",
+        "        p, f, pop",
+        "skipped withdrawal: contacts continue after end_week",
+    ),
+    # ----------------------------------------------------------------- swapped counters
+    (
+        "metrics.py",
+        '"active_loyal": np.bincount(home[active], minlength=n_firms),\n'
+        '        "passive_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),',
+        '"passive_loyal": np.bincount(home[active], minlength=n_firms),\n'
+        '        "active_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),',
+        "swapped counters: active and passive loyal",
+    ),
+    (
+        "metrics.py",
+        "active = loyal_own & (own_g >= active_threshold)",
+        "active = loyal_own & (own_g >= loyal_threshold)",
+        "wrong threshold: active loyal judged on the loyalty threshold",
+    ),
+    (
+        "purchases.py",
+        "was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)",
+        "was_active = was_loyal & (g.ravel()[at_home] < active_threshold)",
+        "swapped counters: defections of active and passive loyal customers",
+    ),
+    (
+        "metrics.py",
+        '"churn_to_competitor": np.bincount(out.prev_home[moved], minlength=n_firms)',
+        '"churn_to_competitor": np.bincount(out.home[moved], minlength=n_firms)',
+        "swapped counters: churn to competitor booked to the gaining firm",
+    ),
+    (
+        "metrics.py",
+        "stayed = per_firm(mask=had & (out.prev_firm == out.firm)).astype(np.int64)",
+        "stayed = per_firm(mask=had).astype(np.int64)",
+        "wrong count: repeat rate counts every returning buyer as a repeat",
+    ),
+    (
+        "metrics.py",
+        "members = column_counts(member)",
+        "members = column_counts(np.take(pop.member, np.flatnonzero(pop.status > 0), axis=0))",
+        "wrong count: members include customers who left the category",
+    ),
+    (
+        "purchases.py",
+        "home = home_firm(loyal, prev_home)",
+        "home = c.astype(np.int32)",
+        "wrong rule: home firm is the last firm bought from, not the most loyal one",
+    ),
+    (
+        "purchases.py",
+        "    loyal *= a\n    loyal.ravel()[own] += 1.0 - a\n",
+        "    loyal *= 1.0 - a\n    loyal.ravel()[own] += a\n",
+        "swapped: loyalty smoothing weights exchanged",
+    ),
+    # ------------------------------------------------------------------ off-by-one week
+    (
+        "poaching.py",
+        "return self.rate > 0 and week >= self.start_week",
+        "return self.rate > 0 and week > self.start_week",
+        "off-by-one week: poaching offers start a week late",
+    ),
+    (
+        "poaching.py",
+        "pop.offer_until[got, firm] = week + params.offer_weeks - 1",
+        "pop.offer_until[got, firm] = week + params.offer_weeks",
+        "off-by-one week: offers valid one week too long",
+    ),
+    (
+        "purchases.py",
+        "has_offer = np.take(pop.offer_until, rows, axis=0) >= week",
+        "has_offer = np.take(pop.offer_until, rows, axis=0) > week",
+        "off-by-one week: an offer is not honoured in its last valid week",
+    ),
+    (
+        "programmes/base.py",
+        "if end is not None and week >= end and not prog.withdrawn:",
+        "if end is not None and week > end and not prog.withdrawn:",
+        "off-by-one week: withdrawal a week late",
+    ),
+    (
+        "programmes/base.py",
+        "return p.start_week <= week and (p.end_week is None or week < p.end_week)",
+        "return p.start_week <= week and (p.end_week is None or week <= p.end_week)",
+        "off-by-one week: programme still signs up and pays in its end week",
+    ),
+    (
+        "market.py",
+        "week = (self.steps - 1) * mk.step_weeks",
+        "week = self.steps * mk.step_weeks",
+        "off-by-one week: every step plays the next week",
+    ),
+    (
+        "programmes/tiered.py",
+        "if (ctx.week - p.start_week) % p.review_weeks:",
+        "if (ctx.week - p.start_week - 1) % p.review_weeks:",
+        "off-by-one week: tier reviews a week late",
+    ),
+    (
+        "poaching.py",
+        "mask &= pop.offer_until[rows, firm] < week",
+        "mask &= pop.offer_until[rows, firm] < week - 1",
+        "off-by-one week: a customer whose offer just expired cannot get a new one",
+    ),
+    # -------------------------------------------------------------------- memory rules
+    (
+        "memory.py",
+        "pop.engagement *= decay",
+        "pop.engagement *= decay**2",
+        "wrong rate: engagement decays twice as fast as its half-life",
+    ),
+    (
+        "purchases.py",
+        "failed, -memory.failure_penalty, memory.experience_gain",
+        "failed, -memory.failure_penalty, -memory.experience_gain",
+        "wrong sign: a good purchase lowers engagement",
+    ),
+]

@@ -1,0 +1,727 @@
+"""Domain rules pinned independently of the code that books them.
+
+Each scenario isolates one mechanism, steps a :class:`~loyaltysim.Market` by hand and keeps
+a per-step trace: the purchases (the same fields as the transaction log: customer, firm,
+amount paid, discount, units, member flag) and copies of the population arrays before and
+after the step. Every cost, audience, withdrawal, target and count is then recomputed from
+the config and the trace and compared with the model's metrics. Money is compared to 1e-9
+relative (float sums in another order); counts exactly. No test here is statistical.
+
+The clock: step ``k`` (1-based) plays in-step week ``(k - 1) * step_weeks`` and its metrics
+row carries ``week = k * step_weeks`` (weeks simulated so far).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from loyaltysim import Market, load_config, run_one
+
+N = 400
+SNAP = (
+    "status",
+    "home",
+    "last_firm",
+    "member",
+    "points",
+    "offer_until",
+    "engagement",
+    "loyalty",
+    "contacted",
+    "referrals",
+    "segment",
+    "origin",
+)
+ACTIVE, GONE = 1, 2
+RTOL = 1e-9
+
+
+def cfg(*overrides: str, seed: int = 1, n: int = N, weeks: int = 20):
+    return load_config(
+        [f"customers.n={n}", f"market.horizon_weeks={weeks}", "output.figure=false", *overrides],
+        seed=seed,
+    )
+
+
+@dataclass
+class Step:
+    k: int  # 1-based step
+    week: int  # in-step week
+    sink_week: int  # week the market passed to the transaction sink
+    before: dict[str, np.ndarray]
+    after: dict[str, np.ndarray]
+    log: pd.DataFrame  # customer_id, firm, amount, discount, units, member, list_value
+    m: pd.DataFrame  # this step's metrics, indexed by firm index
+
+
+class Trace:
+    """A market stepped by hand, with the log and population snapshots of every step."""
+
+    def __init__(self, config):
+        self.config = config
+        self._out = None
+        self.model = Market(config, transaction_sink=self._sink)
+        self.steps: list[Step] = []
+        pop = self.model.population
+        sw = config.market.step_weeks
+        while self.model.running and self.model.steps < self.model.n_steps:
+            before = {f: getattr(pop, f).copy() for f in SNAP}
+            self._out = None
+            self.model.step()
+            after = {f: getattr(pop, f).copy() for f in SNAP}
+            k = self.model.steps
+            week, out = self._out
+            log = pd.DataFrame(
+                {
+                    "customer_id": out.buyers.copy(),
+                    "firm": out.firm.copy(),
+                    "amount": out.paid.copy(),
+                    "discount": (out.rebate + out.offer + out.redeemed).copy(),
+                    "units": out.units.copy(),
+                    "member": out.member.copy(),
+                }
+            )
+            log["list_value"] = log["amount"] + log["discount"]
+            self.steps.append(Step(k, (k - 1) * sw, week, before, after, log, None))
+        metrics = self.model.metrics()
+        names = self.model.firm_names
+        metrics["f"] = metrics["firm"].map({n: i for i, n in enumerate(names)})
+        for s in self.steps:
+            s.m = metrics[metrics["step"] == s.k].set_index("f").sort_index()
+        self.metrics = metrics
+        self.n_firms = len(names)
+
+    def _sink(self, week, out):
+        self._out = (week, out)
+
+
+def g(e):
+    return e / (1.0 + np.abs(e))
+
+
+def close(a, b, msg=""):
+    np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-9, err_msg=msg)
+
+
+# ------------------------------------------------------------------ rebates, profit (log file)
+REBATE = (
+    "firm/programme=discount",
+    "firm.programme.mode=rebate",
+    "firm.programme.rebate_rate=0.1",
+    "firm.programme.signup_prob=0.3",
+    "firm.programme.joining_gift_eur=0",
+    "competitor/programme=none",
+    "output.transactions=true",
+)
+
+
+@pytest.fixture(scope="module")
+def rebate_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rebate")
+    res = run_one(cfg(*REBATE, seed=3), out_dir=out)
+    log = pq.read_table(out / "transactions.parquet").to_pandas()
+    return res, log
+
+
+def test_rebate_cost_is_rate_times_members_list_value_from_the_log(rebate_run):
+    res, log = rebate_run
+    rate = res.config.firm.programme.rebate_rate
+    log["list_value"] = log["amount"] + log["discount"]
+    focal = log[log["firm"] == "focal"]
+    members, others = focal[focal["member"]], focal[~focal["member"]]
+    assert len(members) > 50 and len(others) > 50
+    close(members["discount"], rate * members["list_value"])
+    assert (others["discount"] == 0).all()
+    assert (log.loc[log["firm"] != "focal", "discount"] == 0).all()  # rivals run nothing
+    booked = res.metrics.set_index(["week", "firm"])["programme_cost"]
+    # log week w is in-step week w: its metrics row is week w + 1
+    expect = log.groupby([log["week"] + 1, "firm"])["discount"].sum()
+    expect = expect.reindex(booked.index, fill_value=0.0)
+    close(booked.to_numpy(), expect.to_numpy())
+
+
+def test_revenue_costs_and_profit_from_the_log_and_config(rebate_run):
+    res, log = rebate_run
+    c = res.config
+    m = res.metrics.set_index(["week", "firm"])
+    price = {f.name: f.price for f in c.firm_params()}
+    unit_cost = {f.name: f.unit_cost for f in c.firm_params()}
+    cpc = {f.name: f.acquisition.cost_per_customer for f in c.firm_params()}
+    list_value = log["amount"] + log["discount"]
+    # every purchase is at list price: amount + discount = price x units
+    close(list_value, log["firm"].map(price) * log["units"])
+    grp = log.assign(list_value=list_value).groupby([log["week"] + 1, "firm"])
+    revenue = grp["list_value"].sum().reindex(m.index, fill_value=0.0)
+    units = grp["units"].sum().reindex(m.index, fill_value=0.0)
+    purchases = grp.size().reindex(m.index, fill_value=0)
+    close(m["revenue"], revenue)
+    close(m["units"], units)
+    assert (m["purchases"] >= purchases).all()  # a row can hold several occasions
+    cogs = units * m.index.get_level_values("firm").map(unit_cost).to_numpy()
+    # no poaching: paid acquisition costs the configured price per customer, nothing more
+    acq = m["acquired"] * m.index.get_level_values("firm").map(cpc).to_numpy()
+    assert m["acquired"].sum() > 0
+    close(m["acquisition_cost"], acq)
+    close(m["profit"], revenue - cogs - m["programme_cost"] - acq)
+
+
+# ------------------------------------------------------------------------ clock
+def test_clock_in_step_week_and_metrics_week():
+    t = Trace(cfg("market.step_weeks=2", "firm/programme=none", weeks=12))
+    assert [s.sink_week for s in t.steps] == [0, 2, 4, 6, 8, 10]
+    assert [int(s.m["week"].iloc[0]) for s in t.steps] == [2, 4, 6, 8, 10, 12]
+
+
+# ------------------------------------------------------------- joining gifts and withdrawal
+@pytest.fixture(scope="module")
+def gift_trace():
+    return Trace(
+        cfg(
+            "firm/programme=discount",
+            "firm.programme.rebate_rate=0.1",
+            "firm.programme.signup_prob=0.2",
+            "firm.programme.joining_gift_eur=3",
+            "firm.programme.end_week=10",
+            "competitor/programme=none",
+            seed=5,
+            weeks=16,
+        )
+    )
+
+
+def test_gift_cost_is_gift_times_new_members_plus_rebates(gift_trace):
+    t, joined = gift_trace, 0
+    for s in t.steps:
+        new = int(np.sum(s.after["member"][:, 0] & ~s.before["member"][:, 0]))
+        rebates = s.log.loc[s.log["firm"] == 0, "discount"].sum()
+        close(s.m.loc[0, "programme_cost"], 3.0 * new + rebates, f"step {s.k}")
+        joined += new
+        members = s.after["member"][:, 0] & (s.after["status"] == ACTIVE)
+        assert s.m.loc[0, "members"] == members.sum()
+        # sign-ups only among this step's buyers at the firm
+        buyers = s.log.loc[s.log["firm"] == 0, "customer_id"].to_numpy()
+        assert np.isin(
+            np.flatnonzero(s.after["member"][:, 0] & ~s.before["member"][:, 0]), buyers
+        ).all()
+    assert joined > 20
+
+
+def test_withdrawal_ends_membership_rebates_and_costs_at_end_week(gift_trace):
+    t = gift_trace
+    end = t.config.firm.programme.end_week
+    before = [s for s in t.steps if s.week < end]
+    assert sum(s.log.loc[s.log["firm"] == 0, "discount"].sum() for s in before) > 0
+    assert before[-1].after["member"][:, 0].sum() > 0
+    for s in t.steps:
+        if s.week < end:
+            continue
+        focal = s.log[s.log["firm"] == 0]
+        assert not s.after["member"][:, 0].any(), s.week
+        assert not focal["member"].any() and (focal["discount"] == 0).all()
+        assert s.m.loc[0, "programme_cost"] == 0 and s.m.loc[0, "members"] == 0
+
+
+# ------------------------------------------------------------------------- points
+POINTS = (
+    "firm/programme=discount",
+    "firm.programme.mode=points",
+    "firm.programme.points_per_eur=10",
+    "firm.programme.point_value_eur=0.01",
+    "firm.programme.redemption_threshold=200",
+    "firm.programme.breakage=0.2",
+    "firm.programme.signup_prob=0.4",
+    "firm.programme.referral_reward_points=50",
+    "firm.programme.end_week=14",
+    "competitor/programme=none",
+    "customers.referral.rate=0.5",
+)
+
+
+@pytest.fixture(scope="module")
+def points_trace():
+    return Trace(cfg(*POINTS, seed=7, weeks=18))
+
+
+def test_points_earned_net_of_breakage_redeemed_at_threshold(points_trace):
+    t = points_trace
+    p = t.config.firm.programme
+    reward = p.point_value_eur * p.redemption_threshold
+    redemptions = rewarded = 0
+    for s in t.steps:
+        if s.week >= p.end_week:
+            continue
+        b, a = s.before["points"][:, 0], s.after["points"][:, 0]
+        expect = b.copy()
+        focal = s.log[s.log["firm"] == 0]
+        ids = focal["customer_id"].to_numpy()
+        mem = focal["member"].to_numpy()
+        redeem = mem & (b[ids] >= p.redemption_threshold)
+        # a redemption is worth threshold x point value (capped at the bill)
+        close(focal["discount"], np.where(redeem, np.minimum(reward, focal["list_value"]), 0.0))
+        earned = focal["amount"].to_numpy() * p.points_per_eur * (1 - p.breakage) * mem
+        expect[ids] += earned - p.redemption_threshold * redeem
+        # referral reward: referrers of the firm who are members after the step
+        referred = (s.after["referrals"] > s.before["referrals"]) & (s.after["home"] == 0)
+        got = referred & s.after["member"][:, 0]
+        expect[got] += p.referral_reward_points
+        close(a, expect, f"step {s.k}")
+        assert not a[~s.after["member"][:, 0]].any()  # non-members hold no points
+        close(s.m.loc[0, "programme_cost"], focal["discount"].sum())
+        redemptions += redeem.sum()
+        rewarded += got.sum()
+    assert redemptions > 10 and rewarded > 5
+
+
+def test_points_withdrawal_clears_points_and_members(points_trace):
+    t = points_trace
+    end = t.config.firm.programme.end_week
+    assert t.steps[end - 1].before["points"][:, 0].sum() > 0
+    for s in t.steps[end:]:
+        assert not s.after["points"].any() and not s.after["member"].any()
+        assert (s.log["discount"] == 0).all() and s.m.loc[0, "programme_cost"] == 0
+
+
+# --------------------------------------------------------------- engagement: contacts
+ONE_SEGMENT = (
+    "customers.segments.digital.share=1.0",
+    "customers.segments.traditional.share=0",
+    "customers.segments.hybrid.share=0",
+    "customers.segments.quiet.share=0",
+    "customers.referral.rate=0",
+    "customers.memory.experience_gain=0",
+    "firm.service_quality=1.0",
+)
+CONTACTS = (
+    *ONE_SEGMENT,
+    "firm/programme=engagement",
+    "firm.programme.channels=[digital]",
+    "firm.programme.cost_per_contact_digital=0.07",
+    "firm.programme.cost_per_contact_phone=1.3",
+    "firm.programme.contacts_per_week=0.5",
+    "firm.programme.surprise_rate=0",
+    "firm.programme.contact_gain=0.5",
+    "firm.programme.bad_contact_penalty=0.8",
+    "firm.programme.signup_prob=0.3",
+    "competitor/programme=none",
+)
+
+
+def contacts_and_effect(t, s, firm=0):
+    """(contacts paid for, engagement added by contacts) at ``firm`` in step ``s``: with
+    no purchase gain, no failures and no word of mouth, every change of the firm's
+    engagement column before decay comes from contacts."""
+    decay = t.config.customers.memory.decay_factor(t.model.dt)
+    effect = np.sum(s.after["engagement"][:, firm] / decay - s.before["engagement"][:, firm])
+    n = s.m.loc[firm, "programme_cost"] / t.config.firm.programme.cost_per_contact_digital
+    assert abs(n - round(n)) < 1e-6, n
+    return round(n), effect
+
+
+def test_contacts_reach_members_only_and_cost_per_contact():
+    t = Trace(cfg(*CONTACTS, "firm.programme.personalisation=1.0", seed=11))
+    p = t.config.firm.programme
+    total = 0
+    for s in t.steps:
+        n, effect = contacts_and_effect(t, s)
+        # personalisation 1: each contact adds contact_gain x response (1 for digital)
+        assert abs(effect - p.contact_gain * n) < 1e-6 * max(1, n), (s.k, effect, n)
+        contacted = s.after["contacted"][:, 0]
+        audience = s.before["member"][:, 0] & (s.before["status"] == ACTIVE)
+        assert not (contacted & ~audience).any()
+        assert contacted.sum() <= n
+        assert not s.after["contacted"][:, 1:].any()
+        total += n
+    assert total > 100
+
+
+def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_withdrawal():
+    t = Trace(
+        cfg(
+            *CONTACTS,
+            "firm.programme.audience=customers",
+            "firm.programme.personalisation=0.0",
+            "firm.programme.end_week=12",
+            seed=12,
+            weeks=16,
+        )
+    )
+    p = t.config.firm.programme
+    total = 0
+    for s in t.steps:
+        n, effect = contacts_and_effect(t, s)
+        contacted = s.after["contacted"][:, 0]
+        if s.week >= p.end_week:
+            assert n == 0 and not contacted.any(), s.week
+            continue
+        assert abs(effect + p.bad_contact_penalty * n) < 1e-6 * max(1, n), (s.k, effect, n)
+        audience = (s.before["home"] == 0) & (s.before["status"] == ACTIVE)
+        assert not (contacted & ~audience).any()
+        assert contacted.sum() <= n
+        total += n
+    assert total > 100
+
+
+@pytest.mark.parametrize("audience", ["members", "customers"])
+def test_surprises_go_to_members_at_surprise_cost(audience):
+    t = Trace(
+        cfg(
+            *CONTACTS,
+            f"firm.programme.audience={audience}",
+            "firm.programme.contacts_per_week=0",
+            "firm.programme.surprise_rate=0.3",
+            "firm.programme.surprise_cost_eur=5",
+            seed=13,
+            weeks=12,
+        )
+    )
+    total = 0
+    for s in t.steps:
+        surprised = s.after["contacted"][:, 0]
+        assert not (surprised & ~s.before["member"][:, 0]).any()
+        if audience == "customers":
+            assert not (surprised & (s.before["home"] != 0)).any()
+        close(s.m.loc[0, "programme_cost"], 5.0 * surprised.sum())
+        total += surprised.sum()
+    assert total > 20
+
+
+THANKS = (
+    "firm/programme=engagement",
+    "firm.programme.contacts_per_week=0",
+    "firm.programme.surprise_rate=0",
+    "firm.programme.thanks_cost_eur=0.7",
+    "firm.programme.end_week=10",
+    "competitor/programme=none",
+    "customers.referral.rate=1.0",
+    "customers.memory.experience_gain=0.3",
+)
+
+
+def test_thanks_cost_is_thanks_cost_times_the_firms_referrers_until_withdrawal():
+    t = Trace(cfg(*THANKS, seed=14, weeks=14))
+    end = t.config.firm.programme.end_week
+    thanked = 0
+    for s in t.steps:
+        referrer = s.after["referrals"] > s.before["referrals"]
+        per_firm = np.bincount(s.after["home"][referrer], minlength=t.n_firms)
+        np.testing.assert_array_equal(s.m["referrals"].to_numpy(), per_firm)
+        mine = referrer & (s.after["home"] == 0)
+        expect = 0.7 * mine.sum() if s.week < end else 0.0
+        close(s.m.loc[0, "programme_cost"], expect, f"step {s.k}")
+        if s.week < end:
+            assert np.array_equal(s.after["contacted"][:, 0], mine)
+            thanked += mine.sum()
+        assert not s.after["contacted"][:, 1:].any()
+    assert thanked > 20
+    assert sum(s.m["referrals"].sum() for s in t.steps if s.week >= end) > 0
+
+
+# ---------------------------------------------------------------- poaching, acquisition
+POACH = (
+    "firm/programme=none",
+    "competitor/programme=none",
+    "competitor.count=2",
+    "competitor.poaching.rate=0.5",
+    "competitor.poaching.target=passive",
+    "competitor.poaching.depth=0.4",
+    "competitor.poaching.start_week=5",
+    "competitor.poaching.offer_weeks=3",
+    "customers.referral.rate=0",
+    "customers.memory.experience_gain=0.5",
+    "firm.service_quality=1.0",
+    "competitor.service_quality=1.0",
+    "market.acquisition_crowding=0.25",
+    "customers.memory.loyalty_smoothing=0.4",
+)
+
+
+@pytest.fixture(scope="module")
+def poach_trace():
+    return Trace(cfg(*POACH, seed=21, n=600, weeks=20))
+
+
+def offer_recipients(s, firm):
+    """Customers who got a new offer from ``firm`` in step ``s``: either they still hold
+    it (valid until the step's week + offer_weeks - 1) or they used it at once."""
+    bought = s.log[(s.log["firm"] == firm) & (s.log["discount"] > 0)]["customer_id"].to_numpy()
+    had = s.before["offer_until"][:, firm] >= s.week
+    used_now = np.zeros(had.size, bool)
+    used_now[bought] = True
+    used_now &= ~had
+    return np.flatnonzero(
+        used_now | (s.after["offer_until"][:, firm] > s.before["offer_until"][:, firm])
+    )
+
+
+def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trace):
+    t = poach_trace
+    c = t.config
+    lt, at = c.market.loyal_threshold, c.market.active_threshold
+    start, ow = c.competitor.poaching.start_week, c.competitor.poaching.offer_weeks
+    sent = 0
+    for s in t.steps:
+        if s.week < start:
+            assert s.m["offers_sent"].sum() == 0 and (s.after["offer_until"] < 0).all()
+            continue
+        for f in (1, 2):
+            got = offer_recipients(s, f)
+            assert got.size == s.m.loc[f, "offers_sent"], (s.k, f)
+            home = s.before["home"][got]
+            assert (s.before["status"][got] == ACTIVE).all()
+            assert (home != f).all()
+            assert (s.before["loyalty"][got, home] >= lt).all()
+            assert (g(s.before["engagement"][got, home]) < at).all()
+            kept = got[s.after["offer_until"][got, f] >= 0]
+            assert (s.after["offer_until"][kept, f] == s.week + ow - 1).all()
+            sent += got.size
+        assert s.m.loc[0, "offers_sent"] == 0
+    first = next(s for s in t.steps if s.week == start)
+    assert first.m["offers_sent"].sum() > 0
+    assert sent > 100
+
+
+def test_with_rate_one_every_passive_customer_without_a_valid_offer_gets_one():
+    """rate 1: from start_week on, each week every passive loyal customer of another firm
+    who holds no valid offer from the poacher (none yet, used, or expired) gets one."""
+    t = Trace(cfg(*POACH, "competitor.poaching.rate=1.0", seed=22, n=300, weeks=14))
+    c = t.config
+    lt, at = c.market.loyal_threshold, c.market.active_threshold
+    start = c.competitor.poaching.start_week
+    renewed = 0
+    for s in t.steps[start:]:
+        act = np.flatnonzero(s.before["status"] == ACTIVE)
+        home = s.before["home"][act]
+        passive = (s.before["loyalty"][act, home] >= lt) & (
+            g(s.before["engagement"][act, home]) < at
+        )
+        for f in (1, 2):
+            free = s.before["offer_until"][act, f] < s.week
+            expect = act[passive & (home != f) & free]
+            np.testing.assert_array_equal(np.sort(offer_recipients(s, f)), expect)
+            renewed += (s.before["offer_until"][expect, f] == s.week - 1).sum()
+    assert t.steps[start].m["offers_sent"].sum() > 0
+    assert renewed > 0  # offers that expired last week were renewed
+
+
+def test_offer_discount_is_depth_times_list_value_while_valid_and_used_once(poach_trace):
+    t = poach_trace
+    depth = t.config.competitor.poaching.depth
+    used = 0
+    for s in t.steps:
+        for f in (1, 2):
+            valid = s.before["offer_until"][:, f] >= s.week
+            valid[offer_recipients(s, f)] = True
+            sales = s.log[s.log["firm"] == f]
+            ids = sales["customer_id"].to_numpy()
+            close(sales["discount"], np.where(valid[ids], depth * sales["list_value"], 0.0))
+            # a used offer is gone
+            assert (s.after["offer_until"][ids, f] < s.week + 1).all()
+            used += valid[ids].sum()
+        assert (s.log.loc[s.log["firm"] == 0, "discount"] == 0).all()
+    assert used > 10
+
+
+def test_acquisition_cost_with_crowding_and_offer_discounts_to_the_poacher(poach_trace):
+    t = poach_trace
+    c = t.config
+    crowd = c.market.acquisition_crowding
+    cpc = [f.acquisition.cost_per_customer for f in c.firm_params()]
+    budget = [f.acquisition.budget_per_week for f in c.firm_params()]
+    rounded_up = 0
+    for s in t.steps:
+        poachers = 2 if s.week >= c.competitor.poaching.start_week else 0
+        for f in range(3):
+            # budget x weeks / cost per customer, rounded up or down at random
+            e = budget[f] * t.model.dt / (cpc[f] * (1 + crowd * poachers))
+            assert s.m.loc[f, "acquired"] in (np.floor(e), np.floor(e) + 1), (s.k, f, e)
+            rounded_up += s.m.loc[f, "acquired"] > e
+        discounts = s.log.groupby("firm")["discount"].sum().reindex(range(3), fill_value=0.0)
+        for f in range(3):
+            paid = s.m.loc[f, "acquired"] * cpc[f] * (1 + crowd * poachers)
+            close(s.m.loc[f, "acquisition_cost"], paid + discounts[f], f"step {s.k} firm {f}")
+            assert s.m.loc[f, "programme_cost"] == 0
+    assert t.metrics["acquired"].sum() > 0 and rounded_up > 0
+
+
+# ------------------------------------------------------------------------------ counts
+def check_counts(t, s):
+    c = t.config
+    lt, at = c.market.loyal_threshold, c.market.active_threshold
+    F = t.n_firms
+    a = s.after
+    act = np.flatnonzero(a["status"] == ACTIVE)
+    home = a["home"][act]
+    own_l = a["loyalty"][act, home]
+    own_g = g(a["engagement"][act, home])
+    loyal = own_l >= lt
+    active = loyal & (own_g >= at)
+    m = s.m
+    np.testing.assert_array_equal(m["customers"], np.bincount(home, minlength=F))
+    np.testing.assert_array_equal(m["active_loyal"], np.bincount(home[active], minlength=F))
+    np.testing.assert_array_equal(
+        m["passive_loyal"], np.bincount(home[loyal & ~active], minlength=F)
+    )
+    np.testing.assert_array_equal(m["members"], a["member"][act].sum(axis=0))
+    # a buyer's home firm is the one with the highest purchase loyalty (checked where no
+    # forgetting after the purchase reorders loyalties)
+    forget = np.array([sg.forget_rate for sg in c.customers.segments.ordered()])
+    buyers = s.log["customer_id"].to_numpy()
+    buyers = buyers[forget[a["segment"][buyers]] == 0]
+    assert buyers.size > 0
+    own = a["loyalty"][buyers, a["home"][buyers]]
+    assert (own >= a["loyalty"][buyers].max(axis=1)).all()
+    # flows between home firms
+    was = s.before["status"] == ACTIVE
+    moved = was & (s.before["home"] != a["home"])
+    np.testing.assert_array_equal(
+        m["churn_to_competitor"], np.bincount(s.before["home"][moved], minlength=F)
+    )
+    np.testing.assert_array_equal(m["switched_in"], np.bincount(a["home"][moved], minlength=F))
+    # newcomers (prospects who became customers) by how they came: paid or referred
+    new = (s.before["status"] == 0) & (a["status"] != 0)
+    for col, origin in (("acquired", 1), ("referred", 2)):
+        got = np.bincount(a["home"][new & (a["origin"] == origin)], minlength=F)
+        np.testing.assert_array_equal(m[col], got, col)
+    assert not (new & (a["origin"] == 0)).any()
+    left = was & (a["status"] == GONE)
+    np.testing.assert_array_equal(m["churn_out"], np.bincount(a["home"][left], minlength=F))
+    # repeat rate: of buyers whose previous purchase was with the firm, the share who stayed
+    ids = s.log["customer_id"].to_numpy()
+    prev = s.before["last_firm"][ids]
+    chosen = s.log["firm"].to_numpy()
+    for f in range(F):
+        back = prev == f
+        expect = (chosen[back] == f).mean() if back.any() else np.nan
+        np.testing.assert_allclose(m.loc[f, "repeat_rate"], expect, rtol=1e-12)
+    return moved
+
+
+def test_counts_flows_and_defections_recomputed_from_the_trace(poach_trace):
+    t = poach_trace
+    c = t.config
+    lt, at = c.market.loyal_threshold, c.market.active_threshold
+    split = np.zeros(2, int)
+    for s in t.steps:
+        moved = check_counts(t, s)
+        # defections split by the state before the step (no programme acts before purchases)
+        idx = np.flatnonzero(moved)
+        home = s.before["home"][idx]
+        was_loyal = s.before["loyalty"][idx, home] >= lt
+        was_active = was_loyal & (g(s.before["engagement"][idx, home]) >= at)
+        act = np.bincount(home[was_active], minlength=3)
+        pas = np.bincount(home[was_loyal & ~was_active], minlength=3)
+        np.testing.assert_array_equal(s.m["defected_active_loyal"], act)
+        np.testing.assert_array_equal(s.m["defected_passive_loyal"], pas)
+        split += [act.sum(), pas.sum()]
+    assert (split > 0).all(), split
+    last = t.steps[-1].m
+    assert last["active_loyal"].sum() > 0 and last["passive_loyal"].sum() > 0
+    assert t.metrics["churn_out"].sum() > 0 and t.metrics["churn_to_competitor"].sum() > 0
+
+
+def test_loyalty_smoothing_forgetting_and_engagement_decay(poach_trace):
+    """Buyers: L <- a L + (1 - a) 1[chosen]; then a forgetful segment loses its forget rate
+    of loyalty to every firm that did not contact it; E gains experience_gain at the chosen
+    firm (no failures) and decays by the half-life."""
+    t = poach_trace
+    c = t.config
+    a = c.customers.memory.loyalty_smoothing
+    gain = c.customers.memory.experience_gain
+    decay = c.customers.memory.decay_factor(t.model.dt)
+    forget = np.array([sg.forget_rate for sg in c.customers.segments.ordered()])
+    assert forget.max() > 0
+    for s in t.steps:
+        was = np.flatnonzero(s.before["status"] == ACTIVE)
+        L = s.before["loyalty"][was].copy()
+        E = s.before["engagement"][was].copy()
+        pos = {cid: i for i, cid in enumerate(was)}
+        rows = np.array([pos[i] for i in s.log["customer_id"]], int)
+        chosen = s.log["firm"].to_numpy()
+        L[rows] *= a
+        L[rows, chosen] += 1 - a
+        E[rows, chosen] += gain
+        # customers who left the category this step keep what they had
+        stay = (s.after["status"][was] == ACTIVE)[:, None]
+        keep = 1 - forget[s.before["segment"][was]][:, None] * ~s.after["contacted"][was] * stay
+        close(s.after["loyalty"][was], L * keep, f"step {s.k}")
+        close(s.after["engagement"][was], E * decay, f"step {s.k}")
+
+
+def test_counts_with_an_engagement_programme_and_forgetting():
+    """Contacts protect loyalty from forgetting only at the firm that made them."""
+    t = Trace(
+        cfg(
+            "firm/programme=engagement",
+            "firm.programme.contacts_per_week=1",
+            "competitor/programme=discount",
+            seed=31,
+            weeks=16,
+        )
+    )
+    forget = np.array([sg.forget_rate for sg in t.config.customers.segments.ordered()])
+    checked = 0
+    for s in t.steps:
+        check_counts(t, s)
+        # non-buyers: loyalty changes by forgetting alone, and not where contacted
+        was = s.before["status"] == ACTIVE
+        was[s.log["customer_id"].to_numpy()] = False
+        rows = np.flatnonzero(was)
+        rate = forget[s.before["segment"][rows]][:, None]
+        stay = (s.after["status"][rows] == ACTIVE)[:, None]
+        keep = 1 - rate * ~s.after["contacted"][rows] * stay
+        close(s.after["loyalty"][rows], s.before["loyalty"][rows] * keep)
+        checked += (s.after["contacted"][rows] & (rate > 0)).sum()
+    assert checked > 10
+    last = t.steps[-1].m
+    assert last["active_loyal"].sum() > 0 and last["passive_loyal"].sum() > 0
+
+
+# ------------------------------------------------------------------------------- tiered
+TIERED = (
+    "firm/programme=tiered",
+    "firm.programme.points_per_eur=1",
+    "firm.programme.top_points_per_eur=3",
+    "firm.programme.redemption_threshold=1e9",
+    "firm.programme.breakage=0.1",
+    "firm.programme.top_tier_spend_eur=25",
+    "firm.programme.window_weeks=8",
+    "firm.programme.review_weeks=4",
+    "firm.programme.recognition_cost_eur=2",
+    "firm.programme.signup_prob=0.5",
+    "competitor/programme=none",
+    "customers.referral.rate=0",
+)
+
+
+def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
+    t = Trace(cfg(*TIERED, seed=41, weeks=20))
+    p = t.config.firm.programme
+    size = t.model.population.size
+    spend = np.zeros((len(t.steps), size))  # member spend with the firm per step
+    top = np.zeros(size, bool)
+    promotions = top_buys = 0
+    for i, s in enumerate(t.steps):
+        expect_cost = 0.0
+        if s.week > p.start_week and (s.week - p.start_week) % p.review_weeks == 0:
+            lo = max(0, i - p.window_weeks)
+            rolling = spend[lo:i].sum(axis=0)
+            qualified = s.before["member"][:, 0] & (rolling >= p.top_tier_spend_eur)
+            promoted = qualified & ~top
+            expect_cost = p.recognition_cost_eur * promoted.sum()
+            promotions += promoted.sum()
+            top = qualified
+        close(s.m.loc[0, "programme_cost"], expect_cost, f"step {s.k}")
+        focal = s.log[(s.log["firm"] == 0) & s.log["member"]]
+        ids = focal["customer_id"].to_numpy()
+        spend[i, ids] = focal["amount"].to_numpy()
+        rate = np.where(top[ids], p.top_points_per_eur, p.points_per_eur)
+        expect = s.before["points"][:, 0].copy()
+        expect[ids] += focal["amount"].to_numpy() * rate * (1 - p.breakage)
+        close(s.after["points"][:, 0], expect, f"step {s.k}")
+        top_buys += top[ids].sum()
+    assert promotions > 10 and top_buys > 10
