@@ -41,7 +41,7 @@ class CustomerAgent(mesa.Agent):
 
     @property
     def loyalty(self) -> dict[str, float]:
-        return self._firm_dict(self.model.population.loyalty)
+        return self._firm_dict(self.model.population.habit)
 
     @property
     def member(self) -> dict[str, bool]:

@@ -25,6 +25,7 @@ MECHANISMS = {
     "mesa": 8,
     "programme": 9,  # one child per firm
     "poaching": 10,  # one child per firm
+    "taste": 12,  # one child per firm: persistent tastes for it
 }
 
 
