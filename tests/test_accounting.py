@@ -64,7 +64,7 @@ def check_identities(res) -> None:
     # the customer table agrees with the final stock
     cust = res.customers
     final = m[m["step"] == m["step"].max()].set_index("firm")["customers"]
-    active = cust[cust["status"] == "active"]["home_firm"].value_counts()
+    active = cust[cust["status"] == "active"]["main_firm"].value_counts()
     assert active.reindex(final.index, fill_value=0).tolist() == final.tolist()
 
 

@@ -24,6 +24,8 @@ STATE = (
     "challenger",
     "challenge_since",
     "trial_pending",
+    "last_loyal_week",
+    "last_loyal_active",
     "points",
     "offer_until",
     "status",
@@ -52,6 +54,8 @@ def scrambled_market(seed: int, n: int) -> Market:
     pop.challenge_since[:] = rng.integers(-20, 1, n)
     pop.last_interaction[:] = np.where(rng.random(shape) < 0.4, rng.integers(-20, 5, shape), NEVER)
     pop.trial_pending[:] = rng.random(n) < 0.2
+    pop.last_loyal_week[:] = np.where(rng.random(n) < 0.5, rng.integers(-40, 1, n), NEVER)
+    pop.last_loyal_active[:] = rng.random(n) < 0.5
     pop.points[:] = rng.integers(0, 80, shape).astype(float)
     pop.member[:] = rng.random(shape) < 0.5
     pop.offer_until[:] = np.where(rng.random(shape) < 0.3, 5, NEVER)

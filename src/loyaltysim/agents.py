@@ -48,9 +48,9 @@ class CustomerAgent(mesa.Agent):
         return self._firm_dict(self.model.population.member)
 
     @property
-    def home_firm(self) -> str | None:
+    def main_firm(self) -> str | None:
         f = int(self.model.population.home[self.row])
         return self.model.firms[f].name if f >= 0 else None
 
     def __repr__(self) -> str:
-        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, home={self.home_firm})"
+        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, main={self.main_firm})"

@@ -286,6 +286,8 @@ def draw_population(
         challenger=np.full(size, -1, np.int32),
         challenge_since=np.full(size, NEVER, np.int32),
         trial_pending=np.zeros(size, bool),
+        last_loyal_week=np.full(size, NEVER, np.int32),
+        last_loyal_active=np.zeros(size, bool),
         joined_week=joined,
         left_week=np.full(size, NEVER, np.int32),
         origin=np.zeros(size, np.int8),

@@ -258,7 +258,7 @@ def customer_table(pop: Population, firm_names: list[str], loyal_threshold: floa
         "basket": pop.basket[rows],
         "joined_week": pop.joined_week[rows],  # < 0: joined during the warm-up
         "left_week": np.where(pop.status[rows] == GONE, pop.left_week[rows], -1),
-        "home_firm": names[home],
+        "main_firm": names[home],
         "last_firm": names[pop.last_firm[rows]],
         "purchases": pop.purchases[rows],
         "spend": pop.spend[rows],

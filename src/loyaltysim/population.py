@@ -48,6 +48,8 @@ class Population:
     challenger: np.ndarray  # int32 firm on top of ``recent`` that is not yet the main one; -1
     challenge_since: np.ndarray  # int32 week the challenger first came out on top
     trial_pending: np.ndarray  # bool: BG/NBD cohort member whose trial purchase is due
+    last_loyal_week: np.ndarray  # int32 last purchase week the customer was loyal to main; NEVER
+    last_loyal_active: np.ndarray  # bool: ... and active then (S6)
     joined_week: np.ndarray  # int32, NEVER for prospects
     left_week: np.ndarray  # int32, NEVER while not gone
     origin: np.ndarray  # int8: ORIGIN_INITIAL, ORIGIN_PAID or ORIGIN_REFERRAL

@@ -44,7 +44,7 @@ import numpy as np
 from .memory import MemoryParams, engagement_g
 from .params import UNCERTAINTY, Params, param
 from .population import GONE, NEVER, Population
-from .status import StatusRules, update_main
+from .status import StatusRules, loyal_before, update_main
 from .trades import Draws, FirmSales, Outcome, Terms
 
 __all__ = [
@@ -289,9 +289,7 @@ def purchase_step(
     )
 
     prev_home = pop.home[b]
-    at_home = np.arange(b.size) * n_firms + prev_home
-    was_loyal = pop.requirement_shares(b).ravel()[at_home] >= rules.loyal_threshold
-    was_active = was_loyal & pop.recently_interacted(b, prev_home, week, rules.active_window)
+    was_loyal, was_active = loyal_before(pop, b, week, rules)
 
     habit *= memory.loyalty_smoothing
     habit.ravel()[own] += 1.0

@@ -130,9 +130,13 @@ def purchase_step(
         prev_home = int(pop.home[i])
         total = float(pop.recent[i].sum())
         share = float(pop.recent[i, prev_home]) / total if total > 0 else 0.0
-        was_loyal = share >= rules.loyal_threshold
-        recent = int(pop.last_interaction[i, prev_home]) > week - rules.active_window
-        was_active = was_loyal and recent
+        if share >= rules.loyal_threshold:
+            pop.last_loyal_week[i] = week
+            recent = int(pop.last_interaction[i, prev_home]) > week - rules.active_window
+            pop.last_loyal_active[i] = recent
+        lookback = rules.main_persistence + rules.active_window
+        was_loyal = int(pop.last_loyal_week[i]) > week - lookback
+        was_active = was_loyal and bool(pop.last_loyal_active[i])
 
         failed = float(draws.failure[i]) < float(terms.failure[c])
         pop.engagement[i, c] += -memory.failure_penalty if failed else memory.experience_gain

@@ -11,6 +11,10 @@ active (S6, S9, S10).
 - *Active* loyal: loyal and interacted with the main firm (recommended it, responded to a
   contact, was thanked, surprised or recognised) within ``market.active_window_weeks``;
   otherwise *passive* loyal (S6; S10: count interactions).
+- A defector *was loyal* if they were loyal to their old main firm at a purchase within
+  ``main_persistence + active_window`` weeks before the defection (by then the challenger
+  has overtaken, so nobody is loyal at the moment of defection), and *was active* if they
+  were active at that last loyal purchase (S6: passive vs active loyal defectors).
 """
 
 from __future__ import annotations
@@ -40,6 +44,23 @@ class StatusRules:
     main_decay: float = 0.5 ** (1 / 26)
     main_persistence: int = 13
     cohort: bool = False
+
+
+def loyal_before(
+    pop: Population, b: np.ndarray, week: int, rules: StatusRules
+) -> tuple[np.ndarray, np.ndarray]:
+    """Record buyers ``b``'s status toward their main firm before this step's purchases and
+    return ``(was_loyal, was_active)``: loyal (and active) at a purchase lately (see the
+    module docstring), which is what a defection is split by."""
+    home = pop.home[b]
+    shares = pop.requirement_shares(b)[np.arange(b.size), home]
+    loyal_now = shares >= rules.loyal_threshold
+    active_now = loyal_now & pop.recently_interacted(b, home, week, rules.active_window)
+    pop.last_loyal_week[b[loyal_now]] = week
+    pop.last_loyal_active[b[loyal_now]] = active_now[loyal_now]
+    lookback = rules.main_persistence + rules.active_window
+    was_loyal = pop.last_loyal_week[b] > week - lookback
+    return was_loyal, was_loyal & pop.last_loyal_active[b]
 
 
 def update_main(
