@@ -92,28 +92,42 @@ class SimConfig(Params):
     customers: CustomerParams = param(CustomerParams())
     firm: FirmParams = param(FirmParams(programme=REGISTRY["discount"].Params()))
     competitor: CompetitorParams = param(CompetitorParams())
+    extra_firms: tuple[FirmParams, ...] = param(
+        (),
+        doc="further firms after the focal firm and the identical rivals, each with its own "
+        "settings (unequal markets; entrants with entry_week)",
+    )
     output: OutputParams = param(OutputParams())
 
     def check(self) -> None:
-        names = [f.name for f in self.firm_params()]
-        if len(set(names)) != len(names):
-            raise ConfigError(
-                "competitor.name",
-                self.competitor.name,
-                f"a name other than the focal firm's ({self.firm.name!r})",
-            )
+        keys = ["firm.name"] + ["competitor.name"] * self.competitor.count
+        keys += [f"extra_firms.{i}.name" for i in range(len(self.extra_firms))]
+        seen: dict[str, str] = {}
+        for key, firm in zip(keys, self.firm_params(), strict=True):
+            if firm.name in seen:
+                raise ConfigError(key, firm.name, f"a name no other firm has ({seen[firm.name]})")
+            seen[firm.name] = key
         horizon = self.market.horizon_weeks
-        for key, firm in (("firm", self.firm), ("competitor", self.competitor)):
+        sides = [("firm", self.firm), ("competitor", self.competitor)]
+        sides += [(f"extra_firms.{i}", f) for i, f in enumerate(self.extra_firms)]
+        for key, firm in sides:
             if firm.programme.start_week > horizon:
                 raise ConfigError(
                     f"{key}.programme.start_week",
                     firm.programme.start_week,
                     f"<= horizon_weeks ({horizon})",
                 )
+            if firm.entry_week >= horizon:
+                raise ConfigError(
+                    f"{key}.entry_week", firm.entry_week, f"< horizon_weeks ({horizon})"
+                )
+        if all(f.entry_week > 0 for f in self.firm_params()):
+            raise ConfigError("firm.entry_week", self.firm.entry_week, "0 for at least one firm")
 
     def firm_params(self) -> list[FirmParams]:
-        """The focal firm followed by each rival (``rival1``, ``rival2``, ...)."""
-        return [self.firm, *self.competitor.rivals()]
+        """The market's firms: the focal firm, each identical rival (``rival1``,
+        ``rival2``, ...), then the extra firms."""
+        return [self.firm, *self.competitor.rivals(), *self.extra_firms]
 
 
 def make_config(data: Any = None) -> SimConfig:
@@ -203,6 +217,11 @@ def register_configs() -> None:
     # conf/firm/default.yaml and conf/competitor/default.yaml choose the default type
     for side in ("firm", "competitor"):
         schema[side].programme = _node(REGISTRY["none"].Params())
+    # extra firms are a free list: each entry may carry any programme type's settings, so
+    # OmegaConf does not type its items; build() validates them, naming the full key
+    extra = schema._get_node("extra_firms")
+    extra._metadata.element_type = Any
+    extra._metadata.ref_type = Any
     store.store(name="loyaltysim_schema", node=schema)
     for key, cls in REGISTRY.items():
         node = _node(cls.Params())

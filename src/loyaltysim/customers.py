@@ -301,10 +301,13 @@ def assign_initial_firms(
     prices: np.ndarray,
     loyalty: float,
     rng: np.random.Generator,
+    open_at_start: np.ndarray | None = None,
 ) -> None:
-    """Week-0 customers are spread over firms by a logit on list price alone, and start with
-    purchase loyalty ``loyalty`` to the firm drawn."""
+    """Week-0 customers are spread over the firms in the market at week 0 by a logit on list
+    price alone, and start with purchase loyalty ``loyalty`` to the firm drawn."""
     util = -pop.price_sensitivity[rows, None] * prices
+    if open_at_start is not None and not open_at_start.all():
+        util[:, ~open_at_start] = -np.inf
     firm = choose(util, rng.random(rows.size))
     pop.last_firm[rows] = firm
     pop.home[rows] = firm

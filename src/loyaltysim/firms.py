@@ -93,6 +93,13 @@ class FirmParams(Params):
     acquisition: AcquisitionParams = param(AcquisitionParams())
     programme: ProgrammeParams = param(ProgrammeParams())
     poaching: PoachingParams = param(PoachingParams())
+    entry_week: int = param(
+        0,
+        lo=0,
+        kind=LEVER,
+        unit="week",
+        doc="week the firm enters the market (before it: no sales, no programme, no offers)",
+    )
 
     def check(self) -> None:
         p = self.pricing
@@ -135,11 +142,16 @@ class Firm(mesa.Agent):
         self.cumulative_profit += profit
         self._window_profit += profit
 
+    def in_market(self, week: int) -> bool:
+        """Whether the firm has entered the market by ``week``."""
+        return week >= self.params.entry_week
+
     def review_price(self, week: int) -> None:
         """Adaptive pricing (S12): every ``interval_weeks`` keep moving the price in the
         direction that raised profit over the last window, else turn back; stay in bounds."""
         p = self.params.pricing
-        if p.policy != "adaptive" or week == 0 or week % p.interval_weeks:
+        since = week - self.params.entry_week
+        if p.policy != "adaptive" or since <= 0 or week % p.interval_weeks:
             return
         if self._previous_window is not None and self._window_profit < self._previous_window:
             self._direction = -self._direction
@@ -150,7 +162,7 @@ class Firm(mesa.Agent):
         )
 
     def poaching_active(self, week: int) -> bool:
-        return self.params.poaching.active(week)
+        return self.in_market(week) and self.params.poaching.active(week)
 
     def acquisition_cost(self, n_poachers: int, crowding: float) -> float:
         """EUR per acquired customer; rises with every firm making poaching offers (S5)."""
@@ -173,6 +185,8 @@ def offer_terms(firms: list[Firm], week: int) -> Terms:
     for firm in firms:
         if firm.poaching_active(week):
             terms.offer_depth[firm.index] = firm.params.poaching.depth
+    if any(not f.in_market(week) for f in firms):
+        terms.open = np.array([f.in_market(week) for f in firms])
     return terms
 
 
@@ -184,16 +198,20 @@ def acquire(
     n_poachers: int,
     crowding: float,
     entry_loyalty: float,
-    rng: np.random.Generator,
+    rngs: list[np.random.Generator],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase: paid acquisition (S5). Each firm buys ``budget * dt / cost`` new customers
-    (stochastic rounding) from the prospect queue; returns (acquired, cost EUR) per firm."""
+    (stochastic rounding, one uniform from ``rngs[firm]`` a step) from the prospect queue;
+    returns (acquired, cost EUR) per firm."""
     acquired = np.zeros(len(firms), np.int64)
     cost = np.zeros(len(firms))
-    for firm in firms:
+    for firm, rng in zip(firms, rngs, strict=True):
+        u = rng.random()  # drawn in every step, also before the firm enters
+        if not firm.in_market(week):
+            continue
         unit = firm.acquisition_cost(n_poachers, crowding)
         expected = firm.params.acquisition.budget_per_week * dt / unit
-        n = int(expected) + int(rng.random() < expected - int(expected))
+        n = int(expected) + int(u < expected - int(expected))
         rows = pop.take_prospects(n)
         pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)
         acquired[firm.index] = rows.size

@@ -77,10 +77,22 @@ class Market(mesa.Model):
         self.referral_boost = np.zeros(pop.size)
         prices = np.array([f.price for f in self.firms])
         assign_initial_firms(
-            pop, initial, prices, c.initial_loyalty, self.streams.get("population")
+            pop,
+            initial,
+            prices,
+            c.initial_loyalty,
+            self.streams.get("population"),
+            np.array([f.in_market(0) for f in self.firms]),
         )
         for firm in self.firms:
             firm.programme.start(pop)
+        # the focal firm and the identical rivals draw in turn from one stream; each extra
+        # firm has its own, so adding one (an entrant) leaves everyone else's draws alone
+        base = 1 + config.competitor.count
+        self._acquisition_streams = [
+            self.streams.get("acquisition") if i < base else self.streams.get("acquisition", i)
+            for i in range(len(self.firms))
+        ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
         self._customer_views: dict[int, CustomerAgent] = {}
 
@@ -165,7 +177,7 @@ class Market(mesa.Model):
             len(poachers),
             mk.acquisition_crowding,
             entry_loyalty,
-            self.streams.get("acquisition"),
+            self._acquisition_streams,
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
 

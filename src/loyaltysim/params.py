@@ -192,6 +192,11 @@ def convert(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     if typing.get_origin(tp) is tuple:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigError(name, value, allowed_text(meta, tp))
+        item_tp = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item_tp):  # a list of parameter objects
+            return tuple(
+                convert(f"{name}.{i}", item, item_tp, _NO_META) for i, item in enumerate(value)
+            )
         items = tuple(value)
         if meta["choices"] and any(item not in meta["choices"] for item in items):
             raise ConfigError(name, list(items), allowed_text(meta, tp))
@@ -252,6 +257,12 @@ def build(cls: type, data: Any, path: str = "") -> Any:
         # nested objects are built here so that their errors carry the full path
         nested = dataclasses.is_dataclass(tp) and isinstance(value, Mapping)
         kwargs[name] = build(tp, value, key) if nested else value
+        item_tp = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
+        if dataclasses.is_dataclass(item_tp) and isinstance(value, (list, tuple)):
+            kwargs[name] = tuple(
+                build(item_tp, item, f"{key}.{i}") if isinstance(item, Mapping) else item
+                for i, item in enumerate(value)
+            )
     try:
         return cls(**kwargs)
     except ConfigError as err:

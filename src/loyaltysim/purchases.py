@@ -192,6 +192,8 @@ def utilities(
     if np.isfinite(terms.threshold).any():
         points_eur = np.take(pop.points, rows, axis=0) * terms.point_value * member
         u += choice.points_weight * beta * points_eur / pop.basket[rows, None]
+    if terms.open is not None and not terms.open.all():
+        u[:, ~terms.open] = -np.inf  # not yet in the market: never chosen
     return u, g, has_offer, member, loyalty
 
 

@@ -76,6 +76,8 @@ def purchase_step(
             if np.isfinite(terms.threshold).any():
                 points_eur = float(pop.points[i, f]) * float(terms.point_value[f]) * member
                 util += choice.points_weight * beta * points_eur / float(pop.basket[i])
+            if terms.open is not None and not terms.open[f]:
+                util = -math.inf
             utils.append(util)
             gs.append(g)
             offers.append(offer)

@@ -33,6 +33,9 @@ class Terms:
     offer_depth: np.ndarray  # fraction off list price for holders of a valid poaching offer
     failure: np.ndarray  # probability that a purchase meets a service failure
     personal: dict[int, PersonalTerms] = field(default_factory=dict)
+    # which firms are in the market this step (None: all); a firm before its entry week
+    # cannot be chosen
+    open: np.ndarray | None = None
 
     def reward_eur(self) -> np.ndarray:
         """EUR value of one reward per firm (0 where there is no points scheme)."""
