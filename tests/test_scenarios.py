@@ -140,3 +140,17 @@ def test_a_manager_reads_money_p_values_and_names():
 def test_usage_error_is_raised_for_a_missing_file():
     with pytest.raises(UsageError, match="not found"):
         load_scenario("does_not_exist")
+
+
+def test_progress_estimates_time_left_only_after_a_few_runs():
+    from loyaltysim import progress
+
+    first = progress.line(60, done=3, failed=0, skipped=2, elapsed=30.0, tag="t")
+    assert first == (
+        "[t] 3/60 runs finished (3 done, 0 failed); 2 skipped; time left: estimated after 3 runs"
+    )  # one run in this session, two skipped: too early to say
+    later = progress.line(60, done=8, failed=1, skipped=2, elapsed=70.0, tag="t")
+    assert later.endswith("~8m30s left")  # 51 left at 7 runs per 70 s: 510 s
+    assert progress.LINE.search(later).group("skipped") == "2"
+    bar = progress.meter(60, 8, 1, 2, 70.0, "sweep")
+    assert "9/60" in bar and "1 failed" in bar and "2 skipped" in bar
