@@ -225,6 +225,7 @@ def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers:
 
     col = combine(collect(out / "runs"), job_names)
     cmp = compare(col, ["arm"], scn.baseline, scn.firm, 104)
+    cmp.labels = {}  # scenario arms go by their own names, not "arm=..."
     head = headline(col, cmp, col.summary["arm"], customers)
     titles = {a.name: a.title for a in scn.arms}
     sentences = [fmt.sentence(r, titles[r.arm]) for _, r in head.iterrows()]
