@@ -38,6 +38,8 @@ SNAP = (
     "challenger",
     "challenge_since",
     "last_interaction",
+    "last_loyal_week",
+    "last_loyal_active",
     "left_week",
     "contacted",
     "referrals",
@@ -701,8 +703,16 @@ def test_counts_flows_and_defections_recomputed_from_the_trace(poach_trace):
         contested += n
         # defections split by the state before the step (no programme acts before purchases;
         # recommendations come after them)
+        # a defector counts as loyal if loyal to the old main firm at a purchase within
+        # persistence + active window weeks, and as active if active at that purchase
         idx = np.flatnonzero(moved)
-        home, was_loyal, was_active = status_of(t, s.before, idx, s.week)
+        home, loyal_now, active_now = status_of(t, s.before, idx, s.week)
+        m = t.config.market
+        last_week = np.where(loyal_now, s.week, s.before["last_loyal_week"][idx])
+        last_active = np.where(loyal_now, active_now, s.before["last_loyal_active"][idx])
+        was_loyal = last_week > s.week - (m.main_persistence_weeks + m.active_window_weeks)
+        was_active = was_loyal & last_active
+        np.testing.assert_array_equal(s.after["last_loyal_week"][idx], last_week)
         act = np.bincount(home[was_active], minlength=3)
         pas = np.bincount(home[was_loyal & ~was_active], minlength=3)
         np.testing.assert_array_equal(s.m["defected_active_loyal"], act)
@@ -958,12 +968,6 @@ def test_an_entrant_sells_and_acquires_nothing_before_its_entry_week():
     assert sum((s.log["firm"] == 3).sum() for s in t.steps) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug: at a loyal_threshold above 1/2 a defection is never of a loyal "
-    "customer (the challenger on top makes the main firm's share < 1/2 before the switch), "
-    "so defected_active_loyal and defected_passive_loyal are always 0",
-)
 def test_defections_of_loyal_customers_are_counted_at_the_default_threshold():
     t = Trace(cfg(*[o for o in POACH if "loyal_threshold" not in o], seed=23, n=600, weeks=20))
     assert t.config.market.loyal_threshold > 0.5

@@ -280,9 +280,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "wrong threshold: loyal counted from a share of 1/2, not loyal_threshold",
     ),
     (
-        "purchases.py",
-        "was_active = was_loyal & pop.recently_interacted(b, prev_home, week, rules.active_window)",
-        "was_active = was_loyal & ~pop.recently_interacted(b, prev_home, week, rules.active_window)",
+        "status.py",
+        "active_now = loyal_now & pop.recently_interacted(b, home, week, rules.active_window)",
+        "active_now = loyal_now & ~pop.recently_interacted(b, home, week, rules.active_window)",
         "swapped counters: defections of active and passive loyal customers",
     ),
     (
@@ -462,24 +462,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "pass",
         "warm-up counted: purchases and spend of the warm-up carried into the observed period",
     ),
-    (
-        "market.py",
-        "terms = offer_terms(firms, week, programmes=observed)",
-        "terms = offer_terms(firms, week, programmes=True)",
-        "warm-up runs programmes: member terms and offers apply before week 0",
-    ),
-    (
-        "market.py",
-        "poachers = [f for f in firms if observed and f.poaching_active(week)]",
-        "poachers = [f for f in firms if f.poaching_active(week)]",
-        "warm-up runs programmes: poaching offers sent before week 0",
-    ),
-    (
-        "market.py",
-        "            sales = [out.for_firm(f.index) for f in firms]\n",
-        "            pass\n        if True:\n            sales = [out.for_firm(f.index) for f in firms]\n",
-        "warm-up runs programmes: sign-ups during the warm-up",
-    ),
+    # Not listed, because they are equivalent mutants: removing the warm-up's guards on member
+    # terms, poaching and sign-ups changes nothing, since programmes and offers act only from
+    # their start_week, which is >= 0, and the warm-up's weeks are < 0 (checked by hand).
     (
         "firms.py",
         "return max(week, 0) >= self.params.entry_week",
@@ -521,5 +506,23 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "        self.habit[rows, firm] = 1.0\n",
         "",
         "wrong entry: newcomers start without habit for their firm",
+    ),
+    (
+        "status.py",
+        "    pop.last_loyal_week[b[loyal_now]] = week\n",
+        "",
+        "defection split: the last week a customer was loyal is never recorded",
+    ),
+    (
+        "status.py",
+        "    lookback = rules.main_persistence + rules.active_window\n",
+        "    lookback = 0\n",
+        "defection split: loyalty before the challenge is forgotten (no defector counts as loyal)",
+    ),
+    (
+        "status.py",
+        "    return was_loyal, was_loyal & pop.last_loyal_active[b]",
+        "    return was_loyal, was_loyal & ~pop.last_loyal_active[b]",
+        "defection split: active and passive loyal defectors swapped",
     ),
 ]
