@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,6 +77,14 @@ def test_joblib_sweep_collect_and_compare(tmp_path):
     # the discount arm pays rebates the baseline does not: a positive cost difference
     assert diff.loc["programme_cost_eur", "diff"] > 0
     assert diff.loc["programme_cost_eur", "ci_low"] > 0
+    # effects as % of the baseline and per 1,000 customers (market of 300), recomputed
+    focal = col.summary[col.summary["firm"] == "focal"]
+    base = focal[focal["firm/programme"] == "none"]["cumulative_profit_eur"].mean()
+    profit = diff.loc["cumulative_profit_eur"]
+    assert profit["pct_of_baseline"] == pytest.approx(100 * profit["diff"] / base)
+    assert profit["per_1000"] == pytest.approx(profit["diff"] * 1000 / 300)
+    assert profit["per_1000_ci_low"] == pytest.approx(profit["ci_low"] * 1000 / 300)
+    assert np.isnan(diff.loc["share_end_pct", "per_1000"])  # pp per customer: meaningless
     paths = write(col, cmp, col.factors, tmp_path / "comparison")
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     md = (tmp_path / "comparison" / "comparison.md").read_text()

@@ -102,9 +102,12 @@ def collect(sweep_dir: str | Path, write: bool = True, verify: bool = True) -> C
             try:
                 done = runrecord.read_done(run)
                 ov = dict(_key(o) for o in done["overrides"])
-                seed = yaml.safe_load((run / "config.yaml").read_text())["seed"]
+                config = yaml.safe_load((run / "config.yaml").read_text())
+                seed = config["seed"]
                 metrics = pd.read_csv(run / "metrics.csv")
                 summary = summarise(metrics)
+                # the market's size, for effects per 1,000 customers
+                summary["market_customers"] = config["customers"]["n"]
             except Exception as exc:  # whatever is wrong, name the run and go on
                 problem = f"unreadable: {type(exc).__name__}: {exc}"
         if problem is not None:

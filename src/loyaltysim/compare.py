@@ -54,6 +54,17 @@ def _fmt(v: float, unit: str, signed: bool = False) -> str:
     return fmt.value(v, unit, signed)
 
 
+def _with_ci(d: pd.Series, key: str, unit: str) -> str:
+    """A relative difference with its CI ("+4.1% [+3.8%, +4.4%]"), or n/a."""
+    if key not in d or not np.isfinite(d[key]):
+        return "n/a"
+
+    def show(v: float) -> str:
+        return fmt.number(v, 1, True) + "%" if key == "pct_of_baseline" else _fmt(v, unit, True)
+
+    return f"{show(d[key])} [{show(d[key + '_ci_low'])}, {show(d[key + '_ci_high'])}]"
+
+
 def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
     """The comparison as a Markdown report: one table per metric, units in the headers,
     the baseline row in bold, money as €1,234,567, p-values as "< 0.001"."""
@@ -61,7 +72,9 @@ def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
     lines = [
         f"Firm: **{fmt.firm_name(cmp.firm, names)}**. Baseline arm: **{base}**. Means over "
         "seeds with 95% confidence intervals (95% CI); differences are paired by seed "
-        "(common random numbers), p from a two-sided paired t-test.",
+        "(common random numbers), p from a two-sided paired t-test. Δ % is the difference "
+        "as a percentage of the baseline's mean; per 1,000 customers divides money and "
+        "customer counts by the market's size, so markets of any size compare.",
         "",
         cmp.pairing()[0].upper() + cmp.pairing()[1:] + ".",
         "",
@@ -72,8 +85,9 @@ def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
         lines += [
             f"### {label} ({unit})",
             "",
-            f"| arm | n | mean | 95% CI | Δ vs {base} ({dunit}) | 95% CI of Δ | p |",
-            "|---|---:|---:|---|---:|---|---:|",
+            f"| arm | n | mean | 95% CI | Δ vs {base} ({dunit}) | 95% CI of Δ | Δ % of "
+            "baseline [95% CI] | Δ per 1,000 customers [95% CI] | p |",
+            "|---|---:|---:|---|---:|---|---|---|---:|",
         ]
         for _, r in arms.iterrows():
             ci = f"[{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]"
@@ -83,10 +97,13 @@ def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
                 delta = _fmt(d["diff"], dunit, signed=True)
                 dci = f"[{_fmt(d['ci_low'], dunit, True)}, {_fmt(d['ci_high'], dunit, True)}]"
                 p = fmt.p_value(d["p_value"])
+                pct = _with_ci(d, "pct_of_baseline", "%")
+                per = _with_ci(d, "per_1000", dunit)
             else:
-                name, delta, dci, p = f"**{name}**", "(baseline)", "", ""
+                name, delta, dci, p, pct, per = f"**{name}**", "(baseline)", "", "", "", ""
             lines.append(
-                f"| {name} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | {p} |"
+                f"| {name} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | "
+                f"{pct} | {per} | {p} |"
             )
         lines.append("")
     if not cmp.payback.empty:

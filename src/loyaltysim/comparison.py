@@ -34,7 +34,9 @@ METRICS = {
 @dataclass
 class Comparison:
     arms: pd.DataFrame  # arm, metric, n, mean, ci_low, ci_high
-    differences: pd.DataFrame  # arm, metric, n_pairs, diff, ci_low, ci_high, p_value
+    # arm, metric, n_pairs, diff, ci_low, ci_high, p_value; the difference as % of the
+    # baseline's mean and per 1,000 customers of the market, with their CIs
+    differences: pd.DataFrame
     payback: pd.DataFrame  # arm, payback_week, paid_back_at_pct, horizon_paid_back_pct
     baseline: str
     firm: str
@@ -134,12 +136,21 @@ def compare(
             if arm == baseline:
                 continue
             diff_rows.append(
-                {"arm": arm, "metric": metric, **_difference(cur[metric], base[metric])}
+                {
+                    "arm": arm,
+                    "metric": metric,
+                    **_relative(_difference(cur[metric], base[metric]), base, metric),
+                }
             )
     runs = collected.runs[collected.runs["firm"] == firm].copy()
     runs["arm"] = label_arms(runs, by)
     payback = _payback(runs, arms, baseline, payback_at_week)
     diff_cols = ["arm", "metric", "n_pairs", "paired", "diff", "ci_low", "ci_high", "p_value"]
+    diff_cols += [
+        f"{name}{end}"
+        for name in ("pct_of_baseline", "per_1000")
+        for end in ("", "_ci_low", "_ci_high")
+    ]
     # one factor: show its name with the value, so "78" reads firm.programme.end_week=78
     labels = {a: f"{by[0]}={a}" for a in arms} if len(by) == 1 else {}
     return Comparison(
@@ -150,6 +161,21 @@ def compare(
         firm,
         labels,
     )
+
+
+def _relative(diff: dict[str, float], base: pd.DataFrame, metric: str) -> dict[str, float]:
+    """Add the difference as % of the baseline's mean (where that mean is positive) and, for
+    money and customer counts, per 1,000 customers of the market (``customers.n``)."""
+    mean = float(base[metric].mean())
+    scale = 100.0 / mean if mean > 0 else np.nan
+    size = float(base["market_customers"].mean()) if "market_customers" in base else np.nan
+    per = 1000.0 / size if METRICS[metric][1] in ("EUR", "customers") and size > 0 else np.nan
+    out = dict(diff)
+    for name, factor in (("pct_of_baseline", scale), ("per_1000", per)):
+        out[name] = diff["diff"] * factor
+        out[f"{name}_ci_low"] = diff["ci_low"] * factor
+        out[f"{name}_ci_high"] = diff["ci_high"] * factor
+    return out
 
 
 def _difference(arm: pd.Series, base: pd.Series) -> dict[str, float]:

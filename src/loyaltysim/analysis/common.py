@@ -166,12 +166,24 @@ def arm_mean(cmp: Comparison, arm: Any, metric: str) -> float:
 
 
 def fmt_diff(d: dict, unit: str, digits: int = 1) -> str:
-    """'+1.2 unit (95% CI +0.5 to +1.9; p = 0.003; 20 paired seeds)'."""
-    unit = f" {unit}" if unit else ""
-    return (
-        f"{d['diff']:+,.{digits}f}{unit} (95% CI {d['ci_low']:+,.{digits}f} to "
+    """'+1.2 unit (95% CI +0.5 to +1.9; p = 0.003; 20 paired seeds)', followed for money by
+    the effect as % of the baseline and per 1,000 customers, with their CIs."""
+    text = f" {unit}" if unit else ""
+    out = (
+        f"{d['diff']:+,.{digits}f}{text} (95% CI {d['ci_low']:+,.{digits}f} to "
         f"{d['ci_high']:+,.{digits}f}; p = {d['p_value']:.2g}; {d['n_pairs']} paired seeds)"
     )
+    if unit == "EUR" and np.isfinite(d.get("pct_of_baseline", np.nan)):
+        out += (
+            f", i.e. {d['pct_of_baseline']:+.1f}% of the baseline (95% CI "
+            f"{d['pct_of_baseline_ci_low']:+.1f}% to {d['pct_of_baseline_ci_high']:+.1f}%)"
+        )
+    if unit == "EUR" and np.isfinite(d.get("per_1000", np.nan)):
+        out += (
+            f" and {d['per_1000']:+,.0f} EUR per 1,000 customers (95% CI "
+            f"{d['per_1000_ci_low']:+,.0f} to {d['per_1000_ci_high']:+,.0f})"
+        )
+    return out
 
 
 def verdict(d: dict, expected_sign: int) -> str:
