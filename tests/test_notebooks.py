@@ -30,6 +30,10 @@ assert all(np.isfinite(v) and v > 0 for v in bgnbd.values())
 assert bgnbd_nll(fit.x, x, t_x, T) < bgnbd_nll(start_params, x, t_x, T)
 assert list(sensitivity.index) == KEYS and len(Y) == len(X) == MORRIS_TRAJECTORIES * 5
 assert (sensitivity["mu_star"] >= 0).all() and sensitivity["mu_star"].max() > 0
+# with the clv extra (installed by the test command) the pymc-marketing fit runs too
+import importlib.util
+if importlib.util.find_spec("pymc_marketing") is not None:
+    assert all(np.isfinite(pm_fit.posterior[k].values).all() for k in ("r", "alpha", "a", "b"))
 """,
     "03_strategy_ask_a_scenario.py": """
 assert len(sentences) == len(scenario.arms) - 1
