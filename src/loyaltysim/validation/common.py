@@ -127,6 +127,12 @@ class Context:
     overrides: Sequence[str] = ()
     workers: int = 1
     _cache: dict[tuple, RunData] = field(default_factory=dict, repr=False)
+    _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def pick(self, quick: Any, full: Any) -> Any:
         return quick if self.quick else full
@@ -151,8 +157,9 @@ class Context:
                     jobs[key] = (ov, int(seed), log, tuple(keep))
         if jobs:
             if self.workers > 1 and len(jobs) > 1:
-                with ProcessPoolExecutor(max_workers=self.workers) as pool:
-                    done = list(pool.map(_simulate_job, jobs.values()))
+                if self._pool is None:  # one pool for the whole suite: workers start once
+                    self._pool = ProcessPoolExecutor(max_workers=self.workers)
+                done = list(self._pool.map(_simulate_job, jobs.values()))
             else:
                 done = [simulate(*a) for a in jobs.values()]
             self._cache.update(zip(jobs, done, strict=True))

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -37,7 +39,9 @@ def jeopardy(table: pd.DataFrame) -> tuple[float, float, float]:
     buyers = (table > 0).sum(axis=0)
     pen = buyers / len(table)
     freq = table.sum(axis=0) / buyers.clip(lower=1)
-    rho = stats.spearmanr(pen, freq).statistic
+    with warnings.catch_warnings():  # equal firms: the correlation is undefined (NaN)
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        rho = stats.spearmanr(pen, freq).statistic
     return float(rho), float(pen.std() / pen.mean()), float(freq.std() / freq.mean())
 
 
@@ -50,17 +54,25 @@ def jeopardy(table: pd.DataFrame) -> tuple[float, float, float]:
 def _double_jeopardy(ctx: Context) -> Measured:
     n = ctx.pick(3000, 10000)
     weeks = 104
-    runs = ctx.runs(["validation=double_jeopardy", f"customers.n={n}", f"market.horizon_weeks={weeks}"], log=True)
+    runs = ctx.runs(
+        ["validation=double_jeopardy", f"customers.n={n}", f"market.horizon_weeks={weeks}"],
+        log=True,
+    )
     values: dict[str, list[float]] = {}
     tables = {}
     for r in runs:
         for span in (52, 13):
             table = counts(r.log, weeks - span, weeks)
             tables.setdefault(span, table)
-            for key, v in zip(("spearman", "cv_penetration", "cv_frequency"), jeopardy(table), strict=True):
+            for key, v in zip(
+                ("spearman", "cv_penetration", "cv_frequency"), jeopardy(table), strict=True
+            ):
                 values.setdefault(f"{key}_{span}w", []).append(v)
     ci = {k: mean_ci(v)["mean"] for k, v in values.items()}
-    ok = all(ci[f"spearman_{s}w"] > 0 and ci[f"cv_frequency_{s}w"] < ci[f"cv_penetration_{s}w"] for s in (13, 52))
+    ok = all(
+        ci[f"spearman_{s}w"] > 0 and ci[f"cv_frequency_{s}w"] < ci[f"cv_penetration_{s}w"]
+        for s in (13, 52)
+    )
     evidence = (
         f"Five unequal firms (firms=ladder), last 52 weeks of {weeks}: Spearman rank correlation "
         f"of purchase frequency with penetration {ci['spearman_52w']:.2f} (13 weeks: "
@@ -124,8 +136,11 @@ def _polygamy(ctx: Context) -> Measured:
         ax = fig.subplots()
         ax.hist(100 * dist, bins=np.linspace(33, 100, 23))
         ax.axvline(90, color="k", ls="--")
-        ax.set(xlabel="share of requirements at the main firm (%)", ylabel="customers (4+ buys)",
-               title="Polygamy: share at the main firm, 52 weeks (seed 0)")
+        ax.set(
+            xlabel="share of requirements at the main firm (%)",
+            ylabel="customers (4+ buys)",
+            title="Polygamy: share at the main firm, 52 weeks (seed 0)",
+        )
 
     return Measured(
         {"sole_over_90_pct": sole, "sole_100_pct": sole100, "scr_main_pct": scr},
@@ -176,16 +191,28 @@ def _switching(ctx: Context) -> Measured:
 
     def figure(fig):
         ax = fig.subplots()
-        labels = ["main firm\n(1+ each half)", "main firm\n(3+ each half)", "churn_to_competitor\nper 100 cust.-yr"]
+        labels = [
+            "main firm\n(1+ each half)",
+            "main firm\n(3+ each half)",
+            "churn_to_competitor\nper 100 cust.-yr",
+        ]
         data = [base, persistent, churn]
-        ax.bar(labels, [np.mean(d) for d in data],
-               yerr=[mean_ci(d)["hi"] - mean_ci(d)["mean"] if len(d) > 1 else 0 for d in data], capsize=4)
+        ax.bar(
+            labels,
+            [np.mean(d) for d in data],
+            yerr=[mean_ci(d)["hi"] - mean_ci(d)["mean"] if len(d) > 1 else 0 for d in data],
+            capsize=4,
+        )
         ax.axhspan(16, 23, color="g", alpha=0.2, label="surveys 16-23%")
         ax.set(ylabel="% per year", title="Annual main-firm switching")
         ax.legend()
 
     return Measured(
-        {"switching_pct": base, "switching_3plus_pct": persistent, "churn_to_competitor_per_100_cy": churn},
+        {
+            "switching_pct": base,
+            "switching_3plus_pct": persistent,
+            "churn_to_competitor_per_100_cy": churn,
+        },
         "switching_pct",
         verdict(ok),
         evidence,

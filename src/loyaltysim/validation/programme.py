@@ -61,8 +61,13 @@ def _passive_active(ctx: Context) -> Measured:
         ax.set(xlabel="week", ylabel="passive : active", title="Passive:active loyal (seed 0)")
         ax.legend()
 
-    return Measured({"ratio_all_firms": total, "ratio_focal": focal}, "ratio_all_firms",
-                    "report", evidence, figure)
+    return Measured(
+        {"ratio_all_firms": total, "ratio_focal": focal},
+        "ratio_all_firms",
+        "report",
+        evidence,
+        figure,
+    )
 
 
 def payback_week(weeks: np.ndarray, cumdiff: np.ndarray) -> float:
@@ -108,8 +113,10 @@ def effects(ctx: Context, key: str) -> Measured:
     n = ctx.pick(3000, 10000)
     weeks = ctx.pick(104, 156)
     base, prog = ctx.batch(
-        [[f"customers.n={n}", f"market.horizon_weeks={weeks}", f"firm/programme={p}"]
-         for p in ("none", key)]
+        [
+            [f"customers.n={n}", f"market.horizon_weeks={weeks}", f"firm/programme={p}"]
+            for p in ("none", key)
+        ]
     )
     values: dict[str, list[float]] = {}
     diffs = []
@@ -122,7 +129,8 @@ def effects(ctx: Context, key: str) -> Measured:
         pb = payback_week(f0["week"].to_numpy(), cum)
         row = {
             "profit_lift_pct": 100 * (p1 - p0) / p0,
-            "profit_lift_year1_pct": 100 * (f1["profit"][year.to_numpy()].sum() / f0["profit"][year].sum() - 1),
+            "profit_lift_year1_pct": 100
+            * (f1["profit"][year.to_numpy()].sum() / f0["profit"][year].sum() - 1),
             "share_lift_pp": 100 * (f1["share"].mean() - f0["share"].mean()),
             "payback_week": pb,
             "paid_back_by_week_13": float(np.isfinite(pb) and pb <= 13),
@@ -136,7 +144,8 @@ def effects(ctx: Context, key: str) -> Measured:
     g = {k[5:-4]: mean_ci(v)["mean"] for k, v in values.items() if k.startswith("gain_")}
     evidence = (
         f"{key} programme vs none, {weeks} weeks, paired seeds: focal profit {lift:+.1f}% of the "
-        f"no-programme profit ({mean_ci(values['profit_lift_year1_pct'])['mean']:+.1f}% in year 1), "
+        f"no-programme profit ({mean_ci(values['profit_lift_year1_pct'])['mean']:+.1f}% in "
+        "year 1), "
         f"share {mean_ci(values['share_lift_pp'])['mean']:+.2f} pp, payback by week 13 in "
         f"{100 * early:.0f}% of seeds (mean payback week "
         f"{mean_ci(values['payback_week'])['mean']:.0f}). Split of the gross-margin gain: "
@@ -152,8 +161,11 @@ def effects(ctx: Context, key: str) -> Measured:
             ax.plot(np.arange(1, cum.size + 1), cum / 1000, color="C0", alpha=0.5)
         ax.axhline(0, color="k", lw=0.8)
         ax.axvline(13, color="r", ls="--", label="week 13")
-        ax.set(xlabel="week", ylabel="cumulative profit difference (kEUR)",
-               title=f"{key} vs none, focal firm (one line per seed)")
+        ax.set(
+            xlabel="week",
+            ylabel="cumulative profit difference (kEUR)",
+            title=f"{key} vs none, focal firm (one line per seed)",
+        )
         ax.legend()
 
     return Measured(values, "profit_lift_pct", verdict(ok), evidence, figure)
@@ -171,15 +183,24 @@ for _key in ("discount", "engagement"):
 def liu(ctx: Context, key: str = "discount", start: int = 26) -> dict[str, list[float]]:
     n = ctx.pick(3000, 10000)
     weeks = ctx.pick(78, 104)
-    arms = [[f"customers.n={n}", f"market.horizon_weeks={weeks}", f"firm/programme={p}",
-             f"firm.programme.start_week={start}"] for p in ("none", key)]
+    arms = [
+        [
+            f"customers.n={n}",
+            f"market.horizon_weeks={weeks}",
+            f"firm/programme={p}",
+            f"firm.programme.start_week={start}",
+        ]
+        for p in ("none", key)
+    ]
     base, prog = ctx.batch(arms, log=True)
     out: dict[str, list[float]] = {}
     for r0, r1 in zip(base, prog, strict=True):
-        focal = r0.log["firm"].cat.categories[0] if False else r0.metrics["firm"].iloc[0]
-        def focal_counts(log, lo, hi):
+        focal = r0.metrics["firm"].iloc[0]
+
+        def focal_counts(log, lo, hi, focal=focal):
             w = log[(log["firm"] == focal) & (log["week"] >= lo) & (log["week"] < hi)]
             return w.groupby("customer_id").size()
+
         pre = focal_counts(r0.log, 0, start)
         tercile = pd.qcut(pre.rank(method="first"), 3, labels=["light", "moderate", "heavy"])
         post0 = focal_counts(r0.log, start, weeks).reindex(pre.index, fill_value=0)
@@ -201,8 +222,11 @@ def _liu(ctx: Context) -> Measured:
     values = liu(ctx, "discount")
     ci = {k: mean_ci(v) for k, v in values.items()}
     lo = {k: c["lo"] if np.isfinite(c["lo"]) else c["mean"] for k, c in ci.items()}
-    ok = (lo["light_change_pct"] > 0 and lo["moderate_change_pct"] > 0
-          and ci["heavy_change_pct"]["mean"] < 0.5 * ci["light_change_pct"]["mean"])
+    ok = (
+        lo["light_change_pct"] > 0
+        and lo["moderate_change_pct"] > 0
+        and ci["heavy_change_pct"]["mean"] < 0.5 * ci["light_change_pct"]["mean"]
+    )
     evidence = (
         "Discount programme from week 26 against none (same seeds and customers); focal "
         "buyers split into terciles by focal purchases in weeks 0-25: change in later focal "
@@ -216,8 +240,12 @@ def _liu(ctx: Context) -> Measured:
         ax = fig.subplots()
         names = ["light", "moderate", "heavy"]
         c = [ci[f"{k}_change_pct"] for k in names]
-        ax.bar(names, [x["mean"] for x in c],
-               yerr=[x["hi"] - x["mean"] if np.isfinite(x["hi"]) else 0 for x in c], capsize=4)
+        ax.bar(
+            names,
+            [x["mean"] for x in c],
+            yerr=[x["hi"] - x["mean"] if np.isfinite(x["hi"]) else 0 for x in c],
+            capsize=4,
+        )
         ax.axhline(0, color="k", lw=0.8)
         ax.set(ylabel="change in focal purchases (%)", title="Response by pre-period tercile")
 

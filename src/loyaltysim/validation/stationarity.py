@@ -6,7 +6,6 @@ slope of the weekly repeat rate (ordinary least squares, scipy.stats.linregress)
 
 from __future__ import annotations
 
-import numpy as np
 from scipy import stats
 
 from . import check
@@ -38,8 +37,8 @@ def _stationarity(ctx: Context) -> Measured:
         series.append(repeat)
         row = {
             "repeat_change_pp": repeat[last].mean() - repeat[first].mean(),
-            "customers_change_pct": 100 * (weekly["customers"][last].mean()
-                                           / weekly["customers"][first].mean() - 1),
+            "customers_change_pct": 100
+            * (weekly["customers"][last].mean() / weekly["customers"][first].mean() - 1),
             "focal_share_change_pp": focal[last].mean() - focal[first].mean(),
             "repeat_slope_pp_per_year": 52 * fit.slope,
             "repeat_slope_p": fit.pvalue,
@@ -53,7 +52,8 @@ def _stationarity(ctx: Context) -> Measured:
         f"No programmes, {weeks} weeks: the weekly repeat rate moves {ci['repeat_change_pp']:+.2f} "
         f"pp from the first to the last 52 weeks (slope {ci['repeat_slope_pp_per_year']:+.2f} pp a "
         f"year; {ci['repeat_first_weeks_pct']:.1f}% in the first 4 weeks), customers "
-        f"{ci['customers_change_pct']:+.1f}%, the focal share {ci['focal_share_change_pp']:+.2f} pp. "
+        f"{ci['customers_change_pct']:+.1f}%, the focal share "
+        f"{ci['focal_share_change_pp']:+.2f} pp. "
         "A trend is evidence of a start-up transient that cumulative comparisons mix with the "
         "effect of a programme."
     )
@@ -62,6 +62,8 @@ def _stationarity(ctx: Context) -> Measured:
         ax = fig.subplots()
         for s in series:
             ax.plot(s.index, s.to_numpy(), alpha=0.6)
-        ax.set(xlabel="week", ylabel="repeat rate (%)", title="No-programme market, one line per seed")
+        ax.set(
+            xlabel="week", ylabel="repeat rate (%)", title="No-programme market, one line per seed"
+        )
 
     return Measured(values, "repeat_change_pp", verdict(ok), evidence, figure)
