@@ -39,18 +39,23 @@ FLOWS = {
 )
 def _passive_active(ctx: Context) -> Measured:
     n = ctx.pick(3000, 10000)
-    runs = ctx.runs([f"customers.n={n}"])
-    total, focal = [], []
-    for r in runs:
+    runs, plain = ctx.batch([[f"customers.n={n}"], [f"customers.n={n}", "firm/programme=none"]])
+
+    def ratio(r, firm=None):
         end = r.metrics[r.metrics["week"] == r.metrics["week"].max()].set_index("firm")
-        total.append(end["passive_loyal"].sum() / max(end["active_loyal"].sum(), 1))
-        focal.append(end.iloc[0]["passive_loyal"] / max(end.iloc[0]["active_loyal"], 1))
+        end = end if firm is None else end.iloc[[firm]]
+        return end["passive_loyal"].sum() / max(end["active_loyal"].sum(), 1)
+
+    total = [ratio(r) for r in runs]
+    focal = [ratio(r, 0) for r in runs]
+    none = [ratio(r) for r in plain]
     evidence = (
         f"Default market (focal discount programme), end of the run: {mean_ci(total)['mean']:.2f} "
         f"passive loyal per active loyal customer over all firms ({mean_ci(focal)['mean']:.2f} at "
-        "the focal firm). S6 claims about 6 to 1; the number is what the model's definitions of "
-        "active (engagement) and loyal (purchase loyalty) give, evidence on S6 only as far as "
-        "those definitions match the claim's."
+        f"the focal firm; {mean_ci(none)['mean']:.2f} with no programme). S6 claims about 6 to 1; "
+        "the number is what the model's definitions of active (engagement at or above "
+        "market.active_threshold) and loyal (purchase loyalty at or above market.loyal_threshold) "
+        "give: evidence on S6 only as far as those definitions match the claim's."
     )
 
     def figure(fig):
@@ -62,7 +67,7 @@ def _passive_active(ctx: Context) -> Measured:
         ax.legend()
 
     return Measured(
-        {"ratio_all_firms": total, "ratio_focal": focal},
+        {"ratio_all_firms": total, "ratio_focal": focal, "ratio_no_programme": none},
         "ratio_all_firms",
         "report",
         evidence,
@@ -131,6 +136,7 @@ def effects(ctx: Context, key: str) -> Measured:
             "profit_lift_pct": 100 * (p1 - p0) / p0,
             "profit_lift_year1_pct": 100
             * (f1["profit"][year.to_numpy()].sum() / f0["profit"][year].sum() - 1),
+            "profit_lift_eur_per_1000_customers_year": (p1 - p0) / (n / 1000) / (weeks / 52),
             "share_lift_pp": 100 * (f1["share"].mean() - f0["share"].mean()),
             "payback_week": pb,
             "paid_back_by_week_13": float(np.isfinite(pb) and pb <= 13),
@@ -140,15 +146,25 @@ def effects(ctx: Context, key: str) -> Measured:
             values.setdefault(k, []).append(v)
     lift = mean_ci(values["profit_lift_pct"])["mean"]
     early = np.mean(values["paid_back_by_week_13"])
-    ok = 0 <= lift <= 10 and early < 0.5
+    share = mean_ci(values["share_lift_pp"])["mean"]
+    # no lower bound on profit: a programme that loses money is S2's claim, which must
+    # stay possible; the literature bounds the size and speed of gains, and the behavioural
+    # effect (positive, modest)
+    ok = lift <= 10 and 0 <= share <= 5 and early < 0.5
     g = {k[5:-4]: mean_ci(v)["mean"] for k, v in values.items() if k.startswith("gain_")}
+    pb = np.asarray(values["payback_week"])
+    paid = (
+        f"mean payback week {np.nanmean(pb):.0f} in the {int(np.isfinite(pb).sum())} seeds "
+        f"that paid back within {weeks} weeks"
+        if np.isfinite(pb).any()
+        else f"no seed paid back within {weeks} weeks"
+    )
     evidence = (
         f"{key} programme vs none, {weeks} weeks, paired seeds: focal profit {lift:+.1f}% of the "
         f"no-programme profit ({mean_ci(values['profit_lift_year1_pct'])['mean']:+.1f}% in "
         "year 1), "
         f"share {mean_ci(values['share_lift_pp'])['mean']:+.2f} pp, payback by week 13 in "
-        f"{100 * early:.0f}% of seeds (mean payback week "
-        f"{mean_ci(values['payback_week'])['mean']:.0f}). Split of the gross-margin gain: "
+        f"{100 * early:.0f}% of seeds ({paid}). Split of the gross-margin gain: "
         + ", ".join(f"{k} {v:.0f}%" for k, v in g.items())
         + ". Literature: about 30% over five years, >80% via attrition (Gopalakrishnan et "
         "al. 2021); modest (Belli et al. 2022); weak (Sharp & Sharp 1997). A large, fast lift "
@@ -176,7 +192,8 @@ for _key in ("discount", "engagement"):
         f"programme_effect_{_key}",
         "programme",
         "Gopalakrishnan et al. (2021); Belli et al. (2022); Sharp & Sharp (1997)",
-        "profit lift 0-10% of no-programme profit; payback by week 13 in under half the seeds",
+        "profit lift <= 10% of the no-programme profit a year (no lower bound: S2), share "
+        "lift 0-5 pp (positive, modest), payback by week 13 in under half the seeds",
     )(lambda ctx, _k=_key: effects(ctx, _k))
 
 
@@ -220,6 +237,7 @@ def liu(ctx: Context, key: str = "discount", start: int = 26) -> dict[str, list[
 )
 def _liu(ctx: Context) -> Measured:
     values = liu(ctx, "discount")
+    values.update({f"engagement_{k}": v for k, v in liu(ctx, "engagement").items()})
     ci = {k: mean_ci(v) for k, v in values.items()}
     lo = {k: c["lo"] if np.isfinite(c["lo"]) else c["mean"] for k, c in ci.items()}
     ok = (
@@ -232,6 +250,10 @@ def _liu(ctx: Context) -> Measured:
         "buyers split into terciles by focal purchases in weeks 0-25: change in later focal "
         f"purchases light {ci['light_change_pct']['mean']:+.1f}%, moderate "
         f"{ci['moderate_change_pct']['mean']:+.1f}%, heavy {ci['heavy_change_pct']['mean']:+.1f}%. "
+        "With the engagement programme instead: light "
+        f"{ci['engagement_light_change_pct']['mean']:+.1f}%, moderate "
+        f"{ci['engagement_moderate_change_pct']['mean']:+.1f}%, heavy "
+        f"{ci['engagement_heavy_change_pct']['mean']:+.1f}%. "
         "Liu (2007) found gains from light and moderate buyers only; a uniform or heavy-led "
         "response is evidence that the programme works through a channel real ones do not."
     )
@@ -239,13 +261,18 @@ def _liu(ctx: Context) -> Measured:
     def figure(fig):
         ax = fig.subplots()
         names = ["light", "moderate", "heavy"]
-        c = [ci[f"{k}_change_pct"] for k in names]
-        ax.bar(
-            names,
-            [x["mean"] for x in c],
-            yerr=[x["hi"] - x["mean"] if np.isfinite(x["hi"]) else 0 for x in c],
-            capsize=4,
-        )
+        for i, prefix in enumerate(("", "engagement_")):
+            c = [ci[f"{prefix}{k}_change_pct"] for k in names]
+            ax.bar(
+                np.arange(3) + 0.4 * i,
+                [x["mean"] for x in c],
+                0.4,
+                yerr=[x["hi"] - x["mean"] if np.isfinite(x["hi"]) else 0 for x in c],
+                capsize=4,
+                label=prefix.rstrip("_") or "discount",
+            )
+        ax.set_xticks(np.arange(3) + 0.2, names)
+        ax.legend()
         ax.axhline(0, color="k", lw=0.8)
         ax.set(ylabel="change in focal purchases (%)", title="Response by pre-period tercile")
 
