@@ -8,6 +8,7 @@ registered by the family modules imported at the bottom of this file:
 - :mod:`.analytic`: closed-form limits (tenure, logit shares, conservation);
 - :mod:`.bgnbd`: a BG/NBD round trip on the transaction log (Fader, Hardie & Lee 2005);
 - :mod:`.ehrenberg`: double jeopardy, polygamy, main-firm switching;
+- :mod:`.lockin`: where lock-in to one firm sets in as the loyalty weight rises;
 - :mod:`.programme`: passive:active ratio (S6), programme effect sizes, Liu (2007);
 - :mod:`.stationarity`: no trend in the no-programme market.
 """
@@ -63,6 +64,6 @@ def check(name: str, family: str, source: str, target: str):
     return wrap
 
 
-from . import analytic, bgnbd, ehrenberg, programme, stationarity  # noqa: E402,F401
+from . import analytic, bgnbd, ehrenberg, lockin, programme, stationarity  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Check", "Context", "Measured", "Result", "check"]

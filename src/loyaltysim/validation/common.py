@@ -86,7 +86,7 @@ def merge_overrides(user: Sequence[str], own: Sequence[str]) -> list[str]:
 class RunData:
     metrics: pd.DataFrame
     customers: pd.DataFrame | None
-    log: pd.DataFrame | None  # LOG_COLUMNS plus ``day`` (days since week 0)
+    log: pd.DataFrame | None  # customer_id, week, day (days since week 0), firm
     population: dict[str, np.ndarray] | None = None
 
 
@@ -103,10 +103,18 @@ def simulate(overrides: Sequence[str], seed: int, log: bool, keep: Sequence[str]
         res = run_one(cfg, tmp if log else None, keep_model=bool(keep))
         table = None
         if log:
-            table = pd.read_parquet(Path(tmp) / "transactions.parquet", columns=LOG_COLUMNS)
+            raw = pd.read_parquet(Path(tmp) / "transactions.parquet", columns=LOG_COLUMNS)
             start = np.datetime64(cfg.market.start_date, "D")
-            table["day"] = (table["date"].to_numpy().astype("datetime64[D]") - start).astype(int)
-            table["firm"] = table["firm"].astype("category")
+            day = raw["date"].to_numpy().astype("datetime64[D]") - start
+            # compact: the checks read who bought, when and where (runs are held in memory)
+            table = pd.DataFrame(
+                {
+                    "customer_id": raw["customer_id"].to_numpy(np.int32),
+                    "week": raw["week"].to_numpy(np.int16),
+                    "day": day.astype(np.int32),
+                    "firm": raw["firm"].astype("category"),
+                }
+            )
     pop = None
     if keep:
         pop = {k: np.asarray(getattr(res.model.population, k)).copy() for k in keep}

@@ -98,6 +98,13 @@ def _double_jeopardy(ctx: Context) -> Measured:
     return Measured(values, "spearman_52w", verdict(ok), evidence, figure)
 
 
+def main_share(log: pd.DataFrame, weeks: int) -> np.ndarray:
+    """Share of purchases at the main firm over the last 52 weeks, customers with 4+."""
+    table = counts(log, weeks - 52, weeks).to_numpy()
+    heavy = table[table.sum(axis=1) >= 4]
+    return heavy.max(axis=1) / heavy.sum(axis=1)
+
+
 def _plain_runs(ctx: Context, weeks: int = 104):
     n = ctx.pick(3000, 10000)
     return ctx.runs([*PLAIN, f"customers.n={n}", f"market.horizon_weeks={weeks}"], log=True)
@@ -114,10 +121,7 @@ def _polygamy(ctx: Context) -> Measured:
     sole, scr, sole100 = [], [], []
     dist = None
     for r in _plain_runs(ctx, weeks):
-        table = counts(r.log, weeks - 52, weeks).to_numpy()
-        total = table.sum(axis=1)
-        heavy = table[total >= 4]
-        top = heavy.max(axis=1) / heavy.sum(axis=1)
+        top = main_share(r.log, weeks)
         dist = top if dist is None else dist
         sole.append(100 * float((top > 0.9).mean()))
         sole100.append(100 * float((top == 1).mean()))

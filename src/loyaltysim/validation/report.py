@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,12 +27,24 @@ def figure(result: Result, path: Path) -> str | None:
     return path.name
 
 
+def _clean(x):
+    """JSON without NaN: NaN and infinities become null."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 def write(results: Sequence[Result], out: Path, meta: dict) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures = {r.name: figure(r, out / f"{r.name}.png") for r in results}
     data = {"meta": meta, "checks": [{**r.to_json(), "figure": figures[r.name]} for r in results]}
-    (out / "validation.json").write_text(json.dumps(data, indent=2, default=float) + "\n")
+    text = json.dumps(_clean(data), indent=2, default=float, allow_nan=False)
+    (out / "validation.json").write_text(text + "\n")
     lines = [
         "# Validation report",
         "",
@@ -40,7 +53,10 @@ def write(results: Sequence[Result], out: Path, meta: dict) -> Path:
         + f" ({meta['size']} sizes, seeds {meta['seeds']}, git {meta.get('git_commit')}).",
         "Each value is the mean over seeds with its 95% t-interval in brackets. Verdicts: "
         "pass or FAIL against the target; *report* for a claim under test (S1-S13), which is "
-        "measured, never a target.",
+        "measured, never a target. Runs of different checks that share a config and seed are "
+        "the same run; arms of a comparison share seeds (same customers, common random numbers).",
+        f"Reproduce: `loyaltysim-validate {' '.join(meta.get('argv', []))}` "
+        f"({meta.get('seconds', '?')} s here; `--quick` for small sizes, `--only NAME`).",
         "",
         "| check | source | target | measured | verdict |",
         "|---|---|---|---|---|",
