@@ -24,6 +24,7 @@ from pathlib import Path
 
 from loyaltysim.analysis import EXPERIMENTS, analyse, titles, write_readme
 from loyaltysim.collect import collect
+from loyaltysim.progress import LINE, Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["customers.n=300", "market.horizon_weeks=26"]
@@ -47,8 +48,11 @@ def sweep_command(name: str, runs_dir: Path, args: argparse.Namespace) -> list[s
 
 
 def run_sweep(cmd: list[str], name: str) -> None:
-    """Run a sweep, printing its progress lines as they come; on failure, its last output."""
+    """Run a sweep with a progress bar (a tqdm bar on a terminal, its progress lines
+    elsewhere: runs done, failed, skipped, time left); on failure, its last output."""
     tail: collections.deque[str] = collections.deque(maxlen=60)
+    bar = Progress(0, name, tag="loyaltysim sweep")
+    skipped = 0
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -56,8 +60,13 @@ def run_sweep(cmd: list[str], name: str) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             tail.append(line)
-            if line.startswith(PROGRESS) or ("[HYDRA]" in line and "aunching" in line):
+            seen = LINE.search(line) if line.startswith(PROGRESS) else None
+            if seen:
+                skipped = int(seen["skipped"] or 0)
+                bar.update(int(seen["done"]), int(seen["failed"]), skipped, int(seen["total"]))
+            elif line.startswith(PROGRESS) and not bar.tty:
                 print(line, end="", flush=True)
+    bar.close()
     if proc.returncode:
         print("".join(tail), file=sys.stderr)
         raise SystemExit(f"experiment {name} failed (exit {proc.returncode}): {' '.join(cmd)}")

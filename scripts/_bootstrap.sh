@@ -15,7 +15,8 @@ STAMP=.venv/.loyaltysim-installed
 WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
+    # the app, notebook and sensitivity extras: their tests run in CI too
+    .venv/bin/python -m pip install --quiet -e ".[test,app,notebooks,sensitivity]"
     echo "$WANT" > "$STAMP"
 fi
 export MPLBACKEND=Agg

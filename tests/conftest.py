@@ -6,7 +6,12 @@ import pytest
 
 from loyaltysim import load_config
 
-SMALL = ("customers.n=400", "market.horizon_weeks=30", "output.figure=false")
+SMALL = (
+    "customers.n=400",
+    "market.horizon_weeks=30",
+    "market.warmup_weeks=10",
+    "output.figure=false",
+)
 
 
 def small_config(*overrides: str, **values):

@@ -64,7 +64,7 @@ def check_identities(res) -> None:
     # the customer table agrees with the final stock
     cust = res.customers
     final = m[m["step"] == m["step"].max()].set_index("firm")["customers"]
-    active = cust[cust["status"] == "active"]["home_firm"].value_counts()
+    active = cust[cust["status"] == "active"]["main_firm"].value_counts()
     assert active.reindex(final.index, fill_value=0).tolist() == final.tolist()
 
 
@@ -76,7 +76,7 @@ def test_identities_hold_in_a_busy_scenario():
 
 
 def test_initial_customers_split_over_firms_sum_to_n():
-    res = run_one(small_config(seed=9))
+    res = run_one(small_config("market.warmup_weeks=0", seed=9))
     first = res.metrics[res.metrics["step"] == 1]
     flows = first["acquired"] + first["referred"] - first["churn_out"]
     assert int(first["customers"].sum() - flows.sum()) == 400

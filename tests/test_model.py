@@ -24,7 +24,7 @@ def test_firms_are_mesa_agents_and_customers_are_views_on_demand():
     row = int(model.population.active_index()[0])
     view = model.customer(row)
     assert isinstance(view, CustomerAgent) and model.customer(row) is view
-    assert view.status == "active" and view.home_firm in model.firm_names
+    assert view.status == "active" and view.main_firm in model.firm_names
     assert set(view.engagement) == set(model.firm_names)
     assert view.price_sensitivity == model.population.price_sensitivity[row]
 

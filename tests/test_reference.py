@@ -12,11 +12,20 @@ from hypothesis import strategies as st
 from conftest import small_config
 from loyaltysim import Market, reference
 from loyaltysim.memory import decay_memory
+from loyaltysim.population import NEVER
 from loyaltysim.purchases import Terms, purchase_step
+from loyaltysim.status import StatusRules
 
 STATE = (
     "engagement",
-    "loyalty",
+    "habit",
+    "recent",
+    "recent_week",
+    "challenger",
+    "challenge_since",
+    "trial_pending",
+    "last_loyal_week",
+    "last_loyal_active",
     "points",
     "offer_until",
     "status",
@@ -35,12 +44,21 @@ def scrambled_market(seed: int, n: int) -> Market:
     rng = np.random.default_rng(seed)
     pop = model.population
     shape = pop.engagement.shape
+    n = shape[0]
     pop.engagement[:] = rng.normal(0, 2, shape)
-    pop.loyalty[:] = rng.dirichlet(np.ones(shape[1]), shape[0]) * rng.random((shape[0], 1))
-    pop.home[:] = pop.loyalty.argmax(axis=1)
+    pop.habit[:] = rng.gamma(1.0, 1.5, shape)
+    pop.recent[:] = rng.gamma(1.0, 1.0, shape)
+    pop.recent_week[:] = rng.integers(-20, 1, n)
+    pop.home[:] = pop.recent.argmax(axis=1)
+    pop.challenger[:] = np.where(rng.random(n) < 0.4, (pop.home + 1) % shape[1], -1)
+    pop.challenge_since[:] = rng.integers(-20, 1, n)
+    pop.last_interaction[:] = np.where(rng.random(shape) < 0.4, rng.integers(-20, 5, shape), NEVER)
+    pop.trial_pending[:] = rng.random(n) < 0.2
+    pop.last_loyal_week[:] = np.where(rng.random(n) < 0.5, rng.integers(-40, 1, n), NEVER)
+    pop.last_loyal_active[:] = rng.random(n) < 0.5
     pop.points[:] = rng.integers(0, 80, shape).astype(float)
     pop.member[:] = rng.random(shape) < 0.5
-    pop.offer_until[:] = np.where(rng.random(shape) < 0.3, 5, -1)
+    pop.offer_until[:] = np.where(rng.random(shape) < 0.3, 5, NEVER)
     pop.purchase_rate *= 3  # more buyers per step
     return model
 
@@ -59,8 +77,14 @@ def terms_for(model: Market, rng: np.random.Generator) -> Terms:
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 200), week=st.integers(0, 8))
-def test_purchase_step_matches_reference(seed, n, week):
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 200),
+    week=st.integers(0, 8),
+    cohort=st.booleans(),
+    persistence=st.sampled_from([0, 3, 13]),
+)
+def test_purchase_step_matches_reference(seed, n, week, cohort, persistence):
     model = scrambled_market(seed, n)
     rng = np.random.default_rng(seed + 1)
     terms = terms_for(model, rng)
@@ -69,8 +93,10 @@ def test_purchase_step_matches_reference(seed, n, week):
     rows = model.population.active_index()
     pop_vec, pop_ref = model.population, copy.deepcopy(model.population)
 
-    vec = purchase_step(pop_vec, rows, terms, draws, week, 1.0, cfg.choice, cfg.memory)
-    ref = reference.purchase_step(pop_ref, rows, terms, draws, week, 1.0, cfg.choice, cfg.memory)
+    rules = StatusRules(main_persistence=persistence, cohort=cohort)
+    args = (rows, terms, draws, week, 1.0, cfg.choice, cfg.memory, rules)
+    vec = purchase_step(pop_vec, *args)
+    ref = reference.purchase_step(pop_ref, *args)
 
     assert vec.buyers.size == ref.buyers.size
     for field in vec.__dataclass_fields__:
@@ -99,7 +125,7 @@ def test_memory_decay_and_forgetting_match_reference(seed):
     decay_memory(pop, model.engagement_decay, seg.forget, seg.forget_rows)
     reference.decay_memory(ref, model.engagement_decay, seg.forget, seg.forget_rows)
     np.testing.assert_allclose(pop.engagement, ref.engagement, rtol=1e-14)
-    np.testing.assert_allclose(pop.loyalty, ref.loyalty, rtol=1e-14)
+    np.testing.assert_allclose(pop.habit, ref.habit, rtol=1e-14)
     assert seg.forget_rows.size > 0
 
 

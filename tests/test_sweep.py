@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,9 @@ def test_joblib_sweep_collect_and_compare(tmp_path):
     paths = write(col, cmp, col.factors, tmp_path / "comparison")
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     md = (tmp_path / "comparison" / "comparison.md").read_text()
-    assert "Δ vs none (EUR)" in md and "| discount | 3 |" in md
+    # arms named with their parameter, the baseline in bold, money as €1,234
+    assert "Δ vs firm/programme=none (EUR)" in md and "| firm/programme=discount | 3 | €" in md
+    assert "| **firm/programme=none** | 3 |" in md and not re.search(r"\de-\d", md)
 
 
 def test_cli_compare_command(tmp_path):
@@ -90,7 +93,8 @@ def test_cli_compare_command(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Δ vs 5.0" in proc.stdout
+    assert "Δ vs firm.price=5.0" in proc.stdout
+    assert (tmp_path / "comparison" / "report.html").is_file()
     assert (tmp_path / "comparison" / "differences.png").is_file()
 
 

@@ -41,16 +41,16 @@ class CustomerAgent(mesa.Agent):
 
     @property
     def loyalty(self) -> dict[str, float]:
-        return self._firm_dict(self.model.population.loyalty)
+        return self._firm_dict(self.model.population.habit)
 
     @property
     def member(self) -> dict[str, bool]:
         return self._firm_dict(self.model.population.member)
 
     @property
-    def home_firm(self) -> str | None:
+    def main_firm(self) -> str | None:
         f = int(self.model.population.home[self.row])
         return self.model.firms[f].name if f >= 0 else None
 
     def __repr__(self) -> str:
-        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, home={self.home_firm})"
+        return f"CustomerAgent(id={self.row}, {self.status}, {self.segment}, main={self.main_firm})"

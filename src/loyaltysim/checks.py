@@ -27,7 +27,12 @@ from .api import RunResult, load_config, run_one
 from .metrics import COUNT_COLUMNS
 from .programmes import REGISTRY
 
-SMALL = ("customers.n=300", "market.horizon_weeks=24", "output.figure=false")
+SMALL = (
+    "customers.n=300",
+    "market.horizon_weeks=24",
+    "market.warmup_weeks=10",
+    "output.figure=false",
+)
 BUSY = ("competitor.poaching.rate=0.1", "competitor.poaching.target=passive")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -23,8 +23,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from . import formatting as fmt  # noqa: E402
 from .collect import Collected, UsageError, collect  # noqa: E402
 from .comparison import (  # noqa: E402,F401  (re-exported: the public names of comparisons)
     METRICS,
@@ -48,18 +50,18 @@ SERIES = {
 }
 
 
-def _fmt(v: float, unit: str) -> str:
-    if not np.isfinite(v):
-        return "n/a"
-    return f"{v:,.0f}" if unit in ("EUR", "customers") else f"{v:.2f}"
+def _fmt(v: float, unit: str, signed: bool = False) -> str:
+    return fmt.value(v, unit, signed)
 
 
-def to_markdown(cmp: Comparison) -> str:
-    """The comparison as a Markdown report: one table per metric, units in the headers."""
+def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
+    """The comparison as a Markdown report: one table per metric, units in the headers,
+    the baseline row in bold, money as €1,234,567, p-values as "< 0.001"."""
+    base = cmp.label(cmp.baseline)
     lines = [
-        f"Firm: **{cmp.firm}**. Baseline arm: **{cmp.baseline}**. Means over seeds with 95% "
-        "confidence intervals; differences are paired by seed (common random numbers), "
-        "p from a two-sided paired t-test.",
+        f"Firm: **{fmt.firm_name(cmp.firm, names)}**. Baseline arm: **{base}**. Means over "
+        "seeds with 95% confidence intervals (95% CI); differences are paired by seed "
+        "(common random numbers), p from a two-sided paired t-test.",
         "",
         cmp.pairing()[0].upper() + cmp.pairing()[1:] + ".",
         "",
@@ -70,20 +72,21 @@ def to_markdown(cmp: Comparison) -> str:
         lines += [
             f"### {label} ({unit})",
             "",
-            f"| arm | n | mean | 95% CI | Δ vs {cmp.baseline} ({dunit}) | 95% CI of Δ | p |",
+            f"| arm | n | mean | 95% CI | Δ vs {base} ({dunit}) | 95% CI of Δ | p |",
             "|---|---:|---:|---|---:|---|---:|",
         ]
         for _, r in arms.iterrows():
             ci = f"[{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]"
+            name = cmp.label(r.arm)
             if r.arm in diffs.index:
                 d = diffs.loc[r.arm]
-                delta = _fmt(d["diff"], dunit)
-                dci = f"[{_fmt(d['ci_low'], dunit)}, {_fmt(d['ci_high'], dunit)}]"
-                p = f"{d['p_value']:.3g}"
+                delta = _fmt(d["diff"], dunit, signed=True)
+                dci = f"[{_fmt(d['ci_low'], dunit, True)}, {_fmt(d['ci_high'], dunit, True)}]"
+                p = fmt.p_value(d["p_value"])
             else:
-                delta, dci, p = "(baseline)", "", ""
+                name, delta, dci, p = f"**{name}**", "(baseline)", "", ""
             lines.append(
-                f"| {r.arm} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | {p} |"
+                f"| {name} | {r.n} | {_fmt(r['mean'], unit)} | {ci} | {delta} | {dci} | {p} |"
             )
         lines.append("")
     if not cmp.payback.empty:
@@ -100,15 +103,25 @@ def to_markdown(cmp: Comparison) -> str:
         ]
         for _, r in cmp.payback.iterrows():
             vals = [("n/a" if not np.isfinite(r[c]) else f"{r[c]:.0f}") for c in cols]
-            lines.append(f"| {r.arm} | " + " | ".join(vals) + " |")
+            lines.append(f"| {cmp.label(r.arm)} | " + " | ".join(vals) + " |")
         lines.append("")
     return "\n".join(lines)
 
 
-def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path) -> list[Path]:
-    """Time series with 95% bands per arm, and bars of differences with error bars."""
+def figures(
+    collected: Collected,
+    cmp: Comparison,
+    by: Sequence[str],
+    out: Path,
+    names: Mapping[str, str] | None = None,
+    arm_of: pd.Series | None = None,
+) -> list[Path]:
+    """Time series with 95% CI bands per arm (the baseline in black), and bars of the
+    differences from the baseline with 95% CI error bars. ``arm_of`` gives each row of
+    ``collected.runs`` its arm (default: labelled by ``by``)."""
     runs = collected.runs[collected.runs["firm"] == cmp.firm].copy()
-    runs["arm"] = label_arms(runs, by)
+    runs["arm"] = label_arms(runs, by) if arm_of is None else arm_of.loc[runs.index]
+    firm = fmt.firm_name(cmp.firm, names)
     arms = list(dict.fromkeys(cmp.arms["arm"]))
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     for ax, (col, (label, scale)) in zip(axes.ravel(), SERIES.items(), strict=True):
@@ -126,14 +139,17 @@ def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path)
                 if n > 1
                 else 0 * mean
             )
-            ax.plot(mean.index, mean, color=f"C{i}", label=arm)
-            ax.fill_between(mean.index, mean - half, mean + half, color=f"C{i}", alpha=0.2)
+            base = arm == cmp.baseline
+            colour = "black" if base else f"C{i}"
+            name = cmp.label(arm) + (" (baseline)" if base else "")
+            ax.plot(mean.index, mean, color=colour, lw=2.2 if base else 1.4, label=name)
+            ax.fill_between(mean.index, mean - half, mean + half, color=colour, alpha=0.15)
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("week")
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle(f"{cmp.firm}: mean over seeds with 95% confidence bands", fontsize=11)
+    axes[0, 0].legend(fontsize=8, title="shaded: 95% CI", title_fontsize=8)
+    fig.suptitle(f"{firm[:1].upper() + firm[1:]}: mean over seeds, bands: 95% CI", fontsize=11)
     fig.tight_layout()
     ts = out / "timeseries.png"
     fig.savefig(ts, dpi=110)
@@ -150,9 +166,14 @@ def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path)
         colours = [f"C{arms.index(a)}" for a in others]
         ax.bar(range(len(others)), d["diff"], yerr=np.nan_to_num(err), color=colours, capsize=4)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xticks(range(len(others)), others, rotation=30, ha="right", fontsize=8)
-        ax.set_title(f"Δ {label}\n({dunit}, vs {cmp.baseline})", fontsize=9)
+        ticks = [cmp.label(a) for a in others]
+        ax.set_xticks(range(len(others)), ticks, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"Δ {label}\n({dunit}, vs {cmp.label(cmp.baseline)})", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
+        if dunit == "EUR":
+            ax.yaxis.set_major_formatter(lambda v, _pos: fmt.money(v))
+    axes[0].set_ylabel("difference; error bars: 95% CI", fontsize=8)
+    fig.suptitle(f"{firm[:1].upper() + firm[1:]}: difference from the baseline", fontsize=10)
     fig.tight_layout()
     bars = out / "differences.png"
     fig.savefig(bars, dpi=110)
@@ -160,17 +181,25 @@ def figures(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path)
     return [ts, bars]
 
 
-def write(collected: Collected, cmp: Comparison, by: Sequence[str], out: Path) -> list[Path]:
+def write(
+    collected: Collected,
+    cmp: Comparison,
+    by: Sequence[str],
+    out: Path,
+    names: Mapping[str, str] | None = None,
+    arm_of: pd.Series | None = None,
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     md = out / "comparison.md"
-    md.write_text(to_markdown(cmp) + "\n")
+    md.write_text(to_markdown(cmp, names) + "\n")
     table = cmp.arms.merge(
         cmp.differences, on=["arm", "metric"], how="left", suffixes=("", "_diff")
     )
     table.insert(2, "unit", table["metric"].map(lambda m: METRICS[m][1]))
     table.to_csv(out / "comparison.csv", index=False)
     cmp.payback.to_csv(out / "payback.csv", index=False)
-    return [md, out / "comparison.csv", out / "payback.csv", *figures(collected, cmp, by, out)]
+    pngs = figures(collected, cmp, by, out, names, arm_of)
+    return [md, out / "comparison.csv", out / "payback.csv", *pngs]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,7 +220,14 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as err:
         print(f"loyaltysim-compare: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    paths = write(collected, cmp, by, args.out or args.sweep_dir / "comparison")
+    out = args.out or args.sweep_dir / "comparison"
+    paths = write(collected, cmp, by, out)
+    from .report import write_html
+
+    title = f"Comparison of {args.sweep_dir.name}"
+    paths.append(
+        write_html(out / "report.html", title, cmp, [p for p in paths if p.suffix == ".png"])
+    )
     print(to_markdown(cmp))
     if len(collected.failures):
         print(

@@ -8,7 +8,7 @@ Rendering (Markdown, figures) and the ``loyaltysim-compare`` command are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,11 @@ class Comparison:
     payback: pd.DataFrame  # arm, payback_week, paid_back_at_pct, horizon_paid_back_pct
     baseline: str
     firm: str
+    # arm -> how figures and tables show it (``firm.programme.end_week=78``, not ``78``)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, arm: str) -> str:
+        return self.labels.get(arm, arm)
 
     def pairing(self) -> str:
         """How many seeds each arm shares with the baseline (the paired replications)."""
@@ -45,7 +50,7 @@ class Comparison:
             return "one arm only: nothing to pair with a baseline"
         n = self.differences.groupby("arm", sort=False)["n_pairs"].max()
         return "paired by seed with the baseline: " + ", ".join(
-            f"{arm} {int(k)} seeds" for arm, k in n.items()
+            f"{self.label(arm)} {int(k)} seeds" for arm, k in n.items()
         )
 
 
@@ -106,6 +111,8 @@ def compare(
     arms = list(dict.fromkeys(summary["arm"]))
     if baseline is None:
         baseline = arms[0]
+    if baseline not in arms and len(by) == 1 and baseline.startswith(f"{by[0]}="):
+        baseline = baseline[len(by[0]) + 1 :]  # --baseline key=value, as the arms are shown
     if baseline not in arms:
         raise UsageError(f"--baseline {baseline!r} is not an arm; arms: {', '.join(arms)}")
     arm_rows, diff_rows = [], []
@@ -133,8 +140,15 @@ def compare(
     runs["arm"] = label_arms(runs, by)
     payback = _payback(runs, arms, baseline, payback_at_week)
     diff_cols = ["arm", "metric", "n_pairs", "paired", "diff", "ci_low", "ci_high", "p_value"]
+    # one factor: show its name with the value, so "78" reads firm.programme.end_week=78
+    labels = {a: f"{by[0]}={a}" for a in arms} if len(by) == 1 else {}
     return Comparison(
-        pd.DataFrame(arm_rows), pd.DataFrame(diff_rows, columns=diff_cols), payback, baseline, firm
+        pd.DataFrame(arm_rows),
+        pd.DataFrame(diff_rows, columns=diff_cols),
+        payback,
+        baseline,
+        firm,
+        labels,
     )
 
 
@@ -197,6 +211,59 @@ def _payback(runs: pd.DataFrame, arms: list[str], baseline: str, at_week: int) -
                 f"paid_back_week{at}_pct": 100 * float((gain[col] > 0).mean()),
                 "paid_back_horizon_pct": 100 * float((gain[mean.index.max()] > 0).mean()),
                 "seeds": len(gain),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def headline(
+    collected: Collected, cmp: Comparison, arm_of: pd.Series, customers: float
+) -> pd.DataFrame:
+    """Per arm, what a manager asks first: profit change in % of the baseline's profit and
+    in EUR per 1,000 customers (95% CIs, paired by seed), share change in pp, payback week,
+    and in how many seeds the arm made more profit than the baseline.
+
+    ``arm_of`` maps each row of ``collected.summary`` to its arm (as ``compare`` labels it);
+    ``customers`` is the market size the per-1,000 figures divide by.
+    """
+    summary = collected.summary.assign(arm=arm_of)
+    summary = summary[summary["firm"] == cmp.firm]
+    base = summary[summary["arm"] == cmp.baseline].set_index("seed")
+    base_profit = base["cumulative_profit_eur"].mean()
+    payback = cmp.payback.set_index("arm") if not cmp.payback.empty else pd.DataFrame()
+    rows = []
+    for arm in dict.fromkeys(cmp.arms["arm"]):
+        if arm == cmp.baseline:
+            continue
+        cur = summary[summary["arm"] == arm].set_index("seed")
+        common = cur.index.intersection(base.index)
+        gain = cur.loc[common, "cumulative_profit_eur"] - base.loc[common, "cumulative_profit_eur"]
+        d, lo, hi = mean_ci(gain.to_numpy())
+        s, s_lo, s_hi = mean_ci(
+            (cur.loc[common, "share_end_pct"] - base.loc[common, "share_end_pct"]).to_numpy()
+        )
+        scale = 100 / base_profit if base_profit > 0 else np.nan  # % of a positive profit only
+        per = 1000 / customers if customers > 0 else np.nan
+        rows.append(
+            {
+                "arm": arm,
+                "seeds": len(common),
+                "profit_diff_eur": d,
+                "profit_diff_ci_low": lo,
+                "profit_diff_ci_high": hi,
+                "profit_pct": d * scale,
+                "profit_pct_ci_low": lo * scale,
+                "profit_pct_ci_high": hi * scale,
+                "profit_per_1000_eur": d * per,
+                "profit_per_1000_ci_low": lo * per,
+                "profit_per_1000_ci_high": hi * per,
+                "share_pp": s,
+                "share_pp_ci_low": s_lo,
+                "share_pp_ci_high": s_hi,
+                "payback_week": payback["payback_week"].get(arm, np.nan)
+                if len(payback)
+                else np.nan,
+                "better_seeds": int((gain > 0).sum()),
             }
         )
     return pd.DataFrame(rows)

@@ -38,6 +38,15 @@ class MarketParams(Params):
     )
     step_weeks: int = param(1, lo=1, hi=52, kind=CONSTANT, unit="weeks", doc="weeks per step")
     start_date: str = param("2025-01-06", kind=CONSTANT, doc="calendar date of week 0 (ISO)")
+    warmup_weeks: int = param(
+        104,
+        lo=0,
+        hi=5200,
+        kind=CONSTANT,
+        unit="weeks",
+        doc="weeks simulated before week 0 with no programme, no offers and fixed prices, "
+        "outside every output, so that week 0 starts from a settled market",
+    )
     loyal_threshold: float = param(
         0.6,
         lo=0,
@@ -47,14 +56,30 @@ class MarketParams(Params):
         unit="loyalty (0-1)",
         doc="purchase loyalty from which a customer counts as loyal",
     )
-    active_threshold: float = param(
-        0.3,
+    active_window_weeks: int = param(
+        13,
+        lo=1,
+        kind=CONSTANT,
+        unit="weeks",
+        doc="a loyal customer who interacted with the firm (recommended it, responded to a "
+        "contact, was thanked or surprised) within this many weeks is active, else passive "
+        "(S6, S10: count interactions)",
+    )
+    main_window_weeks: float = param(
+        26.0,
         lo=0,
-        hi=1,
         lo_open=True,
         kind=CONSTANT,
-        unit="g(E) (0-1)",
-        doc="engagement from which a loyal customer counts as active, not passive (S6)",
+        unit="weeks",
+        doc="half-life of the purchase history that decides a customer's main firm",
+    )
+    main_persistence_weeks: int = param(
+        13,
+        lo=0,
+        kind=CONSTANT,
+        unit="weeks",
+        doc="weeks another firm must stay on top of the purchase history before it becomes "
+        "the main firm: a defection is a lasting change of main firm",
     )
     acquisition_crowding: float = param(
         0.25,
@@ -121,6 +146,12 @@ class SimConfig(Params):
                 raise ConfigError(
                     f"{key}.entry_week", firm.entry_week, f"< horizon_weeks ({horizon})"
                 )
+        if self.customers.bgnbd_cohort and self.market.warmup_weeks:
+            raise ConfigError(
+                "market.warmup_weeks",
+                self.market.warmup_weeks,
+                "0 when customers.bgnbd_cohort is true (a cohort starts fresh at week 0)",
+            )
         if all(f.entry_week > 0 for f in self.firm_params()):
             raise ConfigError("firm.entry_week", self.firm.entry_week, "0 for at least one firm")
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .memory import MemoryParams
 from .params import CONSTANT, UNCERTAINTY, ConfigError, Params, param
-from .population import ACTIVE, Population
+from .population import ACTIVE, NEVER, Population
 from .purchases import ChoiceParams, choose
 from .referrals import ReferralParams
 
@@ -196,15 +196,11 @@ class CustomerParams(Params):
         plausible=(1.0, 10.0),
         source="reason: basket sizes vary by a factor of about 2 between shoppers",
     )
-    initial_loyalty: float = param(
-        0.5,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="loyalty (0-1)",
-        doc="purchase loyalty to their firm at week 0",
-        plausible=(0.2, 0.8),
-        source="reason: a start value; its effect fades with the smoothing (1-a) per purchase",
+    bgnbd_cohort: bool = param(
+        False,
+        kind=CONSTANT,
+        doc="a BG/NBD cohort: every week-0 customer makes a trial purchase in week 0 and may "
+        "drop out only after repeat purchases, exactly as in Fader, Hardie & Lee (2005)",
     )
     segments: SegmentsParams = param(SegmentsParams())
     memory: MemoryParams = param(MemoryParams())
@@ -265,7 +261,7 @@ def draw_population(
 
     status = np.zeros(size, np.int8)
     status[initial] = ACTIVE
-    joined = np.full(size, -1, np.int32)
+    joined = np.full(size, NEVER, np.int32)
     joined[initial] = 0
     shape = (size, n_firms)
     pop = Population(
@@ -275,16 +271,25 @@ def draw_population(
         dropout=dropout,
         basket=basket,
         segment=segment,
+        taste=np.zeros(shape),
         engagement=np.zeros(shape),
-        loyalty=np.zeros(shape),
+        habit=np.zeros(shape),
         points=np.zeros(shape),
         member=np.zeros(shape, bool),
-        offer_until=np.full(shape, -1, np.int32),
+        offer_until=np.full(shape, NEVER, np.int32),
         contacted=np.zeros(shape, bool),
+        last_interaction=np.full(shape, NEVER, np.int32),
+        recent=np.zeros(shape),
+        recent_week=np.zeros(size, np.int32),
         last_firm=np.full(size, -1, np.int32),
         home=np.full(size, -1, np.int32),
+        challenger=np.full(size, -1, np.int32),
+        challenge_since=np.full(size, NEVER, np.int32),
+        trial_pending=np.zeros(size, bool),
+        last_loyal_week=np.full(size, NEVER, np.int32),
+        last_loyal_active=np.zeros(size, bool),
         joined_week=joined,
-        left_week=np.full(size, -1, np.int32),
+        left_week=np.full(size, NEVER, np.int32),
         origin=np.zeros(size, np.int8),
         purchases=np.zeros(size, np.int64),
         spend=np.zeros(size),
@@ -295,20 +300,30 @@ def draw_population(
     return pop, initial
 
 
+def draw_tastes(pop: Population, sigma: float, streams) -> None:
+    """Persistent tastes: utility of firm f to person i, N(0, sigma), drawn once; each
+    firm's column from its own stream, so adding a firm changes nobody's taste for another.
+
+    Tastes make buyers polygamous but stable (Ehrenberg's Dirichlet: fixed propensities,
+    not habit) and stand for the heterogeneity that inflates estimates of purchase loyalty
+    when ignored (Dube, Hitsch & Rossi 2010)."""
+    for f in range(pop.n_firms):
+        pop.taste[:, f] = sigma * streams.get("taste", f).standard_normal(pop.size)
+
+
 def assign_initial_firms(
     pop: Population,
     rows: np.ndarray,
     prices: np.ndarray,
-    loyalty: float,
     rng: np.random.Generator,
     open_at_start: np.ndarray | None = None,
+    week: int = 0,
 ) -> None:
-    """Week-0 customers are spread over the firms in the market at week 0 by a logit on list
-    price alone, and start with purchase loyalty ``loyalty`` to the firm drawn."""
-    util = -pop.price_sensitivity[rows, None] * prices
+    """The first customers are spread over the firms in the market at the start by a logit on
+    list price alone, and enter as every later customer does (:meth:`Population.enter`)."""
+    util = pop.taste[rows] - pop.price_sensitivity[rows, None] * prices
     if open_at_start is not None and not open_at_start.all():
         util[:, ~open_at_start] = -np.inf
     firm = choose(util, rng.random(rows.size))
-    pop.last_firm[rows] = firm
-    pop.home[rows] = firm
-    pop.loyalty[rows, firm] = loyalty
+    for f in np.unique(firm):
+        pop.enter(rows[firm == f], int(f), week)

@@ -143,8 +143,9 @@ class Firm(mesa.Agent):
         self._window_profit += profit
 
     def in_market(self, week: int) -> bool:
-        """Whether the firm has entered the market by ``week``."""
-        return week >= self.params.entry_week
+        """Whether the firm has entered the market by ``week`` (firms there from week 0 are
+        also there during the warm-up, at negative weeks)."""
+        return max(week, 0) >= self.params.entry_week
 
     def review_price(self, week: int) -> None:
         """Adaptive pricing (S12): every ``interval_weeks`` keep moving the price in the
@@ -175,14 +176,15 @@ def review_prices(firms: list[Firm], week: int) -> None:
         firm.review_price(week)
 
 
-def offer_terms(firms: list[Firm], week: int) -> Terms:
-    """Phase: each firm's terms for the step: price, service, member terms, poaching depth."""
+def offer_terms(firms: list[Firm], week: int, programmes: bool = True) -> Terms:
+    """Phase: each firm's terms for the step: price, service, member terms, poaching depth
+    (no member terms and no offers with ``programmes=False``: the warm-up)."""
     terms = Terms.plain(
         np.array([f.price for f in firms]), np.array([f.failure_rate for f in firms])
     )
-    for firm in firms:
+    for firm in firms if programmes else []:
         firm.programme.set_terms(terms, week)
-    for firm in firms:
+    for firm in firms if programmes else []:
         if firm.poaching_active(week):
             terms.offer_depth[firm.index] = firm.params.poaching.depth
     if any(not f.in_market(week) for f in firms):
@@ -197,7 +199,6 @@ def acquire(
     dt: float,
     n_poachers: int,
     crowding: float,
-    entry_loyalty: float,
     rngs: list[np.random.Generator],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase: paid acquisition (S5). Each firm buys ``budget * dt / cost`` new customers
@@ -213,7 +214,7 @@ def acquire(
         expected = firm.params.acquisition.budget_per_week * dt / unit
         n = int(expected) + int(u < expected - int(expected))
         rows = pop.take_prospects(n)
-        pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)
+        pop.activate(rows, firm.index, week, ORIGIN_PAID)
         acquired[firm.index] = rows.size
         cost[firm.index] = rows.size * unit
     return acquired, cost

@@ -28,7 +28,7 @@ import numpy as np
 
 from .agents import CustomerAgent
 from .config import SimConfig
-from .customers import SegmentTable, assign_initial_firms, draw_population
+from .customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from .firms import Firm, acquire, offer_terms, review_prices
 from .memory import decay_memory
 from .metrics import Recorder, StepLedger, customer_table, population_metrics, purchase_flows
@@ -39,6 +39,7 @@ from .programmes import StepContext, make_programme
 from .programmes.base import after_purchase_costs, referral_costs, weekly_costs, withdraw_due
 from .purchases import Draws, Outcome, purchase_step
 from .referrals import admit_referred, referral_step
+from .status import StatusRules
 from .streams import Streams
 
 TransactionSink = Callable[[int, Outcome], None]
@@ -72,6 +73,7 @@ class Market(mesa.Model):
         self.network: Network = small_world(
             pop.size, c.referral.network_degree, c.referral.rewiring, self.streams.get("network")
         )
+        draw_tastes(pop, c.choice.taste_sigma, self.streams)
         self.segments = SegmentTable.build(c.segments, pop.segment)
         self.engagement_decay = c.memory.decay_factor(self.dt)
         self.referral_boost = np.zeros(pop.size)
@@ -80,9 +82,17 @@ class Market(mesa.Model):
             pop,
             initial,
             prices,
-            c.initial_loyalty,
             self.streams.get("population"),
             np.array([f.in_market(0) for f in self.firms]),
+            -m.warmup_weeks,
+        )
+        pop.trial_pending[initial] = c.bgnbd_cohort
+        self.status_rules = StatusRules(
+            loyal_threshold=m.loyal_threshold,
+            active_window=m.active_window_weeks,
+            main_decay=0.5 ** (1.0 / m.main_window_weeks),
+            main_persistence=m.main_persistence_weeks,
+            cohort=c.bgnbd_cohort,
         )
         for firm in self.firms:
             firm.programme.start(pop)
@@ -95,6 +105,7 @@ class Market(mesa.Model):
         ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
         self._customer_views: dict[int, CustomerAgent] = {}
+        self._warm_up()
 
     @property
     def week(self) -> int:
@@ -112,45 +123,55 @@ class Market(mesa.Model):
             self.steps = self.n_steps
             self.running = False
             return
+        self._play((self.steps - 1) * self.config.market.step_weeks, observed=True)
+        if self.steps >= self.n_steps:
+            self.running = False
+
+    def _warm_up(self) -> None:
+        """Play ``warmup_weeks`` before week 0 without programmes, offers or price reviews,
+        recording nothing, then start the observed period's counters at zero."""
+        m = self.config.market
+        for s in range(m.warmup_weeks // m.step_weeks):
+            self._play(s * m.step_weeks - m.warmup_weeks, observed=False)
+        self.population.reset_counters()
+
+    def _play(self, week: int, observed: bool) -> None:
         cfg, pop, dt = self.config, self.population, self.dt
         mk, cu = cfg.market, cfg.customers
-        week = (self.steps - 1) * mk.step_weeks
         firms, programmes = self.firms, self.programmes
         ledger = StepLedger.empty(len(firms))
+        rules = self.status_rules
 
-        withdraw_due(programmes, pop, week)  # 1
-        review_prices(firms, week)
-        terms = offer_terms(firms, week)  # 2
+        if observed:
+            withdraw_due(programmes, pop, week)  # 1
+            review_prices(firms, week)
+        terms = offer_terms(firms, week, programmes=observed)  # 2
         rows = pop.active_index()
         ctxs = self._contexts(week, rows)
-        ledger.programme_cost += weekly_costs(programmes, ctxs)  # 3
-        poachers = [f for f in firms if f.poaching_active(week)]
-        ledger.offers_sent = poach(  # 4
-            [(f.index, f.params.poaching, self.streams.get("poaching", f.index)) for f in poachers],
-            pop,
-            rows,
-            len(firms),
-            week,
-            dt,
-            mk.loyal_threshold,
-            mk.active_threshold,
-        )
-        out = purchase_step(  # 5
-            pop,
-            rows,
-            terms,
-            self.draws(),
-            week,
-            dt,
-            cu.choice,
-            cu.memory,
-            mk.loyal_threshold,
-            mk.active_threshold,
-        )
+        poachers = [f for f in firms if observed and f.poaching_active(week)]
+        if observed:
+            ledger.programme_cost += weekly_costs(programmes, ctxs)  # 3
+            ledger.offers_sent = poach(  # 4
+                [
+                    (f.index, f.params.poaching, self.streams.get("poaching", f.index))
+                    for f in poachers
+                ],
+                pop,
+                rows,
+                len(firms),
+                week,
+                dt,
+                rules.loyal_threshold,
+                rules.active_window,
+            )
+        out = purchase_step(
+            pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules
+        )  # 5
         flows = purchase_flows(out, np.array([f.params.unit_cost for f in firms]))
         ledger.programme_cost += flows.pop("member_discounts")
-        sales = [out.for_firm(f.index) for f in firms]
-        ledger.programme_cost += after_purchase_costs(programmes, ctxs, sales)  # 6
+        if observed:
+            sales = [out.for_firm(f.index) for f in firms]
+            ledger.programme_cost += after_purchase_costs(programmes, ctxs, sales)  # 6
 
         still_active = rows[pop.status[rows] == ACTIVE]  # 7
         refs = referral_step(
@@ -162,12 +183,13 @@ class Market(mesa.Model):
             self.referral_boost,
             dt,
             self.streams.get("referral"),
+            week,
         )
         ledger.referrals = np.bincount(refs.firm, minlength=len(firms))
-        referrers = [refs.made_for(f.index) for f in firms]
-        ledger.programme_cost += referral_costs(programmes, ctxs, referrers)
-        entry_loyalty = 1.0 - cu.memory.loyalty_smoothing
-        ledger.referred = admit_referred(pop, refs, len(firms), week, entry_loyalty)
+        if observed:
+            referrers = [refs.made_for(f.index) for f in firms]
+            ledger.programme_cost += referral_costs(programmes, ctxs, referrers)
+        ledger.referred = admit_referred(pop, refs, len(firms), week)
 
         ledger.acquired, ledger.acquisition_cost = acquire(  # 8
             firms,
@@ -176,7 +198,6 @@ class Market(mesa.Model):
             dt,
             len(poachers),
             mk.acquisition_crowding,
-            entry_loyalty,
             self._acquisition_streams,
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
@@ -184,11 +205,10 @@ class Market(mesa.Model):
         decay_memory(  # 9
             pop, self.engagement_decay, self.segments.forget, self.segments.forget_rows
         )
-        self._record(ledger, flows, terms.price)  # 10
-        if self.transaction_sink is not None:
-            self.transaction_sink(week, out)
-        if self.steps >= self.n_steps:
-            self.running = False
+        if observed:
+            self._record(ledger, flows, terms.price, week)  # 10
+            if self.transaction_sink is not None:
+                self.transaction_sink(week, out)
 
     def _contexts(self, week: int, rows: np.ndarray) -> list[StepContext]:
         self.population.contacted[:] = False
@@ -206,10 +226,10 @@ class Market(mesa.Model):
             for f in self.firms
         ]
 
-    def _record(self, ledger: StepLedger, flows: dict[str, np.ndarray], price) -> None:
-        mk = self.config.market
+    def _record(self, ledger: StepLedger, flows: dict[str, np.ndarray], price, week) -> None:
+        rules = self.status_rules
         stocks = population_metrics(
-            self.population, len(self.firms), mk.loyal_threshold, mk.active_threshold
+            self.population, len(self.firms), rules.loyal_threshold, week, rules.active_window
         )
         profit = ledger.profit(flows["gross_margin"])
         for firm in self.firms:

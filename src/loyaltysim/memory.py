@@ -3,10 +3,13 @@
 - *Engagement* E per customer and firm is a stock of positive minus negative touchpoints.
   Its effect saturates: ``g(E) = E / (1 + |E|)`` lies in (-1, 1). At the end of each step
   it decays with a half-life: ``E <- E * 0.5 ** (dt / half_life)``.
-- *Purchase loyalty* L is an exponentially smoothed history of choices (Guadagni & Little
-  1983), updated at each purchase in :mod:`loyaltysim.purchases`.
+- *Habit* H per customer and firm: ``H <- a H + 1[bought there]`` at each purchase step, so
+  each past purchase counts with weight a^age (memory a; Guadagni & Little's smoothing,
+  unnormalised). Its effect saturates, ``H / (1 + H)``: a longer memory makes the habit of
+  a firm bought consistently stronger, while a buyer who spreads purchases keeps similar
+  habits for each firm (memory and polygamy stay apart). Updated in :mod:`~loyaltysim.purchases`.
 - *Forgetting* (S6): customers of a forgetful segment lose a share ``forget_rate`` of their
-  purchase loyalty each week to every firm that did not contact them.
+  habit each week for every firm that did not contact them.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ class MemoryParams(Params):
         hi=1,
         hi_open=True,
         kind=UNCERTAINTY,
-        unit="per purchase",
-        doc="Guadagni-Little smoothing constant of purchase loyalty",
+        unit="per purchase step",
+        doc="memory of the habit stock: the weight kept by each past purchase at every new "
+        "purchase step",
         plausible=(0.6, 0.9),
         source="Guadagni & Little (1983) estimate about 0.8; brand-choice models use 0.6-0.9",
     )
@@ -92,4 +96,4 @@ def decay_memory(
     if rows.size:
         rate = forget[pop.segment[rows]]
         keep = 1.0 - rate[:, None] * ~np.take(pop.contacted, rows, axis=0)
-        pop.loyalty[rows] = np.take(pop.loyalty, rows, axis=0) * keep
+        pop.habit[rows] = np.take(pop.habit, rows, axis=0) * keep

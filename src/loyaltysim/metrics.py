@@ -9,8 +9,8 @@ Column meanings (money in EUR per step unless "cumulative"):
 - ``acquisition_cost``: paid acquisition plus poaching discounts granted.
 - ``profit`` = gross_margin - programme_cost - acquisition_cost; ``cumulative_profit``.
 - ``repeat_rate``: of buyers whose previous purchase was with the firm, the share who
-  bought from it again; ``mean_loyalty``: mean purchase loyalty L of its customers (their
-  exponentially smoothed share of choices, 0-1).
+  bought from it again; ``mean_scr``: its customers' mean share of category requirements
+  at it (their share of recent purchases made there, 0-1).
 - ``churn_to_competitor`` (home firm changed to a rival), of which
   ``defected_active_loyal`` and ``defected_passive_loyal`` were loyal to it before (S6),
   ``switched_in``, ``churn_out`` (left the
@@ -30,7 +30,7 @@ import pandas as pd
 
 from .customers import SEGMENTS
 from .memory import engagement_g
-from .population import ACTIVE, GONE, ORIGINS, PROSPECT, Population
+from .population import ACTIVE, GONE, ORIGINS, Population
 from .trades import Outcome
 
 # every column of the metrics table, in order, with its dtype (counts are integers)
@@ -48,7 +48,7 @@ COLUMN_TYPES: dict[str, type] = {
     "profit": float,
     "cumulative_profit": float,
     "repeat_rate": float,
-    "mean_loyalty": float,
+    "mean_scr": float,
     "churn_to_competitor": np.int64,
     "defected_active_loyal": np.int64,
     "defected_passive_loyal": np.int64,
@@ -203,22 +203,24 @@ def column_counts(mask: np.ndarray) -> np.ndarray:
 
 
 def population_metrics(
-    pop: Population, n_firms: int, loyal_threshold: float, active_threshold: float
+    pop: Population, n_firms: int, loyal_threshold: float, week: int, active_window: int
 ) -> dict[str, np.ndarray]:
-    """Stock metrics of the active population at the end of a step."""
+    """Stock metrics of the active population at the end of the step that started in
+    ``week``: customers per main firm, loyal ones split into active (interacted with it
+    within ``active_window`` weeks) and passive (S6), membership by loyal status (S9)."""
     rows = pop.active_index()
     home = pop.home[rows]
     own = np.arange(rows.size) * n_firms + home
-    loyalty = np.take(pop.loyalty, rows, axis=0)
+    loyalty = pop.requirement_shares(rows)
     member = np.take(pop.member, rows, axis=0)
     own_loyalty = loyalty.ravel()[own]
     own_g = engagement_g(np.take(pop.engagement.ravel(), rows * n_firms + home))
     customers = np.bincount(home, minlength=n_firms)
     loyal_own = own_loyalty >= loyal_threshold
-    active = loyal_own & (own_g >= active_threshold)
+    active = loyal_own & pop.recently_interacted(rows, home, week, active_window)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_g = np.bincount(home, own_g, n_firms) / customers
-        mean_loyalty = np.bincount(home, own_loyalty, n_firms) / customers
+        mean_scr = np.bincount(home, own_loyalty, n_firms) / customers
     # membership by loyal status, over all active customers (S9: loyal non-members and
     # disloyal members both exist)
     loyal = loyalty >= loyal_threshold
@@ -230,7 +232,7 @@ def population_metrics(
         "active_loyal": np.bincount(home[active], minlength=n_firms),
         "passive_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),
         "mean_engagement": mean_g,
-        "mean_loyalty": mean_loyalty,
+        "mean_scr": mean_scr,
         "members": members,
         "loyal_members": loyal_members,
         "loyal_nonmembers": loyal_nonmembers,
@@ -240,8 +242,9 @@ def population_metrics(
 
 
 def customer_table(pop: Population, firm_names: list[str], loyal_threshold: float) -> pd.DataFrame:
-    """One row per person who was ever a customer, with traits and final state."""
-    rows = np.flatnonzero(pop.status != PROSPECT)
+    """One row per person who was a customer in the observed period (from week 0), with
+    traits and final state; people who left during the warm-up are not in it."""
+    rows = np.flatnonzero((pop.status == ACTIVE) | ((pop.status == GONE) & (pop.left_week >= 0)))
     names = np.array([*firm_names, ""], dtype=object)
     home = pop.home[rows]
     table = {
@@ -253,18 +256,19 @@ def customer_table(pop: Population, firm_names: list[str], loyal_threshold: floa
         "purchase_rate": pop.purchase_rate[rows],
         "dropout": pop.dropout[rows],
         "basket": pop.basket[rows],
-        "joined_week": pop.joined_week[rows],
-        "left_week": pop.left_week[rows],
-        "home_firm": names[home],
+        "joined_week": pop.joined_week[rows],  # < 0: joined during the warm-up
+        "left_week": np.where(pop.status[rows] == GONE, pop.left_week[rows], -1),
+        "main_firm": names[home],
         "last_firm": names[pop.last_firm[rows]],
         "purchases": pop.purchases[rows],
         "spend": pop.spend[rows],
         "referrals": pop.referrals[rows],
-        "loyal": (pop.loyalty[rows, home] >= loyal_threshold) & (pop.status[rows] == ACTIVE),
+        "loyal": (pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold)
+        & (pop.status[rows] == ACTIVE),
     }
     for f, name in enumerate(firm_names):
         table[f"engagement_{name}"] = pop.engagement[rows, f]
-        table[f"loyalty_{name}"] = pop.loyalty[rows, f]
+        table[f"habit_{name}"] = pop.habit[rows, f]
         table[f"member_{name}"] = pop.member[rows, f]
         table[f"points_{name}"] = pop.points[rows, f]
         table[f"spend_{name}"] = pop.firm_spend[rows, f]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .memory import engagement_g
 from .params import LEVER, Params, param
 from .population import Population
 
@@ -53,20 +52,21 @@ def target_mask(
     firm: int,
     target: str,
     loyal_threshold: float,
-    active_threshold: float,
+    week: int,
+    active_window: int,
 ) -> np.ndarray:
     """Which of ``rows`` (active customers) the firm's offers aim at.
 
-    ``all``: every customer of another firm; ``passive``: those loyal to their firm but not
-    engaged with it (S6's passive loyal); ``high_value``: expected weekly volume
-    (purchase rate x basket) at or above the median of the market.
+    ``all``: every customer of another firm; ``passive``: those loyal to their main firm but
+    who have not interacted with it lately (S6's passive loyal); ``high_value``: expected
+    weekly volume (purchase rate x basket) at or above the median of the market.
     """
     home = pop.home[rows]
     mask = home != firm
     if target == "passive":
-        loyal = pop.loyalty[rows, home] >= loyal_threshold
-        engaged = engagement_g(pop.engagement[rows, home]) >= active_threshold
-        mask &= loyal & ~engaged
+        loyal = pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold
+        active = pop.recently_interacted(rows, home, week, active_window)
+        mask &= loyal & ~active
     elif target == "high_value":
         value = pop.purchase_rate[rows] * pop.basket[rows]
         mask &= value >= np.median(value)
@@ -82,11 +82,11 @@ def send_offers(
     dt: float,
     rng: np.random.Generator,
     loyal_threshold: float,
-    active_threshold: float,
+    active_window: int,
 ) -> int:
     """Give offers to a random share of the targets without a valid one; returns how many."""
     u = rng.random(rows.size)
-    mask = target_mask(pop, rows, firm, params.target, loyal_threshold, active_threshold)
+    mask = target_mask(pop, rows, firm, params.target, loyal_threshold, week, active_window)
     mask &= pop.offer_until[rows, firm] < week
     mask &= u < min(params.rate * dt, 1.0)
     got = rows[mask]
@@ -102,13 +102,13 @@ def poach(
     week: int,
     dt: float,
     loyal_threshold: float,
-    active_threshold: float,
+    active_window: int,
 ) -> np.ndarray:
     """Phase: each poaching firm ``(index, params, rng)`` sends offers; returns offers sent
     per firm."""
     sent = np.zeros(n_firms, np.int64)
     for firm, params, rng in offers:
         sent[firm] = send_offers(
-            pop, rows, firm, params, week, dt, rng, loyal_threshold, active_threshold
+            pop, rows, firm, params, week, dt, rng, loyal_threshold, active_window
         )
     return sent

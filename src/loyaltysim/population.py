@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 PROSPECT, ACTIVE, GONE = 0, 1, 2
+NEVER = int(np.iinfo(np.int32).min)  # "no such week" in week arrays (weeks can be < 0)
 ORIGIN_INITIAL, ORIGIN_PAID, ORIGIN_REFERRAL = 0, 1, 2
 ORIGINS = ("initial", "paid", "referral")
 
@@ -32,16 +33,25 @@ class Population:
     dropout: np.ndarray  # probability of leaving the category after a purchase (beta)
     basket: np.ndarray  # units per purchase
     segment: np.ndarray  # int8 index into customers.SEGMENTS (S10)
+    taste: np.ndarray  # (N, F) persistent utility of each firm to each person (heterogeneity)
     engagement: np.ndarray  # (N, F) stock of positive minus negative touchpoints (S3)
-    loyalty: np.ndarray  # (N, F) exponentially smoothed share of past choices
+    habit: np.ndarray  # (N, F) habit stock: purchases at the firm, each weighted a^age (memory)
     points: np.ndarray  # (N, F) unredeemed programme points
     member: np.ndarray  # (N, F) bool: programme membership
-    offer_until: np.ndarray  # (N, F) last week a poaching offer from the firm is valid; -1 none
+    offer_until: np.ndarray  # (N, F) last week a poaching offer from the firm is valid; NEVER
     contacted: np.ndarray  # (N, F) bool: contacted by the firm this step (S6)
+    last_interaction: np.ndarray  # (N, F) int32 week of the last interaction (S6, S10); NEVER
+    recent: np.ndarray  # (N, F) purchases at each firm, decayed over the main-firm window
+    recent_week: np.ndarray  # int32 week ``recent`` was last brought up to date
     last_firm: np.ndarray  # int32 firm of the last purchase (or the acquiring firm); -1 none
-    home: np.ndarray  # int32 home firm: highest purchase loyalty (the firm's customer base)
-    joined_week: np.ndarray  # int32, -1 for prospects
-    left_week: np.ndarray  # int32, -1 while not gone
+    home: np.ndarray  # int32 main firm: the firm's customer base (see purchases.update_main)
+    challenger: np.ndarray  # int32 firm on top of ``recent`` that is not yet the main one; -1
+    challenge_since: np.ndarray  # int32 week the challenger first came out on top
+    trial_pending: np.ndarray  # bool: BG/NBD cohort member whose trial purchase is due
+    last_loyal_week: np.ndarray  # int32 last purchase week the customer was loyal to main; NEVER
+    last_loyal_active: np.ndarray  # bool: ... and active then (S6)
+    joined_week: np.ndarray  # int32, NEVER for prospects
+    left_week: np.ndarray  # int32, NEVER while not gone
     origin: np.ndarray  # int8: ORIGIN_INITIAL, ORIGIN_PAID or ORIGIN_REFERRAL
     purchases: np.ndarray  # int64 purchase occasions so far
     spend: np.ndarray  # EUR paid so far
@@ -61,15 +71,49 @@ class Population:
     def active_index(self) -> np.ndarray:
         return np.flatnonzero(self.status == ACTIVE)
 
-    def activate(self, rows: np.ndarray, firm: int, week: int, origin: int, loyalty: float) -> None:
-        """Turn prospects into customers of ``firm`` (paid acquisition or referral), starting
-        with purchase loyalty ``loyalty`` to it."""
+    def activate(self, rows: np.ndarray, firm: int, week: int, origin: int) -> None:
+        """Turn prospects into customers of ``firm`` (paid acquisition or referral)."""
         self.status[rows] = ACTIVE
-        self.last_firm[rows] = firm
-        self.home[rows] = firm
         self.joined_week[rows] = week
         self.origin[rows] = origin
-        self.loyalty[rows, firm] = loyalty
+        self.enter(rows, firm, week)
+
+    def enter(self, rows: np.ndarray, firm: int, week: int) -> None:
+        """Start ``rows`` as customers of ``firm`` the same way whatever brought them (week 0,
+        paid, referral): one purchase's worth of habit and of recent history with it, and it
+        as their main firm."""
+        self.last_firm[rows] = firm
+        self.home[rows] = firm
+        self.habit[rows, firm] = 1.0
+        self.recent[rows, firm] = 1.0
+        self.recent_week[rows] = week
+        self.challenger[rows] = -1
+
+    def interacted(self, rows: np.ndarray, firm: int | np.ndarray, week: int) -> None:
+        """Record an interaction of ``rows`` with ``firm`` in ``week`` (a recommendation, a
+        response to a contact, thanks, a surprise: S6, S10 count interactions)."""
+        self.last_interaction[rows, firm] = week
+
+    def requirement_shares(self, rows: np.ndarray) -> np.ndarray:
+        """``(len(rows), F)``: each firm's share of the customer's recent purchases (share of
+        category requirements over the main-firm window; 0 with no history)."""
+        recent = np.take(self.recent, rows, axis=0)
+        total = recent.sum(axis=1, keepdims=True)
+        return np.divide(recent, total, out=np.zeros_like(recent), where=total > 0)
+
+    def recently_interacted(
+        self, rows: np.ndarray, firms: np.ndarray, week: int, window: int
+    ) -> np.ndarray:
+        """Whether each of ``rows`` interacted with its firm in ``firms`` within ``window``
+        weeks before ``week`` (an *active* loyal customer, S6)."""
+        return self.last_interaction[rows, firms] > week - window
+
+    def reset_counters(self) -> None:
+        """Start the observed period: purchases, spend and referrals count from here."""
+        self.purchases[:] = 0
+        self.spend[:] = 0.0
+        self.firm_spend[:] = 0.0
+        self.referrals[:] = 0
 
     def take_prospects(self, k: int) -> np.ndarray:
         """The next ``k`` people still outside the category, in the acquisition queue's order."""

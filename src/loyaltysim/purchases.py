@@ -2,25 +2,34 @@
 
 One call of :func:`purchase_step` plays one model step of category purchases:
 
-1. Purchase timing (buy-till-you-die): ``k ~ Poisson(rate * dt)`` purchase occasions.
+1. Purchase timing (buy-till-you-die): ``k ~ Poisson(rate * dt)`` purchase occasions (plus a
+   trial purchase for a BG/NBD cohort's first week).
 2. Firm choice by multinomial logit. For customer i and firm f, with g = E/(1+|E|)::
 
-       beta_if = beta_i * (1 - price_relief * max(g_if, 0))                 (S4)
-       p_if    = price_f * (1 - rebate_if * member_if - offer_f * offer_if) (S1, S6)
-       U_if    = -beta_if * p_if + w_E * g_if + w_L * L_if
-                 + w_P * beta_if * points_value_if / basket_i                (S3, S13)
+       p_if    = price_f * (1 - rebate_if * member_if - offer_f * offer_if)  (S1, S6)
+       beta_if = beta_i * (1 - price_relief * max(g_if, 0))                   (S4)
+       U_if    = -beta_if * (p_if - pbar_i) + w_E * g_if + w_H * H_if / (1 + H_if)
+                 + taste_if + w_P * beta_if * points_value_if / basket_i       (S3, S13)
 
-   Choice probabilities are softmax(U_i); the choice is the inverse CDF at one uniform draw.
+   where ``pbar_i`` is the mean effective price over the firms in the market: engagement
+   makes a customer less sensitive to a firm's price *difference* from the others (S4), not
+   to the category's price level. Choice probabilities are softmax(U_i); the choice is the
+   inverse CDF at one uniform draw.
 3. Payment: rebates, poaching offers and points redemptions come off list price; members
    earn points on what they paid (less breakage). Rebates and earn rates may differ per
    customer (a tiered programme sets them through :attr:`Terms.personal`).
 4. Service: a failure (probability 1 - quality_f) removes engagement; a good purchase adds
    a little (S3).
-5. Memory: purchase loyalty L is smoothed, ``L <- a L + (1 - a) 1[chosen]`` (Guadagni &
-   Little 1983). The home firm is the one with the highest L (ties keep the old home);
-   a change of home firm is churn to a competitor.
-6. Drop-out: after its k purchases a customer leaves the category with probability
+5. Memory: the habit stock ``H <- a H + 1[chosen]`` (Guadagni & Little's smoothing,
+   unnormalised: see :mod:`loyaltysim.memory`); ``taste_if`` is the persistent taste.
+6. Main firm (:func:`update_main`): the firm with the most purchases in the customer's
+   recent history (decayed with half-life ``main_window_weeks``); another firm becomes the
+   main firm only after staying on top for ``main_persistence_weeks``. A change of main
+   firm is a defection (churn to a competitor): real and lasting, not a passing flip.
+7. Drop-out: after its k purchases a customer leaves the category with probability
    ``1 - (1 - d_i (1 - churn_relief * max(g_ic, 0)))^k`` (BG/NBD with S4's engagement relief).
+   In a BG/NBD cohort the trial purchase carries no drop-out and a customer who drops out
+   after the j-th purchase of a step makes no further purchases in it.
 
 The same rules, written per customer with plain Python loops, live in
 :mod:`loyaltysim.reference`; the tests check that both agree on the same draws.
@@ -34,10 +43,19 @@ import numpy as np
 
 from .memory import MemoryParams, engagement_g
 from .params import UNCERTAINTY, Params, param
-from .population import GONE, Population
+from .population import GONE, NEVER, Population
+from .status import StatusRules, loyal_before, update_main
 from .trades import Draws, FirmSales, Outcome, Terms
 
-__all__ = ["ChoiceParams", "Draws", "FirmSales", "Outcome", "Terms", "purchase_step"]
+__all__ = [
+    "ChoiceParams",
+    "Draws",
+    "FirmSales",
+    "Outcome",
+    "StatusRules",
+    "Terms",
+    "purchase_step",
+]
 
 
 @dataclass(frozen=True)
@@ -54,13 +72,25 @@ class ChoiceParams(Params):
         source="no published estimate: from no effect to half the loyalty weight",
     )
     loyalty_weight: float = param(
-        4.0,
+        2.0,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
-        doc="utility of purchase loyalty L=1 (Guadagni-Little ~3.9)",
-        plausible=(1.5, 4.5),
-        source="Guadagni & Little (1983) 3.9 for coffee; categories with variety seeking lower",
+        doc="state dependence: utility of a full habit H/(1+H) -> 1 for a firm",
+        plausible=(0.5, 4.5),
+        source="Guadagni & Little (1983) 3.9 for coffee without controls for heterogeneity, "
+        "which take much of it (Dube, Hitsch & Rossi 2010); with three identical firms and no "
+        "taste spread, lock-in sets in between 2.5 and 3 (validation: polygamy)",
+    )
+    taste_sigma: float = param(
+        0.75,
+        lo=0,
+        kind=UNCERTAINTY,
+        unit="utility",
+        doc="spread of persistent tastes for each firm across customers (heterogeneity)",
+        plausible=(0.0, 1.5),
+        source="reason: random-coefficient brand-choice models find brand intercepts varying "
+        "across households by about the utility of a 10-30% price difference",
     )
     points_weight: float = param(
         1.0,
@@ -141,18 +171,6 @@ def choose(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def home_firm(loyalty: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """The firm with the highest purchase loyalty per row; a tie keeps ``current``."""
-    cols = np.ascontiguousarray(loyalty.T)
-    home = current.astype(np.int32)
-    top = cols[home, np.arange(home.size)] if home.size else np.zeros(0)
-    for f, col in enumerate(cols):
-        higher = col > top
-        home[higher] = f
-        top = np.where(higher, col, top)
-    return home
-
-
 def _at_choice(values: np.ndarray, own: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """Each buyer's value at their chosen firm, from per-firm or per-customer terms."""
     return values[chosen] if values.ndim == 1 else values.ravel()[own]
@@ -168,13 +186,13 @@ def utilities(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Logit utilities of ``rows`` for every firm.
 
-    Returns ``(utility, g, has_offer, member, loyalty)``, each ``(len(rows), F)``; the last
+    Returns ``(utility, g, has_offer, member, habit)``, each ``(len(rows), F)``; the last
     four are the gathered customer state, reused by :func:`purchase_step`. ``rebate`` is
     the member rebate per firm or per (row, firm) (default: ``terms.rebate``).
     """
     rebate = terms.rebate if rebate is None else rebate
     g = engagement_g(np.take(pop.engagement, rows, axis=0))
-    loyalty = np.take(pop.loyalty, rows, axis=0)
+    habit = np.take(pop.habit, rows, axis=0)
     member = np.take(pop.member, rows, axis=0)
     has_offer = np.take(pop.offer_until, rows, axis=0) >= week
     beta = 1.0 - choice.engagement_price_relief * np.maximum(g, 0.0)
@@ -186,15 +204,19 @@ def utilities(
         discount += terms.offer_depth * has_offer
     unit_price = terms.price * (1.0 - discount)
     np.maximum(unit_price, 0.0, out=unit_price)
+    # price relative to the mean over the firms in the market (S4 acts on differences)
+    in_market = np.ones(terms.price.size, bool) if terms.open is None else terms.open
+    unit_price -= unit_price[:, in_market].mean(axis=1, keepdims=True)
     u = choice.engagement_weight * g
-    u += choice.loyalty_weight * loyalty
+    u += choice.loyalty_weight * (habit / (1.0 + habit))
+    u += np.take(pop.taste, rows, axis=0)
     u -= beta * unit_price
     if np.isfinite(terms.threshold).any():
         points_eur = np.take(pop.points, rows, axis=0) * terms.point_value * member
         u += choice.points_weight * beta * points_eur / pop.basket[rows, None]
-    if terms.open is not None and not terms.open.all():
-        u[:, ~terms.open] = -np.inf  # not yet in the market: never chosen
-    return u, g, has_offer, member, loyalty
+    if not in_market.all():
+        u[:, ~in_market] = -np.inf  # not yet in the market: never chosen
+    return u, g, has_offer, member, habit
 
 
 def purchase_step(
@@ -206,21 +228,21 @@ def purchase_step(
     dt: float,
     choice: ChoiceParams,
     memory: MemoryParams,
-    loyal_threshold: float = 0.6,
-    active_threshold: float = 0.3,
+    rules: StatusRules = StatusRules(),  # noqa: B008  (a frozen default)
 ) -> Outcome:
     """Play one step of purchases for the active customers ``rows``; updates ``pop`` in place.
 
-    The thresholds classify each buyer's pre-purchase status toward their home firm (loyal,
+    ``rules`` classify each buyer's status toward their main firm before the step (loyal,
     active loyal), so that defections can be split into passive and active loyal (S6).
     """
     n_firms = pop.n_firms
     trips = poisson_from_uniform(pop.purchase_rate[rows] * dt, draws.trips[rows])
-    buying = trips > 0
+    trial = pop.trial_pending[rows]
+    buying = (trips > 0) | trial
     b = rows[buying]
-    k = trips[buying]
+    repeat = trips[buying]
     rebate_rate, earn_rate = terms.member_rates(b)
-    util, g, has_offer, member, loyal = utilities(pop, b, terms, week, choice, rebate_rate)
+    util, g, has_offer, member, habit = utilities(pop, b, terms, week, choice, rebate_rate)
     c = choose(util, draws.choice[b])
     # flat indices: row-major (customer, firm) cells of the gathered and the full arrays
     own = np.arange(b.size) * n_firms + c
@@ -228,6 +250,18 @@ def purchase_step(
     g_c = np.maximum(g.ravel()[own], 0.0)
     member_c = member.ravel()[own]
     offer_c = has_offer.ravel()[own]
+
+    d = pop.dropout[b] * (1.0 - choice.engagement_churn_relief * g_c)
+    if rules.cohort:
+        # BG/NBD: drop-out may follow each repeat purchase; none are made after it
+        with np.errstate(divide="ignore", invalid="ignore"):
+            j = np.floor(np.log1p(-draws.churn[b]) / np.log1p(-d)) + 1
+        left = j <= repeat
+        k = np.where(left, j, repeat).astype(np.int64) + trial[buying]
+        pop.trial_pending[b] = False
+    else:
+        k = repeat
+        left = draws.churn[b] < 1.0 - (1.0 - d) ** k
 
     units = pop.basket[b] * (1.0 + choice.engagement_basket_lift * g_c) * k
     list_value = terms.price[c] * units
@@ -247,7 +281,7 @@ def purchase_step(
     else:  # no firm runs a points scheme this step
         redeemed = earned = np.zeros(b.size)
         paid = before_points
-    pop.offer_until.ravel()[cell[offer_c]] = -1
+    pop.offer_until.ravel()[cell[offer_c]] = NEVER
 
     failed = draws.failure[b] < terms.failure[c]
     pop.engagement.ravel()[cell] += np.where(
@@ -255,26 +289,19 @@ def purchase_step(
     )
 
     prev_home = pop.home[b]
-    at_home = np.arange(b.size) * n_firms + prev_home
-    was_loyal = loyal.ravel()[at_home] >= loyal_threshold
-    was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)
+    was_loyal, was_active = loyal_before(pop, b, week, rules)
 
-    a = memory.loyalty_smoothing
-    loyal *= a
-    loyal.ravel()[own] += 1.0 - a
-    pop.loyalty[b] = loyal
+    habit *= memory.loyalty_smoothing
+    habit.ravel()[own] += 1.0
+    pop.habit[b] = habit
 
-    # home firm: highest purchase loyalty; ties keep the current home
-    home = home_firm(loyal, prev_home)
-    pop.home[b] = home
+    home = update_main(pop, b, c, k, week, rules)
     prev = pop.last_firm[b]
     pop.last_firm[b] = c
     pop.purchases[b] += k
     pop.spend[b] += paid
     pop.firm_spend.ravel()[cell] += paid
 
-    d = pop.dropout[b] * (1.0 - choice.engagement_churn_relief * g_c)
-    left = draws.churn[b] < 1.0 - (1.0 - d) ** k
     gone = b[left]
     pop.status[gone] = GONE
     pop.left_week[gone] = week

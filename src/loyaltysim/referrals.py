@@ -88,6 +88,7 @@ def referral_step(
     boost: np.ndarray,
     dt: float,
     rng: np.random.Generator,
+    week: int = 0,
 ) -> Referrals:
     """Recommendations by the active customers ``rows``; updates engagement in place.
 
@@ -106,6 +107,7 @@ def referral_step(
     prob = params.rate * dt * wom[pop.segment[rows_c]] * g * (1.0 + boost[rows_c])
     says = u[cand] < prob
     referrers, firm = rows_c[says], home[says]
+    pop.interacted(referrers, firm, week)  # a recommendation is an act of loyalty (S8)
     contact = net.neighbour(referrers, rng.random(referrers.size))
     convert = rng.random(referrers.size) < params.conversion
     has = contact >= 0
@@ -121,10 +123,8 @@ def referral_step(
     return Referrals(referrers, firm, joined, firm[new][first])
 
 
-def admit_referred(
-    pop: Population, refs: Referrals, n_firms: int, week: int, entry_loyalty: float
-) -> np.ndarray:
+def admit_referred(pop: Population, refs: Referrals, n_firms: int, week: int) -> np.ndarray:
     """Referred prospects join as customers of the recommended firm; returns joins per firm."""
     for f in range(n_firms):
-        pop.activate(refs.joined[refs.joined_firm == f], f, week, ORIGIN_REFERRAL, entry_loyalty)
+        pop.activate(refs.joined[refs.joined_firm == f], f, week, ORIGIN_REFERRAL)
     return np.bincount(refs.joined_firm, minlength=n_firms)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from . import progress
 from .io import write_json
 from .runrecord import DONE, ERROR, checksums
 
@@ -162,31 +162,24 @@ def sweep_status(sweep_dir: Path, jobs: Sequence[str] | None = None) -> tuple[in
     return done, failed
 
 
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
-def report_progress(sweep_dir: Path, stream=sys.stdout) -> str | None:
-    """One progress line for the sweep in ``sweep_dir`` (None outside a tracked sweep)."""
+def report_progress(sweep_dir: Path, stream=None) -> str | None:
+    """Progress of the sweep in ``sweep_dir`` (None outside a tracked sweep): on a terminal
+    a tqdm bar redrawn in place on stderr; elsewhere one line on ``stream`` (stdout)."""
     meta_path = Path(sweep_dir) / SWEEP
     if not meta_path.is_file():
         return None
     meta = json.loads(meta_path.read_text())
     done, failed = sweep_status(sweep_dir, meta.get("jobs"))
     total = max(meta["total"], done + failed)
-    finished_now = done + failed - meta["done_at_start"] - meta["failed_at_start"]
+    skipped = meta["done_at_start"] + meta["failed_at_start"]
     elapsed = time.time() - meta["started"]
-    left = (total - done - failed) * elapsed / finished_now if finished_now > 0 else math.inf
-    line = (
-        f"[loyaltysim sweep] {done + failed}/{total} runs finished "
-        f"({done} done, {failed} failed); ~{_duration(left)} left"
-    )
-    print(line, file=stream, flush=True)
-    return line
+    text = progress.line(total, done, failed, skipped, elapsed, "loyaltysim sweep")
+    if stream is None and sys.stderr.isatty():
+        bar = progress.meter(total, done, failed, skipped, elapsed, "sweep")
+        print("\r" + bar, end="", file=sys.stderr, flush=True)
+        return text
+    print(text, file=stream or sys.stdout, flush=True)
+    return text
 
 
 class SweepProgress(Callback):
@@ -221,6 +214,8 @@ class SweepProgress(Callback):
             ]
         done = [j for j in jobs if (sweep_dir / j / DONE).is_file()]
         failed = [j for j in jobs if j not in done]  # error.json, or never finished at all
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end the progress bar's line
         print(
             f"[loyaltysim sweep] finished: {len(done)} done, {len(failed)} failed, in {sweep_dir}",
             flush=True,

@@ -162,6 +162,7 @@ class EngagementProgramme(Programme):
             n - good
         )
         pop.contacted[rows[n > 0], f] = True
+        pop.interacted(rows[good > 0], f, ctx.week)  # responded to a relevant contact (S10)
         cost = float(np.sum(n * seg_cost[seg]))
 
         lucky = ctx.rng.random(rows.size) < p.surprise_rate * ctx.dt
@@ -169,6 +170,7 @@ class EngagementProgramme(Programme):
             lucky &= pop.member[rows, f]
         pop.engagement[rows[lucky], f] += resp[lucky] * p.surprise_gain
         pop.contacted[rows[lucky], f] = True
+        pop.interacted(rows[lucky], f, ctx.week)
         ctx.referral_boost[rows[lucky]] += p.surprise_referral_boost
         return cost + p.surprise_cost_eur * int(lucky.sum())
 
@@ -179,4 +181,5 @@ class EngagementProgramme(Programme):
         resp = ctx.segments.response[ctx.pop.segment[referrers]]
         ctx.pop.engagement[referrers, self.firm] += resp * p.thanks_gain
         ctx.pop.contacted[referrers, self.firm] = True
+        ctx.pop.interacted(referrers, self.firm, ctx.week)
         return p.thanks_cost_eur * referrers.size

@@ -127,6 +127,7 @@ class TieredProgramme(Programme):
         resp = ctx.segments.response[ctx.pop.segment[promoted]]
         ctx.pop.engagement[promoted, self.firm] += resp * p.recognition_gain
         ctx.pop.contacted[promoted, self.firm] = True
+        ctx.pop.interacted(promoted, self.firm, ctx.week)
         return p.recognition_cost_eur * promoted.size
 
     def after_purchase(self, ctx: StepContext, sales: FirmSales) -> float:

@@ -62,9 +62,10 @@ def rfm_from_log(log, weeks: int):
 
 
 def weekly_cohort(params, n: int, weeks: int, rng: np.random.Generator):
-    """A NumPy BG/NBD cohort in weekly steps: a trial purchase in week 0, Poisson(lam)
-    repeat purchases a week, drop-out with probability 1-(1-p)^k after a week's k repeat
-    purchases, days within the week drawn as the transaction log draws them."""
+    """A NumPy BG/NBD cohort in weekly steps, timed as the model's cohort option: a trial
+    purchase in week 0, Poisson(lam) repeat purchases a week, drop-out with probability p
+    after each repeat purchase (none after it in that week), days within the week drawn as
+    the transaction log draws them."""
     r, alpha, a, b = params
     lam = rng.gamma(r, 1 / alpha, n)
     p = rng.beta(a, b, n)
@@ -75,6 +76,9 @@ def weekly_cohort(params, n: int, weeks: int, rng: np.random.Generator):
     for w in range(weeks):
         rows = np.flatnonzero(alive)
         k = rng.poisson(lam[rows])
+        j = rng.geometric(p[rows])  # the repeat purchase after which the customer drops out
+        gone = j <= k
+        k = np.where(gone, j, k)
         trips = k + (w == 0)
         buy = trips > 0
         rows_b, trips_b = rows[buy], trips[buy]
@@ -84,7 +88,7 @@ def weekly_cohort(params, n: int, weeks: int, rng: np.random.Generator):
             first[rows_b] = days[ends - trips_b]
         last[rows_b] = 7 * w + days[ends - 1]
         count[rows_b] += trips_b
-        alive[rows[rng.random(rows.size) < -np.expm1(k * np.log1p(-p[rows]))]] = False
+        alive[rows[gone]] = False
     seen = count > 0
     return rfm(first[seen], last[seen], count[seen], weeks)
 

@@ -1,0 +1,104 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # How loyalty forms and breaks
+#
+# A teaching notebook. A small market of customers who remember each firm: every good
+# purchase, contact or thank-you raises their engagement, which fades with a half-life;
+# rivals send poaching offers. Move the sliders and watch loyalty form (active loyal:
+# engaged and repeat-buying) and break (passive loyal customers are the ones rivals poach).
+#
+# Run it in Jupyter (`pip install -e '.[notebooks]'`, then open this file with Jupytext, or
+# `jupytext --to ipynb notebooks/01_how_loyalty_forms_and_breaks.py`).
+
+# %% tags=["parameters"]
+CUSTOMERS = 600  # a small market: each run takes a second or two
+WEEKS = 104
+
+# %%
+import matplotlib.pyplot as plt
+
+from loyaltysim import run
+
+
+def simulate(half_life=12.0, personalisation=0.8, rebate=0.05, poaching=0.0, seed=0):
+    """One run of your firm's market; rebate > 0 means a discount programme, else an
+    engagement programme with the given personalisation."""
+    programme = "discount" if rebate > 0 else "engagement"
+    overrides = [f"firm/programme={programme}"]
+    overrides.append(
+        f"firm.programme.rebate_rate={rebate}"
+        if programme == "discount"
+        else f"firm.programme.personalisation={personalisation}"
+    )
+    result = run(
+        overrides=overrides,
+        customers__n=CUSTOMERS,
+        market__horizon_weeks=WEEKS,
+        customers__memory__engagement_half_life_weeks=half_life,
+        competitor__poaching__rate=poaching,
+        competitor__poaching__target="passive",
+        seed=seed,
+    )
+    return result.metrics[result.metrics["firm"] == "focal"]
+
+
+def draw(half_life=12.0, personalisation=0.8, rebate=0.05, poaching=0.0):
+    m = simulate(half_life, personalisation, rebate, poaching)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    axes[0].plot(m["week"], m["active_loyal"], label="active loyal")
+    axes[0].plot(m["week"], m["passive_loyal"], label="passive loyal")
+    axes[0].set_title("Your firm's loyal customers")
+    axes[0].legend()
+    axes[1].plot(m["week"], 100 * m["share"].rolling(4, min_periods=1).mean())
+    axes[1].set_title("Your firm's purchase share (%)")
+    for ax in axes:
+        ax.set_xlabel("week")
+        ax.grid(alpha=0.3)
+    plt.show()
+    return m
+
+
+# %% [markdown]
+# ## Try it: sliders
+# Engagement half-life (weeks), personalisation quality of contacts (engagement programme,
+# used when the rebate is 0), the member rebate, and the rivals' weekly poaching rate.
+
+# %%
+import ipywidgets as widgets
+
+controls = dict(
+    half_life=widgets.FloatSlider(value=12, min=1, max=52, step=1, description="half-life"),
+    personalisation=widgets.FloatSlider(value=0.8, min=0, max=1, step=0.05,
+                                        description="personal."),
+    rebate=widgets.FloatSlider(value=0.05, min=0, max=0.3, step=0.01, description="rebate"),
+    poaching=widgets.FloatSlider(value=0.0, min=0, max=0.3, step=0.01, description="poaching"),
+)
+widgets.interactive(draw, **controls)
+
+# %% [markdown]
+# ## What the sliders show, in numbers
+# Engagement that fades fast (a short half-life) leaves fewer active loyal customers;
+# poaching offers take passive loyal customers away.
+
+# %%
+slow = simulate(half_life=40.0)
+fast = simulate(half_life=2.0)
+active_slow = slow["active_loyal"].tail(13).mean()
+active_fast = fast["active_loyal"].tail(13).mean()
+print(f"active loyal, last quarter: half-life 40 weeks {active_slow:.0f}, 2 weeks {active_fast:.0f}")
+
+calm = simulate(poaching=0.0)
+raided = simulate(poaching=0.3)
+print(
+    "customers lost to rivals: no poaching", int(calm["churn_to_competitor"].sum()),
+    "| heavy poaching", int(raided["churn_to_competitor"].sum()),
+)

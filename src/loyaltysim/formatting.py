@@ -1,0 +1,96 @@
+"""Numbers as a manager reads them: money as "€1,234,567", signed changes, readable
+p-values ("p < 0.001"), firm names without model jargon, and the one-sentence answer
+per arm that leads every comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+# how the model's own firm is shown unless the user names it
+YOUR_FIRM = "your firm"
+
+
+def finite(v: float | None) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def money(v: float | None, signed: bool = False) -> str:
+    """``€1,234,567``; ``+€1,234`` / ``-€1,234`` when ``signed``."""
+    if not finite(v):
+        return "n/a"
+    sign = "-" if v < 0 else ("+" if signed else "")
+    return f"{sign}€{abs(v):,.0f}"
+
+
+def number(v: float | None, digits: int = 0, signed: bool = False) -> str:
+    """``12,345`` or ``+1.2`` with thousands separators."""
+    if not finite(v):
+        return "n/a"
+    return f"{v:+,.{digits}f}" if signed else f"{v:,.{digits}f}"
+
+
+def value(v: float | None, unit: str, signed: bool = False) -> str:
+    """A value in a metric's unit (EUR, customers, %, pp, ...)."""
+    if unit == "EUR":
+        return money(v, signed)
+    if unit == "customers":
+        return number(v, 0, signed)
+    return number(v, 2, signed)
+
+
+def p_value(p: float | None) -> str:
+    """``< 0.001``, ``0.012``, ``0.43``: no scientific notation."""
+    if not finite(p):
+        return "n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def firm_name(firm: str, names: Mapping[str, str] | None = None) -> str:
+    """The name the user chose for a firm; the model's own firm is "your firm" by default."""
+    names = names or {}
+    if firm in names:
+        return str(names[firm])
+    return YOUR_FIRM if firm == "focal" else firm
+
+
+def ci(lo: float, hi: float, unit: str = "", signed: bool = True, digits: int = 1) -> str:
+    if not (finite(lo) and finite(hi)):
+        return "n/a"
+    if unit == "EUR":
+        return f"{money(lo, signed)} to {money(hi, signed)}"
+    return f"{number(lo, digits, signed)} to {number(hi, digits, signed)}{unit}"
+
+
+def sentence(row: pd.Series | Mapping, title: str) -> str:
+    """ "Replacing the rebate with thanks: profit +8.1% (95% CI +7.5 to +8.7%), share
+    -1.2 pp; pays back in week 40; better in 20 of 20 seeds"."""
+    if finite(row["profit_pct"]):
+        profit = (
+            f"profit {number(row['profit_pct'], 1, True)}% "
+            f"(95% CI {ci(row['profit_pct_ci_low'], row['profit_pct_ci_high'], '%')})"
+        )
+    else:  # the baseline made no profit: a percentage of it means nothing
+        profit = (
+            f"profit {money(row['profit_diff_eur'], True)} "
+            f"(95% CI {ci(row['profit_diff_ci_low'], row['profit_diff_ci_high'], 'EUR')})"
+        )
+    per = (
+        f", {money(row['profit_per_1000_eur'], True)} per 1,000 customers "
+        f"(95% CI {ci(row['profit_per_1000_ci_low'], row['profit_per_1000_ci_high'], 'EUR')})"
+    )
+    share = (
+        f"share {number(row['share_pp'], 1, True)} pp "
+        f"(95% CI {ci(row['share_pp_ci_low'], row['share_pp_ci_high'], ' pp')})"
+    )
+    if row["profit_diff_ci_low"] == 0 == row["profit_diff_ci_high"] and row["share_pp"] == 0:
+        return f"{title}: no difference from the baseline in any of {row['seeds']} seeds"
+    week = row["payback_week"]
+    payback = f"pays back in week {week:.0f}" if finite(week) else "does not pay back"
+    seeds = f"better in {row['better_seeds']} of {row['seeds']} seeds"
+    return f"{title}: {profit}{per}, {share}; {payback}; {seeds}"
