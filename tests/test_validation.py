@@ -159,3 +159,15 @@ def test_cli_mistakes_exit_2_with_one_line(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("loyaltysim-validate: ") and err.count("\n") == 1
+
+
+def test_bgnbd_config_is_a_cohort_whose_log_starts_with_a_trial(tmp_path):
+    from loyaltysim import load_config, run_one
+
+    cfg = load_config(["validation=bgnbd", "customers.n=400", "market.horizon_weeks=6"], seed=2)
+    assert cfg.customers.bgnbd_cohort and cfg.market.warmup_weeks == 0
+    assert [f.name for f in cfg.firm_params()] == ["focal"]
+    run_one(cfg, tmp_path)
+    log = pd.read_parquet(tmp_path / "transactions.parquet")
+    first = log.groupby("customer_id")["week"].min()
+    assert len(first) == 400 and (first == 0).all(), "every customer's trial is in week 0"

@@ -68,7 +68,18 @@ def _double_jeopardy(ctx: Context) -> Measured:
                 ("spearman", "cv_penetration", "cv_frequency"), jeopardy(table), strict=True
             ):
                 values.setdefault(f"{key}_{span}w", []).append(v)
+            active = table[table.sum(axis=1) > 0]
+            buyers = (active > 0).sum(axis=0)
+            for firm in active.columns:
+                values.setdefault(f"penetration_pct_{span}w_{firm}", []).append(
+                    100 * buyers[firm] / len(active)
+                )
+                values.setdefault(f"frequency_{span}w_{firm}", []).append(
+                    active[firm].sum() / max(buyers[firm], 1)
+                )
     ci = {k: mean_ci(v)["mean"] for k, v in values.items()}
+    pen = [v for k, v in ci.items() if k.startswith("penetration_pct_52w_")]
+    freq = [v for k, v in ci.items() if k.startswith("frequency_52w_")]
     ok = all(
         ci[f"spearman_{s}w"] > 0 and ci[f"cv_frequency_{s}w"] < ci[f"cv_penetration_{s}w"]
         for s in (13, 52)
@@ -79,7 +90,10 @@ def _double_jeopardy(ctx: Context) -> Measured:
         f"{ci['spearman_13w']:.2f}); CV across firms of penetration {ci['cv_penetration_52w']:.2f} "
         f"vs frequency {ci['cv_frequency_52w']:.2f} (13 weeks: {ci['cv_penetration_13w']:.2f} vs "
         f"{ci['cv_frequency_13w']:.2f}). Double jeopardy is evidence that brand size works "
-        "mainly through how many buy a firm, not how loyal its buyers are."
+        "mainly through how many buy a firm, not how loyal its buyers are. Over 52 weeks "
+        f"penetration runs from {min(pen):.0f}% to {max(pen):.0f}% (x{max(pen) / min(pen):.2f}) "
+        f"and frequency from {min(freq):.1f} to {max(freq):.1f} purchases per buyer "
+        f"(x{max(freq) / min(freq):.2f}); per-firm values below."
     )
 
     def figure(fig):

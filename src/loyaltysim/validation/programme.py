@@ -53,9 +53,10 @@ def _passive_active(ctx: Context) -> Measured:
         f"Default market (focal discount programme), end of the run: {mean_ci(total)['mean']:.2f} "
         f"passive loyal per active loyal customer over all firms ({mean_ci(focal)['mean']:.2f} at "
         f"the focal firm; {mean_ci(none)['mean']:.2f} with no programme). S6 claims about 6 to 1; "
-        "the number is what the model's definitions of active (engagement at or above "
-        "market.active_threshold) and loyal (purchase loyalty at or above market.loyal_threshold) "
-        "give: evidence on S6 only as far as those definitions match the claim's."
+        "the number is what the model's definitions give: loyal = purchase loyalty at or "
+        "above market.loyal_threshold, active = interacted with the firm (recommended it, "
+        "responded to a contact, was thanked or surprised) within market.active_window_weeks. "
+        "It is evidence on S6 only as far as those definitions match the claim's."
     )
 
     def figure(fig):
