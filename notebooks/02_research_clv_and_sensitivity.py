@@ -112,7 +112,7 @@ KEYS = [
     "customers.memory.engagement_half_life_weeks",
     "customers.price_sensitivity_median",
     "customers.purchase_rate_mean",
-    "customers.initial_loyalty",
+    "customers.choice.taste_sigma",
 ]
 rows = {r["key"]: r for r in describe() if r["kind"] == "uncertainty"}
 problem = {
@@ -126,7 +126,7 @@ X = morris_sample.sample(problem, N=MORRIS_TRAJECTORIES, num_levels=4, seed=3)
 def profit(values) -> float:
     cfg = load_config(
         [f"{k}={float(v)!r}" for k, v in zip(KEYS, values, strict=True)],
-        customers__n=300, market__horizon_weeks=52, seed=0,
+        customers__n=300, market__horizon_weeks=52, market__warmup_weeks=20, seed=0,
     )
     summary = run_one(cfg).summary
     return float(summary.loc[summary["firm"] == "focal", "cumulative_profit_eur"].iloc[0])

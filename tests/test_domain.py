@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from loyaltysim import Market, load_config, run_one
+from loyaltysim.population import NEVER
 
 N = 400
 SNAP = (
@@ -31,7 +32,15 @@ SNAP = (
     "points",
     "offer_until",
     "engagement",
-    "loyalty",
+    "habit",
+    "recent",
+    "recent_week",
+    "challenger",
+    "challenge_since",
+    "last_interaction",
+    "last_loyal_week",
+    "last_loyal_active",
+    "left_week",
     "contacted",
     "referrals",
     "segment",
@@ -43,7 +52,13 @@ RTOL = 1e-9
 
 def cfg(*overrides: str, seed: int = 1, n: int = N, weeks: int = 20):
     return load_config(
-        [f"customers.n={n}", f"market.horizon_weeks={weeks}", "output.figure=false", *overrides],
+        [
+            f"customers.n={n}",
+            f"market.horizon_weeks={weeks}",
+            "market.warmup_weeks=10",
+            "output.figure=false",
+            *overrides,
+        ],
         seed=seed,
     )
 
@@ -55,8 +70,9 @@ class Step:
     sink_week: int  # week the market passed to the transaction sink
     before: dict[str, np.ndarray]
     after: dict[str, np.ndarray]
-    log: pd.DataFrame  # customer_id, firm, amount, discount, units, member, list_value
+    log: pd.DataFrame  # customer_id, firm, amount, discount, units, member, list_value, trips
     m: pd.DataFrame  # this step's metrics, indexed by firm index
+    draws: object = None  # this step's uniform draws (trips, choice, failure, churn)
 
 
 class Trace:
@@ -68,6 +84,16 @@ class Trace:
         self.model = Market(config, transaction_sink=self._sink)
         self.steps: list[Step] = []
         pop = self.model.population
+        self.start = {f: getattr(pop, f).copy() for f in SNAP}  # after the warm-up
+        self.start_profit = [f.cumulative_profit for f in self.model.firms]
+        draw = self.model.draws
+        self._draws = None
+
+        def capture():
+            self._draws = draw()
+            return self._draws
+
+        self.model.draws = capture
         sw = config.market.step_weeks
         while self.model.running and self.model.steps < self.model.n_steps:
             before = {f: getattr(pop, f).copy() for f in SNAP}
@@ -84,10 +110,11 @@ class Trace:
                     "discount": (out.rebate + out.offer + out.redeemed).copy(),
                     "units": out.units.copy(),
                     "member": out.member.copy(),
+                    "trips": out.trips.copy(),
                 }
             )
             log["list_value"] = log["amount"] + log["discount"]
-            self.steps.append(Step(k, (k - 1) * sw, week, before, after, log, None))
+            self.steps.append(Step(k, (k - 1) * sw, week, before, after, log, None, self._draws))
         metrics = self.model.metrics()
         names = self.model.firm_names
         metrics["f"] = metrics["firm"].map({n: i for i, n in enumerate(names)})
@@ -102,6 +129,23 @@ class Trace:
 
 def g(e):
     return e / (1.0 + np.abs(e))
+
+
+def shares(recent):
+    """Each firm's share of the recent purchases (share of category requirements)."""
+    total = recent.sum(axis=1, keepdims=True)
+    return np.divide(recent, np.where(total > 0, total, 1.0)) * (total > 0)
+
+
+def status_of(t, state, rows, week):
+    """(main firm, loyal, active loyal) of ``rows`` in a snapshot, as the rules define them:
+    loyal = share of recent purchases at the main firm >= loyal_threshold; active = loyal
+    and interacted with the main firm within active_window_weeks before ``week``."""
+    m = t.config.market
+    home = state["home"][rows]
+    loyal = shares(state["recent"][rows])[np.arange(rows.size), home] >= m.loyal_threshold
+    active = loyal & (state["last_interaction"][rows, home] > week - m.active_window_weeks)
+    return home, loyal, active
 
 
 def close(a, b, msg=""):
@@ -335,6 +379,8 @@ def test_contacts_reach_members_only_and_cost_per_contact():
         assert not (contacted & ~audience).any()
         assert contacted.sum() <= n
         assert not s.after["contacted"][:, 1:].any()
+        # a well-personalised contact is an interaction; nothing else is one here
+        np.testing.assert_array_equal(s.after["last_interaction"][:, 0] == s.week, contacted)
         total += n
     assert total > 100
 
@@ -362,6 +408,8 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
         audience = (s.before["home"] == 0) & (s.before["status"] == ACTIVE)
         assert not (contacted & ~audience).any()
         assert contacted.sum() <= n
+        # badly personalised contacts are no interaction
+        assert (s.after["last_interaction"] == NEVER).all()
         total += n
     assert total > 100
 
@@ -386,6 +434,7 @@ def test_surprises_go_to_members_at_surprise_cost(audience):
         if audience == "customers":
             assert not (surprised & (s.before["home"] != 0)).any()
         close(s.m.loc[0, "programme_cost"], 5.0 * surprised.sum())
+        np.testing.assert_array_equal(s.after["last_interaction"][:, 0] == s.week, surprised)
         total += surprised.sum()
     assert total > 20
 
@@ -431,11 +480,16 @@ POACH = (
     "competitor.poaching.depth=0.4",
     "competitor.poaching.start_week=5",
     "competitor.poaching.offer_weeks=3",
-    "customers.referral.rate=0",
+    "customers.referral.rate=0.3",
+    "customers.referral.wom_gain=0",
     "customers.memory.experience_gain=0.5",
     "firm.service_quality=1.0",
     "competitor.service_quality=1.0",
     "market.acquisition_crowding=0.25",
+    "market.main_window_weeks=4",
+    "market.main_persistence_weeks=3",
+    "market.loyal_threshold=0.4",  # < 1/2: a main firm contested by a challenger can be loyal
+    "market.active_window_weeks=4",
     "customers.memory.loyalty_smoothing=0.4",
 )
 
@@ -461,22 +515,21 @@ def offer_recipients(s, firm):
 def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trace):
     t = poach_trace
     c = t.config
-    lt, at = c.market.loyal_threshold, c.market.active_threshold
     start, ow = c.competitor.poaching.start_week, c.competitor.poaching.offer_weeks
+    assert (t.start["offer_until"] == NEVER).all()  # the warm-up sends no offers
     sent = 0
     for s in t.steps:
         if s.week < start:
-            assert s.m["offers_sent"].sum() == 0 and (s.after["offer_until"] < 0).all()
+            assert s.m["offers_sent"].sum() == 0 and (s.after["offer_until"] == NEVER).all()
             continue
         for f in (1, 2):
             got = offer_recipients(s, f)
             assert got.size == s.m.loc[f, "offers_sent"], (s.k, f)
-            home = s.before["home"][got]
+            home, loyal, active = status_of(t, s.before, got, s.week)
             assert (s.before["status"][got] == ACTIVE).all()
             assert (home != f).all()
-            assert (s.before["loyalty"][got, home] >= lt).all()
-            assert (g(s.before["engagement"][got, home]) < at).all()
-            kept = got[s.after["offer_until"][got, f] >= 0]
+            assert loyal.all() and not active.any()
+            kept = got[s.after["offer_until"][got, f] != NEVER]
             assert (s.after["offer_until"][kept, f] == s.week + ow - 1).all()
             sent += got.size
         assert s.m.loc[0, "offers_sent"] == 0
@@ -490,15 +543,13 @@ def test_with_rate_one_every_passive_customer_without_a_valid_offer_gets_one():
     who holds no valid offer from the poacher (none yet, used, or expired) gets one."""
     t = Trace(cfg(*POACH, "competitor.poaching.rate=1.0", seed=22, n=300, weeks=14))
     c = t.config
-    lt, at = c.market.loyal_threshold, c.market.active_threshold
     start = c.competitor.poaching.start_week
-    renewed = 0
+    renewed = skipped_active = 0
     for s in t.steps[start:]:
         act = np.flatnonzero(s.before["status"] == ACTIVE)
-        home = s.before["home"][act]
-        passive = (s.before["loyalty"][act, home] >= lt) & (
-            g(s.before["engagement"][act, home]) < at
-        )
+        home, loyal, active = status_of(t, s.before, act, s.week)
+        passive = loyal & ~active
+        skipped_active += active.sum()
         for f in (1, 2):
             free = s.before["offer_until"][act, f] < s.week
             expect = act[passive & (home != f) & free]
@@ -506,6 +557,7 @@ def test_with_rate_one_every_passive_customer_without_a_valid_offer_gets_one():
             renewed += (s.before["offer_until"][expect, f] == s.week - 1).sum()
     assert t.steps[start].m["offers_sent"].sum() > 0
     assert renewed > 0  # offers that expired last week were renewed
+    assert skipped_active > 0  # active loyal customers were there, and got none
 
 
 def test_offer_discount_is_depth_times_list_value_while_valid_and_used_once(poach_trace):
@@ -549,32 +601,72 @@ def test_acquisition_cost_with_crowding_and_offer_discounts_to_the_poacher(poach
 
 
 # ------------------------------------------------------------------------------ counts
+def main_firm_after(t, s):
+    """Recompute each buyer's purchase history and main firm from the step's purchases:
+    counts decayed by 0.5 ** (weeks since last update / main_window_weeks), + trips at the
+    chosen firm; the firm on top (a tie keeps the main firm) becomes the main firm only once
+    it has stayed on top main_persistence_weeks (the challenger and its start week tracked).
+    Returns (buyers, recent, recent_week, home, challenger, challenge_since) expected."""
+    m = t.config.market
+    b = s.log["customer_id"].to_numpy()
+    c = s.log["firm"].to_numpy()
+    elapsed = s.week - s.before["recent_week"][b]
+    recent = s.before["recent"][b] * (0.5 ** (1.0 / m.main_window_weeks)) ** elapsed[:, None]
+    recent[np.arange(b.size), c] += s.log["trips"].to_numpy()
+    main = s.before["home"][b].copy()
+    challenger = s.before["challenger"][b].copy()
+    since = s.before["challenge_since"][b].copy()
+    for i in range(b.size):
+        r = recent[i]
+        top = main[i] if r[main[i]] >= r.max() else int(np.argmax(r))
+        if top == main[i]:
+            challenger[i] = -1  # not contested: no challenger (its start week is kept)
+            continue
+        if challenger[i] != top:
+            since[i] = s.week
+        if s.week - since[i] >= m.main_persistence_weeks:
+            main[i], challenger[i] = top, -1
+        else:
+            challenger[i] = top
+    return b, recent, main, challenger, since
+
+
 def check_counts(t, s):
-    c = t.config
-    lt, at = c.market.loyal_threshold, c.market.active_threshold
     F = t.n_firms
     a = s.after
     act = np.flatnonzero(a["status"] == ACTIVE)
-    home = a["home"][act]
-    own_l = a["loyalty"][act, home]
-    own_g = g(a["engagement"][act, home])
-    loyal = own_l >= lt
-    active = loyal & (own_g >= at)
+    home, loyal, active = status_of(t, a, act, s.week)
     m = s.m
     np.testing.assert_array_equal(m["customers"], np.bincount(home, minlength=F))
     np.testing.assert_array_equal(m["active_loyal"], np.bincount(home[active], minlength=F))
     np.testing.assert_array_equal(
         m["passive_loyal"], np.bincount(home[loyal & ~active], minlength=F)
     )
+    own = shares(a["recent"][act])[np.arange(act.size), home]
+    with np.errstate(invalid="ignore"):
+        close(m["mean_scr"], np.bincount(home, own, F) / np.bincount(home, minlength=F))
     np.testing.assert_array_equal(m["members"], a["member"][act].sum(axis=0))
-    # a buyer's home firm is the one with the highest purchase loyalty (checked where no
-    # forgetting after the purchase reorders loyalties)
-    forget = np.array([sg.forget_rate for sg in c.customers.segments.ordered()])
-    buyers = s.log["customer_id"].to_numpy()
-    buyers = buyers[forget[a["segment"][buyers]] == 0]
-    assert buyers.size > 0
-    own = a["loyalty"][buyers, a["home"][buyers]]
-    assert (own >= a["loyalty"][buyers].max(axis=1)).all()
+    # the main firm: recomputed for the buyers; nobody else's history or main firm changes
+    # (except newcomers, who enter with one purchase at their firm)
+    b, recent, main, challenger, since = main_firm_after(t, s)
+    close(a["recent"][b], recent, f"step {s.k}")
+    assert (a["recent_week"][b] == s.week).all()
+    np.testing.assert_array_equal(a["home"][b], main)
+    np.testing.assert_array_equal(a["challenger"][b], challenger)
+    np.testing.assert_array_equal(a["challenge_since"][b], since)
+    new = (s.before["status"] == 0) & (a["status"] != 0)
+    rest = np.ones(a["status"].size, bool)
+    rest[b] = False
+    rest &= ~new
+    for f in ("recent", "recent_week", "home", "challenger", "challenge_since"):
+        np.testing.assert_array_equal(a[f][rest], s.before[f][rest], f)
+    n = np.flatnonzero(new)
+    expect = np.zeros((n.size, F))
+    expect[np.arange(n.size), a["home"][n]] = 1.0
+    np.testing.assert_array_equal(a["recent"][n], expect)
+    np.testing.assert_array_equal(a["habit"][n] > 0, expect > 0)
+    assert (a["recent_week"][n] == s.week).all() and (a["challenger"][n] == -1).all()
+    assert (a["last_firm"][n] == a["home"][n]).all()
     # flows between home firms
     was = s.before["status"] == ACTIVE
     moved = was & (s.before["home"] != a["home"])
@@ -598,35 +690,45 @@ def check_counts(t, s):
         back = prev == f
         expect = (chosen[back] == f).mean() if back.any() else np.nan
         np.testing.assert_allclose(m.loc[f, "repeat_rate"], expect, rtol=1e-12)
-    return moved
+    contested = (challenger >= 0).sum() + (main != s.before["home"][b]).sum()
+    return moved, contested
 
 
 def test_counts_flows_and_defections_recomputed_from_the_trace(poach_trace):
     t = poach_trace
-    c = t.config
-    lt, at = c.market.loyal_threshold, c.market.active_threshold
     split = np.zeros(2, int)
+    contested = 0
     for s in t.steps:
-        moved = check_counts(t, s)
-        # defections split by the state before the step (no programme acts before purchases)
+        moved, n = check_counts(t, s)
+        contested += n
+        # defections split by the state before the step (no programme acts before purchases;
+        # recommendations come after them)
+        # a defector counts as loyal if loyal to the old main firm at a purchase within
+        # persistence + active window weeks, and as active if active at that purchase
         idx = np.flatnonzero(moved)
-        home = s.before["home"][idx]
-        was_loyal = s.before["loyalty"][idx, home] >= lt
-        was_active = was_loyal & (g(s.before["engagement"][idx, home]) >= at)
+        home, loyal_now, active_now = status_of(t, s.before, idx, s.week)
+        m = t.config.market
+        last_week = np.where(loyal_now, s.week, s.before["last_loyal_week"][idx])
+        last_active = np.where(loyal_now, active_now, s.before["last_loyal_active"][idx])
+        was_loyal = last_week > s.week - (m.main_persistence_weeks + m.active_window_weeks)
+        was_active = was_loyal & last_active
+        np.testing.assert_array_equal(s.after["last_loyal_week"][idx], last_week)
         act = np.bincount(home[was_active], minlength=3)
         pas = np.bincount(home[was_loyal & ~was_active], minlength=3)
         np.testing.assert_array_equal(s.m["defected_active_loyal"], act)
         np.testing.assert_array_equal(s.m["defected_passive_loyal"], pas)
         split += [act.sum(), pas.sum()]
     assert (split > 0).all(), split
+    # challengers that had not yet lasted (no defection) and lasting changes both happened
+    assert contested > sum(s.m["churn_to_competitor"].sum() for s in t.steps) > 0
     last = t.steps[-1].m
     assert last["active_loyal"].sum() > 0 and last["passive_loyal"].sum() > 0
     assert t.metrics["churn_out"].sum() > 0 and t.metrics["churn_to_competitor"].sum() > 0
 
 
-def test_loyalty_smoothing_forgetting_and_engagement_decay(poach_trace):
-    """Buyers: L <- a L + (1 - a) 1[chosen]; then a forgetful segment loses its forget rate
-    of loyalty to every firm that did not contact it; E gains experience_gain at the chosen
+def test_habit_smoothing_forgetting_and_engagement_decay(poach_trace):
+    """Buyers: H <- a H + 1[chosen]; then a forgetful segment loses its forget rate
+    of habit to every firm that did not contact it; E gains experience_gain at the chosen
     firm (no failures) and decays by the half-life."""
     t = poach_trace
     c = t.config
@@ -637,23 +739,24 @@ def test_loyalty_smoothing_forgetting_and_engagement_decay(poach_trace):
     assert forget.max() > 0
     for s in t.steps:
         was = np.flatnonzero(s.before["status"] == ACTIVE)
-        L = s.before["loyalty"][was].copy()
+        L = s.before["habit"][was].copy()
         E = s.before["engagement"][was].copy()
         pos = {cid: i for i, cid in enumerate(was)}
         rows = np.array([pos[i] for i in s.log["customer_id"]], int)
         chosen = s.log["firm"].to_numpy()
         L[rows] *= a
-        L[rows, chosen] += 1 - a
+        L[rows, chosen] += 1.0
         E[rows, chosen] += gain
         # customers who left the category this step keep what they had
         stay = (s.after["status"][was] == ACTIVE)[:, None]
         keep = 1 - forget[s.before["segment"][was]][:, None] * ~s.after["contacted"][was] * stay
-        close(s.after["loyalty"][was], L * keep, f"step {s.k}")
+        close(s.after["habit"][was], L * keep, f"step {s.k}")
         close(s.after["engagement"][was], E * decay, f"step {s.k}")
 
 
 def test_counts_with_an_engagement_programme_and_forgetting():
-    """Contacts protect loyalty from forgetting only at the firm that made them."""
+    """Contacts protect habit from forgetting only at the firm that made them; a well
+    personalised contact (or a surprise, or thanks) is an interaction with the firm."""
     t = Trace(
         cfg(
             "firm/programme=engagement",
@@ -667,14 +770,14 @@ def test_counts_with_an_engagement_programme_and_forgetting():
     checked = 0
     for s in t.steps:
         check_counts(t, s)
-        # non-buyers: loyalty changes by forgetting alone, and not where contacted
+        # non-buyers: habit changes by forgetting alone, and not where contacted
         was = s.before["status"] == ACTIVE
         was[s.log["customer_id"].to_numpy()] = False
         rows = np.flatnonzero(was)
         rate = forget[s.before["segment"][rows]][:, None]
         stay = (s.after["status"][rows] == ACTIVE)[:, None]
         keep = 1 - rate * ~s.after["contacted"][rows] * stay
-        close(s.after["loyalty"][rows], s.before["loyalty"][rows] * keep)
+        close(s.after["habit"][rows], s.before["habit"][rows] * keep)
         checked += (s.after["contacted"][rows] & (rate > 0)).sum()
     assert checked > 10
     last = t.steps[-1].m
@@ -712,6 +815,7 @@ def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
             rolling = spend[lo:i].sum(axis=0)
             qualified = s.before["member"][:, 0] & (rolling >= p.top_tier_spend_eur)
             promoted = qualified & ~top
+            assert (s.after["last_interaction"][promoted, 0] == s.week).all()  # recognised
             expect_cost = p.recognition_cost_eur * promoted.sum()
             promotions += promoted.sum()
             top = qualified
@@ -725,3 +829,148 @@ def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
         close(s.after["points"][:, 0], expect, f"step {s.k}")
         top_buys += top[ids].sum()
     assert promotions > 10 and top_buys > 10
+
+
+# ---------------------------------------------------------------------- choice, interactions
+def test_choice_recomputed_from_habit_taste_engagement_and_relative_price(poach_trace):
+    """U_if = w_E g + w_H H/(1+H) + taste - beta_i (1 - relief max(g, 0)) (p_if - mean_f p_if),
+    p_if = price_f (1 - depth x valid offer); the choice inverts the softmax CDF at the draw."""
+    t = poach_trace
+    ch = t.config.customers.choice
+    depth = t.config.competitor.poaching.depth
+    price = np.array([f.price for f in t.config.firm_params()])
+    pop = t.model.population
+    checked = offered = 0
+    for s in t.steps:
+        b = s.log["customer_id"].to_numpy()
+        valid = s.before["offer_until"] >= s.week
+        for f in (1, 2):
+            valid[offer_recipients(s, f), f] = True
+        gg = g(s.before["engagement"][b])
+        H = s.before["habit"][b]
+        p = price * (1 - depth * valid[b] * (np.arange(3) > 0))
+        beta = pop.price_sensitivity[b, None] * (1 - ch.engagement_price_relief * np.maximum(gg, 0))
+        u = ch.engagement_weight * gg + ch.loyalty_weight * H / (1 + H) + pop.taste[b]
+        u -= beta * (p - p.mean(axis=1, keepdims=True))
+        e = np.exp(u - u.max(axis=1, keepdims=True))
+        cdf = np.cumsum(e, axis=1) / e.sum(axis=1, keepdims=True)
+        d = s.draws.choice[b]
+        expect = (d[:, None] > cdf[:, :-1]).sum(axis=1)
+        near = np.abs(d[:, None] - cdf).min(axis=1) < 1e-9
+        np.testing.assert_array_equal(s.log["firm"].to_numpy()[~near], expect[~near])
+        checked += (~near).sum()
+        offered += valid[b].any(axis=1).sum()
+    assert np.abs(pop.taste).max() > 0 and checked > 1000 and offered > 50
+
+
+def test_interactions_recorded_for_referrals_contacts_thanks_and_surprises():
+    """last_interaction[i, f] is the week of i's last recommendation of f, well-personalised
+    contact (good > 0), thanks or surprise from f; nothing else changes it."""
+    t = Trace(
+        cfg(
+            "firm/programme=engagement",
+            "firm.programme.contacts_per_week=0.5",
+            "firm.programme.personalisation=0.5",
+            "firm.programme.surprise_rate=0.1",
+            "firm.programme.audience=members",
+            "firm.programme.signup_prob=0.5",
+            "competitor/programme=none",
+            "customers.referral.rate=0.5",
+            seed=15,
+            weeks=12,
+        )
+    )
+    kinds = np.zeros(2, int)
+    for s in t.steps:
+        b, a = s.before["last_interaction"], s.after["last_interaction"]
+        changed = a != b
+        assert (a[changed] == s.week).all()
+        referrer = s.after["referrals"] > s.before["referrals"]
+        rec = np.zeros_like(changed)
+        rec[np.flatnonzero(referrer), s.after["home"][referrer]] = True
+        # recommendations of the main firm (at the time) and contacts, thanks, surprises
+        assert (changed[rec] | (b[rec] == s.week)).all()
+        other = changed & ~rec
+        assert not other[:, 1:].any()  # rivals run no programme
+        assert (s.after["contacted"][other[:, 0], 0]).all()
+        kinds += [rec.sum(), other.sum()]
+        # an active loyal customer of the firm is one who interacted within the window
+    assert (kinds > 10).all(), kinds
+
+
+# ------------------------------------------------------------------ warm-up and entrants
+def test_warm_up_plays_without_programmes_offers_or_records():
+    t = Trace(
+        cfg(
+            "firm/programme=engagement",
+            "firm.programme.contacts_per_week=1",
+            "firm.programme.audience=customers",
+            "competitor/programme=discount",
+            "competitor.poaching.rate=1.0",
+            "customers.referral.rate=0",
+            "market.warmup_weeks=12",
+            seed=16,
+            weeks=4,
+        )
+    )
+    st = t.start
+    assert not st["member"].any() and not st["points"].any() and not st["contacted"].any()
+    assert (st["offer_until"] == NEVER).all() and (st["last_interaction"] == NEVER).all()
+    assert t.start_profit == [0.0] * 3
+    # the warm-up played: habits and histories of purchases before week 0, and leavers
+    assert (st["recent_week"][st["status"] == ACTIVE] < 0).any()
+    assert (st["left_week"][st["status"] == GONE] < 0).all() and (st["status"] == GONE).any()
+    # counters start at week 0; only observed steps are recorded
+    assert len(t.metrics) == 3 * 4 and list(t.metrics["step"].unique()) == [1, 2, 3, 4]
+    pop = t.model.population
+    assert pop.purchases.sum() == sum(s.log["trips"].sum() for s in t.steps)
+    close(pop.spend.sum(), sum(s.log["amount"].sum() for s in t.steps))
+    close([f.cumulative_profit for f in t.model.firms], t.metrics.groupby("f")["profit"].sum())
+    table = t.model.customers()
+    gone = table["status"] == "gone"
+    assert (table.loc[gone, "left_week"] >= 0).all() and (table.loc[~gone, "left_week"] == -1).all()
+    assert not np.isin(np.flatnonzero(st["status"] == GONE), table["customer_id"]).any()
+    assert t.steps[0].m.loc[0, "programme_cost"] > 0  # the programme runs from week 0
+    assert t.steps[0].m["offers_sent"].sum() > 0
+
+
+def test_week_zero_customers_enter_with_one_purchase_of_habit_and_history():
+    t = Trace(cfg("market.warmup_weeks=0", "firm/programme=none", seed=17, weeks=1))
+    st = t.start
+    act = np.flatnonzero(st["status"] == ACTIVE)
+    one = np.zeros((act.size, 3))
+    one[np.arange(act.size), st["home"][act]] = 1.0
+    np.testing.assert_array_equal(st["habit"][act], one)
+    np.testing.assert_array_equal(st["recent"][act], one)
+    assert (st["recent_week"][act] == 0).all() and (st["challenger"][act] == -1).all()
+    assert (st["last_firm"][act] == st["home"][act]).all() and act.size == N
+
+
+def test_an_entrant_sells_and_acquires_nothing_before_its_entry_week():
+    entry = 6
+    t = Trace(
+        cfg(
+            f"extra_firms=[{{name:newcomer,entry_week:{entry},price:4.6}}]",
+            "firm/programme=none",
+            "competitor/programme=none",
+            seed=18,
+            weeks=12,
+        )
+    )
+    assert t.n_firms == 4
+    assert not t.start["recent"][:, 3].any() and not t.start["habit"][:, 3].any()
+    for s in t.steps:
+        sales = (s.log["firm"] == 3).sum()
+        if s.week < entry:
+            assert sales == 0 and s.m.loc[3, "acquired"] == 0 and s.m.loc[3, "revenue"] == 0
+        else:
+            assert s.m.loc[3, "acquired"] > 0
+    assert sum((s.log["firm"] == 3).sum() for s in t.steps) > 0
+
+
+def test_defections_of_loyal_customers_are_counted_at_the_default_threshold():
+    t = Trace(cfg(*[o for o in POACH if "loyal_threshold" not in o], seed=23, n=600, weeks=20))
+    assert t.config.market.loyal_threshold > 0.5
+    assert t.metrics["churn_to_competitor"].sum() > 20
+    loyal = t.metrics["defected_active_loyal"] + t.metrics["defected_passive_loyal"]
+    assert loyal.sum() > 0

@@ -17,7 +17,7 @@ from loyaltysim.collect import UsageError
 from loyaltysim.io import config_dir
 
 SHIPPED = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
-TINY = ["customers.n=300", "market.horizon_weeks=30", "seeds=2"]
+TINY = ["customers.n=300", "market.horizon_weeks=60", "market.warmup_weeks=10", "seeds=2"]
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 

@@ -88,14 +88,14 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "firms.py",
-        "n = int(expected) + int(rng.random() < expected - int(expected))",
+        "n = int(expected) + int(u < expected - int(expected))",
         "n = int(expected)",
         "wrong count: paid acquisition always rounds down, the budget's remainder is lost",
     ),
     (
         "firms.py",
-        "pop.activate(rows, firm.index, week, ORIGIN_PAID, entry_loyalty)",
-        "pop.activate(rows, 0, week, ORIGIN_PAID, entry_loyalty)",
+        "pop.activate(rows, firm.index, week, ORIGIN_PAID)",
+        "pop.activate(rows, 0, week, ORIGIN_PAID)",
         "wrong firm: every firm's paid customers join the focal firm",
     ),
     # ---------------------------------------------------------------- wrong sign / rate
@@ -217,8 +217,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     # -------------------------------------------------------------------- wrong target
     (
         "poaching.py",
-        "mask &= loyal & ~engaged",
-        "mask &= loyal & engaged",
+        "mask &= loyal & ~active",
+        "mask &= loyal & active",
         "wrong target: 'passive' offers go to active loyal customers",
     ),
     (
@@ -229,8 +229,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "poaching.py",
-        "loyal = pop.loyalty[rows, home] >= loyal_threshold",
-        "loyal = pop.loyalty[rows, firm] >= loyal_threshold",
+        "loyal = pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold",
+        "loyal = pop.requirement_shares(rows)[np.arange(rows.size), firm] >= loyal_threshold",
         "wrong target: loyalty measured toward the poacher, not the home firm",
     ),
     # --------------------------------------------------------------- skipped withdrawal
@@ -275,14 +275,14 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "metrics.py",
-        "active = loyal_own & (own_g >= active_threshold)",
-        "active = loyal_own & (own_g >= loyal_threshold)",
-        "wrong threshold: active loyal judged on the loyalty threshold",
+        "loyal_own = own_loyalty >= loyal_threshold",
+        "loyal_own = own_loyalty >= 0.5",
+        "wrong threshold: loyal counted from a share of 1/2, not loyal_threshold",
     ),
     (
-        "purchases.py",
-        "was_active = was_loyal & (g.ravel()[at_home] >= active_threshold)",
-        "was_active = was_loyal & (g.ravel()[at_home] < active_threshold)",
+        "status.py",
+        "active_now = loyal_now & pop.recently_interacted(b, home, week, rules.active_window)",
+        "active_now = loyal_now & ~pop.recently_interacted(b, home, week, rules.active_window)",
         "swapped counters: defections of active and passive loyal customers",
     ),
     (
@@ -304,16 +304,16 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "wrong count: members include customers who left the category",
     ),
     (
-        "purchases.py",
-        "home = home_firm(loyal, prev_home)",
-        "home = c.astype(np.int32)",
-        "wrong rule: home firm is the last firm bought from, not the most loyal one",
+        "status.py",
+        "top = top_firm(recent, main)",
+        "top = c.astype(np.int32)",
+        "wrong rule: the challenger is the last firm bought from, not the most bought recently",
     ),
     (
         "purchases.py",
-        "    loyal *= a\n    loyal.ravel()[own] += 1.0 - a\n",
-        "    loyal *= 1.0 - a\n    loyal.ravel()[own] += a\n",
-        "swapped: loyalty smoothing weights exchanged",
+        "habit.ravel()[own] += 1.0",
+        "habit.ravel()[own] -= 1.0",
+        "wrong sign: a purchase lowers the habit for the chosen firm",
     ),
     # ------------------------------------------------------------------ off-by-one week
     (
@@ -348,8 +348,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "market.py",
-        "week = (self.steps - 1) * mk.step_weeks",
-        "week = self.steps * mk.step_weeks",
+        "self._play((self.steps - 1) * self.config.market.step_weeks, observed=True)",
+        "self._play(self.steps * self.config.market.step_weeks, observed=True)",
         "off-by-one week: every step plays the next week",
     ),
     (
@@ -376,5 +376,153 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "failed, -memory.failure_penalty, memory.experience_gain",
         "failed, -memory.failure_penalty, -memory.experience_gain",
         "wrong sign: a good purchase lowers engagement",
+    ),
+    # ------------------------------------------------- main firm, interactions, warm-up, entry
+    (
+        "status.py",
+        "switch = contested & (week - since >= rules.main_persistence)",
+        "switch = contested",
+        "persistence ignored: any firm on top becomes the main firm at once",
+    ),
+    (
+        "status.py",
+        "(week - since >= rules.main_persistence)",
+        "(week - since > rules.main_persistence)",
+        "off by one: a challenger must stay on top one week longer than main_persistence",
+    ),
+    (
+        "status.py",
+        "pop.challenger[b] = np.where(contested & ~switch, top, -1)",
+        "pop.challenger[b] = np.where(~switch, top, -1)",
+        "challenger reset wrong: the main firm back on top is recorded as its own challenger",
+    ),
+    (
+        "status.py",
+        "since = np.where(contested & (challenger != top), week, since)",
+        "since = np.where(contested & (challenger < 0), week, since)",
+        "challenger reset wrong: a new challenger inherits the previous one's start week",
+    ),
+    (
+        "status.py",
+        "recent *= (rules.main_decay**elapsed)[:, None]",
+        "recent *= rules.main_decay",
+        "wrong decay: history decays one week per purchase, not per week elapsed",
+    ),
+    (
+        "referrals.py",
+        "pop.interacted(referrers, firm, week)  # a recommendation",
+        "pass  # a recommendation",
+        "interactions not recorded: recommending the firm",
+    ),
+    (
+        "programmes/engagement.py",
+        "pop.interacted(rows[good > 0], f, ctx.week)",
+        "pop.interacted(rows[n > 0], f, ctx.week)",
+        "wrong interaction: badly personalised contacts count as interactions",
+    ),
+    (
+        "programmes/engagement.py",
+        "pop.interacted(rows[lucky], f, ctx.week)",
+        "pass",
+        "interactions not recorded: surprises",
+    ),
+    (
+        "programmes/tiered.py",
+        "ctx.pop.interacted(promoted, self.firm, ctx.week)",
+        "pass",
+        "interactions not recorded: tier recognition",
+    ),
+    (
+        "population.py",
+        "self.last_interaction[rows, firm] = week",
+        "self.last_interaction[rows, firm] = week - 1",
+        "wrong week: interactions recorded a week early",
+    ),
+    (
+        "population.py",
+        "return self.last_interaction[rows, firms] > week - window",
+        "return self.last_interaction[rows, firms] >= week - window",
+        "off by one: the active window one week too long",
+    ),
+    (
+        "metrics.py",
+        "active = loyal_own & pop.recently_interacted(rows, home, week, active_window)",
+        "active = loyal_own & ~pop.recently_interacted(rows, home, week, active_window)",
+        "swapped: active and passive loyal customers counted the wrong way round",
+    ),
+    (
+        "market.py",
+        "self._play(s * m.step_weeks - m.warmup_weeks, observed=False)",
+        "self._play(s * m.step_weeks - m.warmup_weeks, observed=True)",
+        "warm-up observed: records metrics, books profit, runs programmes before week 0",
+    ),
+    (
+        "market.py",
+        "self.population.reset_counters()",
+        "pass",
+        "warm-up counted: purchases and spend of the warm-up carried into the observed period",
+    ),
+    # Not listed, because they are equivalent mutants: removing the warm-up's guards on member
+    # terms, poaching and sign-ups changes nothing, since programmes and offers act only from
+    # their start_week, which is >= 0, and the warm-up's weeks are < 0 (checked by hand).
+    (
+        "firms.py",
+        "return max(week, 0) >= self.params.entry_week",
+        "return True",
+        "entrant sells before entry: entry week ignored",
+    ),
+    (
+        "purchases.py",
+        "u[:, ~in_market] = -np.inf",
+        "u[:, ~in_market] -= 3.0",
+        "entrant sells before entry: a firm not yet in the market can be chosen",
+    ),
+    (
+        "firms.py",
+        "        if not firm.in_market(week):\n            continue\n",
+        "",
+        "entrant acquires before entry",
+    ),
+    (
+        "purchases.py",
+        "u += np.take(pop.taste, rows, axis=0)",
+        "u += 0.0",
+        "taste ignored in utility",
+    ),
+    (
+        "purchases.py",
+        "unit_price -= unit_price[:, in_market].mean(axis=1, keepdims=True)",
+        "unit_price -= 0.0",
+        "relief applied to the price level instead of differences",
+    ),
+    (
+        "purchases.py",
+        "habit.ravel()[own] += 1.0",
+        "habit.ravel()[own] += 1.0 - memory.loyalty_smoothing",
+        "wrong habit: the old normalised smoothing instead of H <- aH + 1",
+    ),
+    (
+        "population.py",
+        "        self.habit[rows, firm] = 1.0\n",
+        "",
+        "wrong entry: newcomers start without habit for their firm",
+    ),
+    (
+        "status.py",
+        "    pop.last_loyal_week[b[loyal_now]] = week\n",
+        "",
+        "defection split: the last week a customer was loyal is never recorded",
+    ),
+    (
+        "status.py",
+        "    lookback = rules.main_persistence + rules.active_window\n",
+        "    lookback = 0\n",
+        "defection split: loyalty before the challenge is forgotten (no defector counts as loyal)",
+    ),
+    (
+        "status.py",
+        "    return was_loyal, was_loyal & pop.last_loyal_active[b]",
+        "    return was_loyal, was_loyal & ~pop.last_loyal_active[b]",
+        "defection split: active and passive loyal defectors swapped",
     ),
 ]
