@@ -25,7 +25,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="small sizes: all checks in minutes")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
     p.add_argument("--out", type=Path, default=Path("results/validation"), help="output folder")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per check (quick 3, full 10)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per check (quick 3, full 20)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     return p.parse_args(argv)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [o for o in args.overrides if "=" not in o]
     if bad:
         return fail(f"overrides must be key=value, got {' '.join(bad)}")
-    seeds = args.seeds if args.seeds is not None else (3 if args.quick else 10)
+    seeds = args.seeds if args.seeds is not None else (3 if args.quick else 20)
     if seeds < 1 or args.workers < 1:
         return fail("--seeds and --workers must be at least 1")
     from ..api import load_config

@@ -221,7 +221,7 @@ def _switching(ctx: Context) -> Measured:
             yerr=[mean_ci(d)["hi"] - mean_ci(d)["mean"] if len(d) > 1 else 0 for d in data],
             capsize=4,
         )
-        ax.axhspan(16, 23, color="g", alpha=0.2, label="surveys 16-23%")
+        ax.axhspan(16, 23, color="g", alpha=0.2, zorder=0, label="surveys 16-23%")
         ax.set(ylabel="% per year", title="Annual main-firm switching")
         ax.legend()
 

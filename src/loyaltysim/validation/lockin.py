@@ -60,7 +60,7 @@ def _lockin(ctx: Context) -> Measured:
     def figure(fig):
         ax = fig.subplots()
         ax.errorbar(WEIGHTS, curves.mean(axis=1), yerr=curves.std(axis=1), marker="o")
-        ax.axhspan(10, 40, color="g", alpha=0.2, label="polygamy target 10-40%")
+        ax.axhspan(10, 40, color="g", alpha=0.2, zorder=0, label="polygamy target 10-40%")
         ax.axvline(current, color="k", ls="--", label=f"configured weight {current:g}")
         ax.set(
             xlabel="customers.choice.loyalty_weight",
