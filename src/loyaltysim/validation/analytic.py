@@ -54,7 +54,7 @@ def tenure(ctx: Context, closed_form: Callable = tenure_closed_form) -> Measured
         "customers.purchase_rate_shape=1000000.0",
         f"customers.purchase_rate_mean={LAM}",
     ]
-    runs = ctx.runs(own)
+    runs = ctx.runs(own, customers=True)
     expect_weeks, expect_buys = closed_form(LAM, D)
     ten, buys, censored = [], [], []
     for r in runs:
@@ -139,7 +139,7 @@ def shares(ctx: Context, beta_scale: float = 1.0) -> Measured:
         "customers.choice.engagement_price_relief=0",
         "firm.price=4.5",
     ]
-    runs = ctx.runs(own, keep=("taste",))
+    runs = ctx.runs(own, keep=("taste",), customers=True)
     prices = runs[0].metrics.groupby("firm", sort=False)["price"].first()
     measured, analytic = [], []
     for r in runs:

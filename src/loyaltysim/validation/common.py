@@ -90,9 +90,15 @@ class RunData:
     population: dict[str, np.ndarray] | None = None
 
 
-def simulate(overrides: Sequence[str], seed: int, log: bool, keep: Sequence[str] = ()) -> RunData:
-    """One run (in a worker process): metrics, customers, the log, and population arrays
-    named in ``keep`` (read from the model, e.g. ``price_sensitivity``)."""
+def simulate(
+    overrides: Sequence[str],
+    seed: int,
+    log: bool,
+    keep: Sequence[str] = (),
+    customers: bool = False,
+) -> RunData:
+    """One run (in a worker process): metrics, the log if ``log``, the customer table if
+    ``customers`` (big; few checks read it) and the population arrays named in ``keep``."""
     from ..api import load_config, run_one
 
     extra = ["output.figure=false", "output.print_summary=false"]
@@ -119,7 +125,7 @@ def simulate(overrides: Sequence[str], seed: int, log: bool, keep: Sequence[str]
     if keep:
         pop = {k: np.asarray(getattr(res.model.population, k)).copy() for k in keep}
         res.model.release()
-    return RunData(res.metrics, res.customers, table, pop)
+    return RunData(res.metrics, res.customers if customers else None, table, pop)
 
 
 def _simulate_job(args: tuple) -> RunData:
@@ -146,13 +152,21 @@ class Context:
         return quick if self.quick else full
 
     def runs(
-        self, own: Sequence[str], log: bool = False, keep: Sequence[str] = ()
+        self,
+        own: Sequence[str],
+        log: bool = False,
+        keep: Sequence[str] = (),
+        customers: bool = False,
     ) -> list[RunData]:
         """One run per seed of the check's overrides ``own`` (after the user's)."""
-        return self.batch([own], log, keep)[0]
+        return self.batch([own], log, keep, customers)[0]
 
     def batch(
-        self, arms: Sequence[Sequence[str]], log: bool = False, keep: Sequence[str] = ()
+        self,
+        arms: Sequence[Sequence[str]],
+        log: bool = False,
+        keep: Sequence[str] = (),
+        customers: bool = False,
     ) -> list[list[RunData]]:
         """Runs for every arm and seed (paired: arm k at seed s shares seed s's customers),
         from the cache where possible, the rest in a pool of ``workers`` processes."""
@@ -160,9 +174,9 @@ class Context:
         for own in arms:
             ov = tuple(merge_overrides(self.overrides, own))
             for seed in self.seeds:
-                key = (ov, int(seed), log, tuple(keep))
+                key = (ov, int(seed), log, tuple(keep), customers)
                 if key not in self._cache:
-                    jobs[key] = (ov, int(seed), log, tuple(keep))
+                    jobs[key] = key
         if jobs:
             if self.workers > 1 and len(jobs) > 1:
                 if self._pool is None:  # one pool for the whole suite: workers start once
@@ -174,7 +188,7 @@ class Context:
         out = []
         for own in arms:
             ov = tuple(merge_overrides(self.overrides, own))
-            out.append([self._cache[(ov, int(s), log, tuple(keep))] for s in self.seeds])
+            out.append([self._cache[(ov, int(s), log, tuple(keep), customers)] for s in self.seeds])
         return out
 
 

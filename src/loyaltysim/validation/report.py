@@ -48,14 +48,15 @@ def write(results: Sequence[Result], out: Path, meta: dict) -> Path:
     lines = [
         "# Validation report",
         "",
-        "Written by `loyaltysim-validate` "
-        + " ".join(meta.get("argv", []))
+        "Written by `"
+        + " ".join(["loyaltysim-validate", *meta.get("argv", [])])
+        + "`"
         + f" ({meta['size']} sizes, seeds {meta['seeds']}, git {meta.get('git_commit')}).",
         "Each value is the mean over seeds with its 95% t-interval in brackets. Verdicts: "
         "pass or FAIL against the target; *report* for a claim under test (S1-S13), which is "
         "measured, never a target. Runs of different checks that share a config and seed are "
         "the same run; arms of a comparison share seeds (same customers, common random numbers).",
-        f"Reproduce: `loyaltysim-validate {' '.join(meta.get('argv', []))}` "
+        f"Reproduce: `{' '.join(['loyaltysim-validate', *meta.get('argv', [])])}` "
         f"({meta.get('seconds', '?')} s here; `--quick` for small sizes, `--only NAME`).",
         "",
         "| check | source | target | measured | verdict |",

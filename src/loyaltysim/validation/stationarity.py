@@ -6,6 +6,7 @@ slope of the weekly repeat rate (ordinary least squares, scipy.stats.linregress)
 
 from __future__ import annotations
 
+import numpy as np
 from scipy import stats
 
 from . import check
@@ -60,10 +61,12 @@ def _stationarity(ctx: Context) -> Measured:
 
     def figure(fig):
         ax = fig.subplots()
-        for s in series:
-            ax.plot(s.index, s.to_numpy(), alpha=0.6)
-        ax.set(
-            xlabel="week", ylabel="repeat rate (%)", title="No-programme market, one line per seed"
-        )
+        table = np.vstack([s.to_numpy() for s in series])
+        x = series[0].index.to_numpy()
+        lo, hi = np.percentile(table, [2.5, 97.5], axis=0)
+        ax.fill_between(x, lo, hi, alpha=0.3, label="2.5-97.5% of seeds")
+        ax.plot(x, table.mean(axis=0), label="mean over seeds")
+        ax.legend()
+        ax.set(xlabel="week", ylabel="repeat rate (%)", title="Weekly repeat rate, no programmes")
 
     return Measured(values, "repeat_change_pp", verdict(ok), evidence, figure)
