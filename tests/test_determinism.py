@@ -72,7 +72,15 @@ def test_transaction_log_is_the_long_clv_format_and_matches_the_metrics(tmp_path
     tx = pf.read().to_pandas()
     assert list(tx.columns[:6]) == ["customer_id", "date", "week", "firm", "amount", "discount"]
     assert len(tx) == res.manifest["transactions"]
-    # one row per buyer and step: revenue at list price = amount paid + discounts
+    # one row per purchase occasion, each dated within its step's week, on distinct days
+    assert len(tx) == res.metrics["purchases"].sum()
+    start = pd.Timestamp(res.config.market.start_date)
+    day = (pd.to_datetime(tx["date"]) - start).dt.days
+    assert ((day // 7) == tx["week"]).all(), "a date outside its step's week"
+    per_step = tx.assign(day=day).groupby(["customer_id", "week"])["day"]
+    assert (per_step.nunique() == per_step.size()).all(), "two occasions of a step share a day"
+    assert per_step.size().max() > 1, "no buyer with several occasions in a step: test too weak"
+    # revenue at list price = amount paid + discounts
     by_firm = tx.groupby("firm")[["amount", "discount"]].sum().sum(axis=1)
     revenue = res.metrics.groupby("firm")["revenue"].sum()
     pd.testing.assert_series_equal(by_firm.sort_index(), revenue.sort_index(), check_names=False)
@@ -87,6 +95,9 @@ def test_transaction_log_is_the_long_clv_format_and_matches_the_metrics(tmp_path
     spend = tx.groupby("customer_id")["amount"].sum()
     table = res.customers.set_index("customer_id")["spend"]
     pd.testing.assert_series_equal(spend, table.loc[spend.index], check_names=False)
+    # a buyer-step's occasions share its amount, discount and units equally
+    spread = tx.groupby(["customer_id", "week"])[["amount", "discount", "units"]].agg(np.ptp)
+    assert (spread.to_numpy() < 1e-9).all()
 
 
 def test_fixed_seed_regression_values():

@@ -34,6 +34,7 @@ from .io import (
 )
 from .limits import check
 from .market import Market
+from .streams import Streams
 
 _MISSING = object()
 
@@ -208,6 +209,8 @@ def run_one(
                 [f.programme.type for f in firms],
                 cfg.market.start_date,
                 cfg.output.transactions_chunk_rows,
+                rng=Streams(cfg.seed).get("timing"),
+                step_weeks=cfg.market.step_weeks,
             )
     start = time.perf_counter()
     model = Market(cfg, transaction_sink=log)

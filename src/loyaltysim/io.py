@@ -124,10 +124,35 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def purchase_days(trips: np.ndarray, days: int, rng: np.random.Generator) -> np.ndarray:
+    """Days (0..days-1) within a step for each of ``trips[i]`` purchases of buyer i, in row
+    order of ``np.repeat(arange(n), trips)``: sorted per buyer, distinct where
+    ``trips[i] <= days`` (a uniformly random subset), the surplus uniform with replacement."""
+    trips = np.asarray(trips, np.int64)
+    n, total = trips.size, int(trips.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(n), trips)
+    pos = np.arange(total) - np.repeat(np.cumsum(trips) - trips, trips)
+    if days == 1:
+        return np.zeros(total, np.int64)
+    perm = np.argsort(rng.random((n, days)), axis=1)  # a random order of the days per buyer
+    inside = pos < days
+    day = np.empty(total, np.int64)
+    day[inside] = perm[owner[inside], pos[inside]]
+    day[~inside] = rng.integers(0, days, int((~inside).sum()))
+    return day[np.lexsort((day, owner))]
+
+
 class TransactionLog:
     """Transaction log in the long format CLV libraries read (pymc-marketing ``rfm_summary``):
-    customer_id, date, firm, amount (EUR paid), discount (EUR off list), units, programme.
+    customer_id, date, week, firm, amount (EUR paid), discount (EUR off list), units,
+    programme, member.
 
+    One row per purchase occasion: a buyer with k occasions in a step gets k rows, each on
+    its own day within the step (distinct days, sorted; drawn uniformly from the ``rng``
+    given, the ``timing`` stream, so the model's other draws are untouched), with the step's
+    amount, discount and units split equally across them. ``week`` is the step's first week.
     Rows are buffered and written to Parquet every ``chunk_rows`` rows, so memory stays
     bounded on long, large runs.
     """
@@ -153,32 +178,44 @@ class TransactionLog:
         programmes: list[str],
         start_date: str,
         chunk_rows: int = 500_000,
+        rng: np.random.Generator | None = None,
+        step_weeks: int = 1,
     ) -> None:
+        if rng is None:
+            raise ValueError("TransactionLog needs the timing stream: Streams(seed).get('timing')")
         self.path = Path(path)
         self.firm_names = np.array(firm_names, dtype=object)
         self.programmes = np.array(programmes, dtype=object)
         self.start = np.datetime64(_dt.date.fromisoformat(start_date), "D")
         self.chunk_rows = chunk_rows
+        self.rng = rng
+        self.days = 7 * int(step_weeks)
         self._buffer: list[dict[str, np.ndarray]] = []
         self._buffered = 0
         self._writer: pq.ParquetWriter | None = None
         self.rows = 0
 
     def __call__(self, week: int, out: Outcome) -> None:
-        n = out.buyers.size
-        if n == 0:
+        if out.buyers.size == 0:
             return
+        k = np.maximum(np.asarray(out.trips, np.int64), 1)
+        day = purchase_days(k, self.days, self.rng)
+        n = day.size
+
+        def each(values: np.ndarray) -> np.ndarray:
+            return np.repeat(np.asarray(values), k)
+
         self._buffer.append(
             {
-                "customer_id": out.buyers.astype(np.int64),
-                "date": np.full(n, self.start + np.timedelta64(7 * week, "D")),
+                "customer_id": each(out.buyers.astype(np.int64)),
+                "date": self.start + (7 * week + day).astype("timedelta64[D]"),
                 "week": np.full(n, week, np.int32),
-                "firm": self.firm_names[out.firm],
-                "amount": out.paid,
-                "discount": out.rebate + out.offer + out.redeemed,
-                "units": out.units,
-                "programme": self.programmes[out.firm],
-                "member": out.member,
+                "firm": each(self.firm_names[out.firm]),
+                "amount": each(out.paid / k),
+                "discount": each((out.rebate + out.offer + out.redeemed) / k),
+                "units": each(out.units / k),
+                "programme": each(self.programmes[out.firm]),
+                "member": each(out.member),
             }
         )
         self._buffered += n

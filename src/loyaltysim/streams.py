@@ -25,6 +25,7 @@ MECHANISMS = {
     "mesa": 8,
     "programme": 9,  # one child per firm
     "poaching": 10,  # one child per firm
+    "timing": 11,  # days of purchases within a step (transaction log only)
     "taste": 12,  # one child per firm: persistent tastes for it
 }
 

@@ -1,0 +1,196 @@
+"""What every check shares: the context (seeds, sizes, overrides), cached runs (in a pool of
+worker processes), confidence intervals over seeds, and the result records."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+LOG_COLUMNS = ["customer_id", "date", "week", "firm", "units", "amount"]
+
+
+@dataclass
+class Measured:
+    """What a check's function returns: per-seed values of each measured quantity."""
+
+    values: dict[str, Sequence[float]]
+    headline: str  # the key of ``values`` that the summary table shows
+    verdict: str  # pass | fail | report
+    evidence: str  # what the number is evidence of (a paragraph)
+    figure: Callable[[Any], None] | None = None  # draws on a matplotlib Figure
+
+
+@dataclass
+class Result:
+    name: str
+    family: str
+    source: str
+    target: str
+    headline: str
+    measured: dict[str, dict[str, float]]
+    verdict: str
+    evidence: str
+    seeds: list[int]
+    seconds: float
+    figure: Callable[[Any], None] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "figure"}
+        return out
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float]:
+    """Mean with a t-interval over seeds (NaN bounds with one seed; NaNs dropped)."""
+    x = np.asarray([v for v in values if v is not None], float)
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
+    mean = float(x.mean())
+    if n == 1:
+        return {"mean": mean, "lo": math.nan, "hi": math.nan, "n": 1}
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n}
+
+
+def summarise_values(values: dict[str, Sequence[float]]) -> dict[str, dict[str, float]]:
+    return {k: {**mean_ci(v), "values": [float(x) for x in v]} for k, v in values.items()}
+
+
+def fmt(ci: dict[str, float], digits: int = 3) -> str:
+    """``mean [lo, hi]`` with ``digits`` significant digits."""
+    if not np.isfinite(ci["mean"]):
+        return "n/a"
+    g = f"{{:.{digits}g}}"
+    if not np.isfinite(ci["lo"]):
+        return g.format(ci["mean"])
+    return f"{g.format(ci['mean'])} [{g.format(ci['lo'])}, {g.format(ci['hi'])}]"
+
+
+def merge_overrides(user: Sequence[str], own: Sequence[str]) -> list[str]:
+    """The user's overrides, then the check's own; a check's key replaces the user's."""
+    keys = {o.split("=", 1)[0].lstrip("+~") for o in own}
+    return [o for o in user if o.split("=", 1)[0].lstrip("+~") not in keys] + list(own)
+
+
+@dataclass
+class RunData:
+    metrics: pd.DataFrame
+    customers: pd.DataFrame | None
+    log: pd.DataFrame | None  # customer_id, week, day (days since week 0), firm
+    population: dict[str, np.ndarray] | None = None
+
+
+def simulate(
+    overrides: Sequence[str],
+    seed: int,
+    log: bool,
+    keep: Sequence[str] = (),
+    customers: bool = False,
+) -> RunData:
+    """One run (in a worker process): metrics, the log if ``log``, the customer table if
+    ``customers`` (big; few checks read it) and the population arrays named in ``keep``."""
+    from ..api import load_config, run_one
+
+    extra = ["output.figure=false", "output.print_summary=false"]
+    if log:
+        extra.append("output.transactions=true")
+    cfg = load_config([*overrides, *extra], seed=seed)
+    with tempfile.TemporaryDirectory(prefix="loyaltysim-validate-") as tmp:
+        res = run_one(cfg, tmp if log else None, keep_model=bool(keep))
+        table = None
+        if log:
+            raw = pd.read_parquet(Path(tmp) / "transactions.parquet", columns=LOG_COLUMNS)
+            start = np.datetime64(cfg.market.start_date, "D")
+            day = raw["date"].to_numpy().astype("datetime64[D]") - start
+            # compact: the checks read who bought, when and where (runs are held in memory)
+            table = pd.DataFrame(
+                {
+                    "customer_id": raw["customer_id"].to_numpy(np.int32),
+                    "week": raw["week"].to_numpy(np.int16),
+                    "day": day.astype(np.int32),
+                    "firm": raw["firm"].astype("category"),
+                }
+            )
+    pop = None
+    if keep:
+        pop = {k: np.asarray(getattr(res.model.population, k)).copy() for k in keep}
+        res.model.release()
+    return RunData(res.metrics, res.customers if customers else None, table, pop)
+
+
+def _simulate_job(args: tuple) -> RunData:
+    return simulate(*args)
+
+
+@dataclass
+class Context:
+    """Seeds, size (quick or full), the user's overrides and a cache of finished runs."""
+
+    seeds: Sequence[int]
+    quick: bool = False
+    overrides: Sequence[str] = ()
+    workers: int = 1
+    _cache: dict[tuple, RunData] = field(default_factory=dict, repr=False)
+    _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def pick(self, quick: Any, full: Any) -> Any:
+        return quick if self.quick else full
+
+    def runs(
+        self,
+        own: Sequence[str],
+        log: bool = False,
+        keep: Sequence[str] = (),
+        customers: bool = False,
+    ) -> list[RunData]:
+        """One run per seed of the check's overrides ``own`` (after the user's)."""
+        return self.batch([own], log, keep, customers)[0]
+
+    def batch(
+        self,
+        arms: Sequence[Sequence[str]],
+        log: bool = False,
+        keep: Sequence[str] = (),
+        customers: bool = False,
+    ) -> list[list[RunData]]:
+        """Runs for every arm and seed (paired: arm k at seed s shares seed s's customers),
+        from the cache where possible, the rest in a pool of ``workers`` processes."""
+        jobs = {}
+        for own in arms:
+            ov = tuple(merge_overrides(self.overrides, own))
+            for seed in self.seeds:
+                key = (ov, int(seed), log, tuple(keep), customers)
+                if key not in self._cache:
+                    jobs[key] = key
+        if jobs:
+            if self.workers > 1 and len(jobs) > 1:
+                if self._pool is None:  # one pool for the whole suite: workers start once
+                    self._pool = ProcessPoolExecutor(max_workers=self.workers)
+                done = list(self._pool.map(_simulate_job, jobs.values()))
+            else:
+                done = [simulate(*a) for a in jobs.values()]
+            self._cache.update(zip(jobs, done, strict=True))
+        out = []
+        for own in arms:
+            ov = tuple(merge_overrides(self.overrides, own))
+            out.append([self._cache[(ov, int(s), log, tuple(keep), customers)] for s in self.seeds])
+        return out
+
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "fail"

@@ -1,0 +1,238 @@
+"""Ehrenberg's regularities, measured on the transaction log.
+
+- Double jeopardy (Goodhardt, Ehrenberg & Chatfield 1984): over a window, a firm's
+  penetration is the share of category buyers who bought it, its purchase frequency the
+  purchases per buyer of it. Smaller firms have fewer buyers who buy them a little less
+  often (Spearman correlation of frequency with penetration > 0), and frequency varies much
+  less than penetration (coefficient of variation across firms).
+- Polygamy: among customers with 4+ purchases in 52 weeks, the share who bought over 90% of
+  them from one firm (few sole buyers), and the mean share of category requirements (SCR)
+  at their main (most-bought) firm.
+- Main-firm switching: of customers buying in both halves of a 52-week window, the share
+  whose most-bought firm in the first 26 weeks is not a most-bought firm in the last 26
+  (ties count as no switch); a persistence variant keeps customers with 3+ purchases in each
+  half, whose main firm is less a matter of chance.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import check
+from .common import Context, Measured, mean_ci, verdict
+
+PLAIN = ("firm/programme=none",)  # three identical firms, no programmes
+
+
+def counts(log: pd.DataFrame, first_week: int, last_week: int) -> pd.DataFrame:
+    """Purchases per customer (rows) and firm (columns) in weeks first..last-1."""
+    w = log[(log["week"] >= first_week) & (log["week"] < last_week)]
+    return w.groupby(["customer_id", "firm"], observed=False).size().unstack(fill_value=0)
+
+
+def jeopardy(table: pd.DataFrame) -> tuple[float, float, float]:
+    table = table[table.sum(axis=1) > 0]
+    buyers = (table > 0).sum(axis=0)
+    pen = buyers / len(table)
+    freq = table.sum(axis=0) / buyers.clip(lower=1)
+    with warnings.catch_warnings():  # equal firms: the correlation is undefined (NaN)
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        rho = stats.spearmanr(pen, freq).statistic
+    return float(rho), float(pen.std() / pen.mean()), float(freq.std() / freq.mean())
+
+
+@check(
+    "double_jeopardy",
+    "ehrenberg",
+    "Goodhardt, Ehrenberg & Chatfield (1984); Ehrenberg's double jeopardy",
+    "over 13 and 52 weeks: Spearman(frequency, penetration) > 0 and CV(frequency) < CV(pen.)",
+)
+def _double_jeopardy(ctx: Context) -> Measured:
+    n = ctx.pick(3000, 10000)
+    weeks = 104
+    runs = ctx.runs(
+        ["validation=double_jeopardy", f"customers.n={n}", f"market.horizon_weeks={weeks}"],
+        log=True,
+    )
+    values: dict[str, list[float]] = {}
+    tables = {}
+    for r in runs:
+        for span in (52, 13):
+            table = counts(r.log, weeks - span, weeks)
+            tables.setdefault(span, table)
+            for key, v in zip(
+                ("spearman", "cv_penetration", "cv_frequency"), jeopardy(table), strict=True
+            ):
+                values.setdefault(f"{key}_{span}w", []).append(v)
+            active = table[table.sum(axis=1) > 0]
+            buyers = (active > 0).sum(axis=0)
+            for firm in active.columns:
+                values.setdefault(f"penetration_pct_{span}w_{firm}", []).append(
+                    100 * buyers[firm] / len(active)
+                )
+                values.setdefault(f"frequency_{span}w_{firm}", []).append(
+                    active[firm].sum() / max(buyers[firm], 1)
+                )
+    ci = {k: mean_ci(v)["mean"] for k, v in values.items()}
+    pen = [v for k, v in ci.items() if k.startswith("penetration_pct_52w_")]
+    freq = [v for k, v in ci.items() if k.startswith("frequency_52w_")]
+    ok = all(
+        ci[f"spearman_{s}w"] > 0 and ci[f"cv_frequency_{s}w"] < ci[f"cv_penetration_{s}w"]
+        for s in (13, 52)
+    )
+    evidence = (
+        f"Five unequal firms (firms=ladder), last 52 weeks of {weeks}: Spearman rank correlation "
+        f"of purchase frequency with penetration {ci['spearman_52w']:.2f} (13 weeks: "
+        f"{ci['spearman_13w']:.2f}); CV across firms of penetration {ci['cv_penetration_52w']:.2f} "
+        f"vs frequency {ci['cv_frequency_52w']:.2f} (13 weeks: {ci['cv_penetration_13w']:.2f} vs "
+        f"{ci['cv_frequency_13w']:.2f}). Double jeopardy is evidence that brand size works "
+        "mainly through how many buy a firm, not how loyal its buyers are. Over 52 weeks "
+        f"penetration runs from {min(pen):.0f}% to {max(pen):.0f}% (x{max(pen) / min(pen):.2f}) "
+        f"and frequency from {min(freq):.1f} to {max(freq):.1f} purchases per buyer "
+        f"(x{max(freq) / min(freq):.2f}); per-firm values below."
+    )
+
+    def figure(fig):
+        axes = fig.subplots(1, 2)
+        for ax, span in zip(axes, (13, 52), strict=True):
+            table = tables[span]
+            table = table[table.sum(axis=1) > 0]
+            buyers = (table > 0).sum(axis=0)
+            pen, freq = 100 * buyers / len(table), table.sum(axis=0) / buyers.clip(lower=1)
+            ax.scatter(pen, freq)
+            for name in table.columns:
+                ax.annotate(str(name), (pen[name], freq[name]))
+            ax.set(xlabel="penetration (%)", ylabel="purchases per buyer", title=f"{span} weeks")
+        fig.suptitle("Double jeopardy, five unequal firms (seed 0)")
+
+    return Measured(values, "spearman_52w", verdict(ok), evidence, figure)
+
+
+def main_share(log: pd.DataFrame, weeks: int) -> np.ndarray:
+    """Share of purchases at the main firm over the last 52 weeks, customers with 4+."""
+    table = counts(log, weeks - 52, weeks).to_numpy()
+    heavy = table[table.sum(axis=1) >= 4]
+    return heavy.max(axis=1) / heavy.sum(axis=1)
+
+
+def _plain_runs(ctx: Context, weeks: int = 104):
+    n = ctx.pick(3000, 10000)
+    return ctx.runs([*PLAIN, f"customers.n={n}", f"market.horizon_weeks={weeks}"], log=True)
+
+
+@check(
+    "polygamy",
+    "ehrenberg",
+    "Ehrenberg (polygamous loyalty; few sole buyers); target range from the literature (issue 8)",
+    "share of 4+ buyers buying >90% from one firm within 10-40%",
+)
+def _polygamy(ctx: Context) -> Measured:
+    weeks = 104
+    sole, scr, sole100 = [], [], []
+    dist = None
+    for r in _plain_runs(ctx, weeks):
+        top = main_share(r.log, weeks)
+        dist = top if dist is None else dist
+        sole.append(100 * float((top > 0.9).mean()))
+        sole100.append(100 * float((top == 1).mean()))
+        scr.append(100 * float(top.mean()))
+    share = mean_ci(sole)["mean"]
+    ok = 10 <= share <= 40
+    evidence = (
+        f"Three identical firms, no programmes, last 52 of {weeks} weeks: of customers with 4+ "
+        f"purchases, {share:.1f}% bought over 90% from one firm ({mean_ci(sole100)['mean']:.1f}% "
+        f"only from one); their mean share of category requirements at the main firm is "
+        f"{mean_ci(scr)['mean']:.1f}%. Ehrenberg: buyers are polygamous, few are sole buyers; "
+        "a high share is evidence of lock-in by the loyalty term, not of loyalty in the data."
+    )
+
+    def figure(fig):
+        ax = fig.subplots()
+        ax.hist(100 * dist, bins=np.linspace(33, 100, 23))
+        ax.axvline(90, color="k", ls="--")
+        ax.set(
+            xlabel="share of requirements at the main firm (%)",
+            ylabel="customers (4+ buys)",
+            title="Polygamy: share at the main firm, 52 weeks (seed 0)",
+        )
+
+    return Measured(
+        {"sole_over_90_pct": sole, "sole_100_pct": sole100, "scr_main_pct": scr},
+        "sole_over_90_pct",
+        verdict(ok),
+        evidence,
+        figure,
+    )
+
+
+def switching_share(log: pd.DataFrame, end: int, min_buys: int = 1) -> float:
+    a = counts(log, end - 52, end - 26)
+    b = counts(log, end - 26, end)
+    both = a.index.intersection(b.index)
+    a, b = a.loc[both].to_numpy(), b.loc[both].to_numpy()
+    keep = (a.sum(axis=1) >= min_buys) & (b.sum(axis=1) >= min_buys)
+    a, b = a[keep], b[keep]
+    main_a = a == a.max(axis=1, keepdims=True)
+    main_b = b == b.max(axis=1, keepdims=True)
+    return 100 * float((~(main_a & main_b).any(axis=1)).mean())
+
+
+@check(
+    "main_firm_switching",
+    "ehrenberg",
+    "store-switching surveys: about 16% (UK) to 23% (Australia) a year",
+    "share switching main firm over a year in 16-23%; pass within the tolerance 10-30%",
+)
+def _switching(ctx: Context) -> Measured:
+    weeks = 104
+    base, persistent, churn = [], [], []
+    for r in _plain_runs(ctx, weeks):
+        base.append(switching_share(r.log, weeks, 1))
+        persistent.append(switching_share(r.log, weeks, 3))
+        m = r.metrics[r.metrics["week"] > weeks - 52]
+        per_week = m.groupby("week")[["customers", "churn_to_competitor"]].sum()
+        churn.append(100 * per_week["churn_to_competitor"].sum() / per_week["customers"].mean())
+    value = mean_ci(base)["mean"]
+    ok = 10 <= value <= 30
+    evidence = (
+        f"Three identical firms, no programmes, last 52 of {weeks} weeks: {value:.1f}% of "
+        f"customers buying in both halves changed main (most-bought) firm between the first "
+        f"and last 26 weeks; {mean_ci(persistent)['mean']:.1f}% of those with 3+ purchases in "
+        f"each half. The model's own churn_to_competitor counts "
+        f"{mean_ci(churn)['mean']:.1f} home-firm changes per 100 customer-years. Evidence of "
+        "how often customers really move their main firm, the survey's definition of switching."
+    )
+
+    def figure(fig):
+        ax = fig.subplots()
+        labels = [
+            "main firm\n(1+ each half)",
+            "main firm\n(3+ each half)",
+            "churn_to_competitor\nper 100 cust.-yr",
+        ]
+        data = [base, persistent, churn]
+        ax.bar(
+            labels,
+            [np.mean(d) for d in data],
+            yerr=[mean_ci(d)["hi"] - mean_ci(d)["mean"] if len(d) > 1 else 0 for d in data],
+            capsize=4,
+        )
+        ax.axhspan(16, 23, color="g", alpha=0.2, zorder=0, label="surveys 16-23%")
+        ax.set(ylabel="% per year", title="Annual main-firm switching")
+        ax.legend()
+
+    return Measured(
+        {
+            "switching_pct": base,
+            "switching_3plus_pct": persistent,
+            "churn_to_competitor_per_100_cy": churn,
+        },
+        "switching_pct",
+        verdict(ok),
+        evidence,
+        figure,
+    )
