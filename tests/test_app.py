@@ -81,11 +81,22 @@ def server():
 )
 def test_the_app_in_a_real_browser_slider_step_plots_change(server):
     webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def retry(action):
+        """Solara re-renders elements: an element found a moment ago can go stale, so look
+        it up again (under load this happens; a stale element is no failure of the app)."""
+        for _ in range(20):
+            try:
+                return action()
+            except StaleElementReferenceException:
+                time.sleep(0.5)
+        return action()
 
     opts = webdriver.ChromeOptions()
     for arg in (
@@ -103,26 +114,32 @@ def test_the_app_in_a_real_browser_slider_step_plots_change(server):
         wait.until(lambda d: len(d.find_elements(By.TAG_NAME, "img")) >= 6)
 
         def plots() -> list[str]:  # the plot images' content, as the page shows it
-            return [i.screenshot_as_base64 for i in driver.find_elements(By.TAG_NAME, "img")]
+            return retry(
+                lambda: [i.screenshot_as_base64 for i in driver.find_elements(By.TAG_NAME, "img")]
+            )
 
-        def button(text: str):
-            return next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == text)
+        def click(text: str) -> None:
+            buttons = lambda: driver.find_elements(By.TAG_NAME, "button")  # noqa: E731
+            retry(lambda: next(b for b in buttons() if b.text == text).click())
 
-        body = lambda: driver.find_element(By.TAG_NAME, "body").text  # noqa: E731
+        def poaching_slider():
+            return driver.find_elements(By.CSS_SELECTOR, "[role=slider]")[-2]
+
+        body = lambda: retry(lambda: driver.find_element(By.TAG_NAME, "body").text)  # noqa: E731
         assert "Rivals' poaching rate" in body() and "Step: 0" in body()
         before = plots()
         # move the poaching slider five notches to the right with the keyboard
-        thumb = driver.find_elements(By.CSS_SELECTOR, "[role=slider]")[-2]  # poaching rate
-        old = thumb.get_attribute("aria-valuenow")
-        driver.execute_script("arguments[0].focus();", thumb)
+        value = lambda: retry(lambda: poaching_slider().get_attribute("aria-valuenow"))  # noqa: E731
+        old = value()
+        retry(lambda: driver.execute_script("arguments[0].focus();", poaching_slider()))
         for _ in range(5):
             ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
-        wait.until(lambda d: thumb.get_attribute("aria-valuenow") != old)
-        assert float(thumb.get_attribute("aria-valuenow")) > float(old or 0)
-        button("RESET").click()
+        wait.until(lambda d: value() != old)
+        assert float(value()) > float(old or 0)
+        click("RESET")
         time.sleep(2)
         for _ in range(4):
-            button("STEP").click()
+            click("STEP")
             time.sleep(0.7)
         wait.until(lambda d: "Step: 4" in body())
         time.sleep(3)  # let the plots redraw
