@@ -43,6 +43,7 @@ def simulate(half_life=12.0, personalisation=0.8, rebate=0.05, poaching=0.0, see
         overrides=overrides,
         customers__n=CUSTOMERS,
         market__horizon_weeks=WEEKS,
+        market__warmup_weeks=26,  # short: a small market would spend its prospects in 104
         customers__memory__engagement_half_life_weeks=half_life,
         competitor__poaching__rate=poaching,
         competitor__poaching__target="passive",

@@ -18,7 +18,7 @@
 
 # %% tags=["parameters"]
 SCENARIO = "withdraw_rebate"
-SMALL = ["customers.n=400", "market.horizon_weeks=104"]
+SMALL = ["customers.n=400", "market.horizon_weeks=104", "market.warmup_weeks=26"]
 SEEDS = [0, 1, 2]
 
 # %%

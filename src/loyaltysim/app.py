@@ -53,6 +53,7 @@ class LiveMarket(Market):
         poaching_rate: float = 0.0,
         seed: int = 0,
         firm_name: str = "your firm",
+        warmup_weeks: int = 26,  # short: a small market would spend its prospects in 104
         **kwargs,  # SolaraViz may pass keys of its own; the name must be "kwargs"
     ):
         overrides = [f"firm/programme={programme}"]
@@ -64,6 +65,7 @@ class LiveMarket(Market):
             overrides,
             customers__n=int(customers),
             market__horizon_weeks=int(horizon_weeks),
+            market__warmup_weeks=int(warmup_weeks),
             firm__name=firm_name,
             firm__price=float(price),
             customers__memory__engagement_half_life_weeks=float(half_life_weeks),
