@@ -220,6 +220,13 @@ def write_readme(
     lines = list(README_HEAD)
     if quick:
         lines += ["**Quick mode: tiny markets, for testing the pipeline only.**", ""]
+    if (Path(out) / "CHANGES.md").is_file():
+        lines += [
+            "Which verdicts changed when the model last changed, and why: "
+            "[`CHANGES.md`](CHANGES.md). How credible the model is against published "
+            "regularities: [`validation/`](validation/README.md).",
+            "",
+        ]
     for name, title in titles.items():
         if name in claims:
             lines += [
