@@ -263,8 +263,7 @@ def customer_table(pop: Population, firm_names: list[str], loyal_threshold: floa
         "purchases": pop.purchases[rows],
         "spend": pop.spend[rows],
         "referrals": pop.referrals[rows],
-        "loyal": (pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold)
-        & (pop.status[rows] == ACTIVE),
+        "loyal": (pop.main_share(rows) >= loyal_threshold) & (pop.status[rows] == ACTIVE),
     }
     for f, name in enumerate(firm_names):
         table[f"engagement_{name}"] = pop.engagement[rows, f]

@@ -15,6 +15,7 @@ import numpy as np
 
 from .params import LEVER, Params, param
 from .population import Population
+from .status import loyalty_status
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,9 @@ def target_mask(
     who have not interacted with it lately (S6's passive loyal); ``high_value``: expected
     weekly volume (purchase rate x basket) at or above the median of the market.
     """
-    home = pop.home[rows]
-    mask = home != firm
+    mask = pop.home[rows] != firm
     if target == "passive":
-        loyal = pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold
-        active = pop.recently_interacted(rows, home, week, active_window)
+        loyal, active = loyalty_status(pop, rows, week, loyal_threshold, active_window)
         mask &= loyal & ~active
     elif target == "high_value":
         value = pop.purchase_rate[rows] * pop.basket[rows]

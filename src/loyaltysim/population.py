@@ -101,6 +101,14 @@ class Population:
         total = recent.sum(axis=1, keepdims=True)
         return np.divide(recent, total, out=np.zeros_like(recent), where=total > 0)
 
+    def main_share(self, rows: np.ndarray, recent: np.ndarray | None = None) -> np.ndarray:
+        """Share of each row's recent purchases made at its main firm (0 with no history).
+        ``recent`` may pass the rows' history, already gathered, to save gathering it."""
+        recent = np.take(self.recent, rows, axis=0) if recent is None else recent
+        total = recent.sum(axis=1)
+        at_main = recent[np.arange(rows.size), self.home[rows]]
+        return np.divide(at_main, total, out=np.zeros_like(at_main), where=total > 0)
+
     def recently_interacted(
         self, rows: np.ndarray, firms: np.ndarray, week: int, window: int
     ) -> np.ndarray:

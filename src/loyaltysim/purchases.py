@@ -289,13 +289,14 @@ def purchase_step(
     )
 
     prev_home = pop.home[b]
-    was_loyal, was_active = loyal_before(pop, b, week, rules)
+    recent = np.take(pop.recent, b, axis=0)  # gathered once: status, then main firm
+    was_loyal, was_active = loyal_before(pop, b, recent, week, rules)
 
     habit *= memory.loyalty_smoothing
     habit.ravel()[own] += 1.0
     pop.habit[b] = habit
 
-    home = update_main(pop, b, c, k, week, rules)
+    home = update_main(pop, b, recent, c, k, week, rules)
     prev = pop.last_firm[b]
     pop.last_firm[b] = c
     pop.purchases[b] += k

@@ -46,16 +46,32 @@ class StatusRules:
     cohort: bool = False
 
 
-def loyal_before(
-    pop: Population, b: np.ndarray, week: int, rules: StatusRules
+def loyalty_status(
+    pop: Population,
+    rows: np.ndarray,
+    week: int,
+    loyal_threshold: float,
+    active_window: int,
+    recent: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Record buyers ``b``'s status toward their main firm before this step's purchases and
-    return ``(was_loyal, was_active)``: loyal (and active) at a purchase lately (see the
-    module docstring), which is what a defection is split by."""
-    home = pop.home[b]
-    shares = pop.requirement_shares(b)[np.arange(b.size), home]
-    loyal_now = shares >= rules.loyal_threshold
-    active_now = loyal_now & pop.recently_interacted(b, home, week, rules.active_window)
+    """``(loyal, active)`` of ``rows`` toward their main firm in ``week``: loyal if the main
+    firm has at least ``loyal_threshold`` of their recent purchases, active if also
+    interacted with it within ``active_window`` weeks (``recent``: the rows' gathered
+    purchase history, if at hand)."""
+    loyal = pop.main_share(rows, recent) >= loyal_threshold
+    return loyal, loyal & pop.recently_interacted(rows, pop.home[rows], week, active_window)
+
+
+def loyal_before(
+    pop: Population, b: np.ndarray, recent: np.ndarray, week: int, rules: StatusRules
+) -> tuple[np.ndarray, np.ndarray]:
+    """Record buyers ``b``'s status toward their main firm before this step's purchases
+    (``recent``: their purchase history, gathered) and return ``(was_loyal, was_active)``:
+    loyal (and active) at a purchase lately (see the module docstring), which is what a
+    defection is split by."""
+    loyal_now, active_now = loyalty_status(
+        pop, b, week, rules.loyal_threshold, rules.active_window, recent
+    )
     pop.last_loyal_week[b[loyal_now]] = week
     pop.last_loyal_active[b[loyal_now]] = active_now[loyal_now]
     lookback = rules.main_persistence + rules.active_window
@@ -64,10 +80,17 @@ def loyal_before(
 
 
 def update_main(
-    pop: Population, b: np.ndarray, c: np.ndarray, k: np.ndarray, week: int, rules: StatusRules
+    pop: Population,
+    b: np.ndarray,
+    recent: np.ndarray,
+    c: np.ndarray,
+    k: np.ndarray,
+    week: int,
+    rules: StatusRules,
 ) -> np.ndarray:
-    """Main firm of buyers ``b`` after buying ``k`` times at ``c`` in ``week``; updates the
-    population's purchase history and returns the (possibly new) main firm of each buyer.
+    """Main firm of buyers ``b`` after buying ``k`` times at ``c`` in ``week``; brings their
+    gathered purchase history ``recent`` up to date (in place), stores it, and returns the
+    (possibly new) main firm of each buyer.
 
     The history counts purchases at each firm, decayed weekly; the firm on top becomes the
     main firm only once it has stayed on top for ``main_persistence`` weeks (a lasting
@@ -75,7 +98,6 @@ def update_main(
     """
     n_firms = pop.n_firms
     elapsed = week - pop.recent_week[b]
-    recent = np.take(pop.recent, b, axis=0)
     recent *= (rules.main_decay**elapsed)[:, None]
     recent.ravel()[np.arange(b.size) * n_firms + c] += k
     pop.recent[b] = recent

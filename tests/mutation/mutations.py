@@ -229,9 +229,15 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "poaching.py",
-        "loyal = pop.requirement_shares(rows)[np.arange(rows.size), home] >= loyal_threshold",
-        "loyal = pop.requirement_shares(rows)[np.arange(rows.size), firm] >= loyal_threshold",
-        "wrong target: loyalty measured toward the poacher, not the home firm",
+        "loyal, active = loyalty_status(pop, rows, week, loyal_threshold, active_window)",
+        "loyal, active = loyalty_status(pop, rows, week, 0.0, active_window)",
+        "wrong target: passive offers also go to customers who are not loyal",
+    ),
+    (
+        "population.py",
+        "at_main = recent[np.arange(rows.size), self.home[rows]]",
+        "at_main = recent.max(axis=1)",
+        "wrong target: loyalty measured at the customer's top firm, not the main firm",
     ),
     # --------------------------------------------------------------- skipped withdrawal
     (
@@ -281,9 +287,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "status.py",
-        "active_now = loyal_now & pop.recently_interacted(b, home, week, rules.active_window)",
-        "active_now = loyal_now & ~pop.recently_interacted(b, home, week, rules.active_window)",
-        "swapped counters: defections of active and passive loyal customers",
+        "return loyal, loyal & pop.recently_interacted(rows, pop.home[rows], week, active_window)",
+        "return loyal, loyal & ~pop.recently_interacted(rows, pop.home[rows], week, active_window)",
+        "swapped counters: active and passive loyal (defections, poaching targets)",
     ),
     (
         "metrics.py",
