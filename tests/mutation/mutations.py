@@ -130,9 +130,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "breakage ignored at earning",
     ),
     (
-        "programmes/discount.py",
-        "terms.points_keep[f] = 1.0 - p.breakage",
-        "terms.points_keep[f] = 1.0",
+        "programmes/_points.py",
+        "terms.points_keep[firm] = 1.0 - p.breakage",
+        "terms.points_keep[firm] = 1.0",
         "breakage ignored by the discount programme's terms",
     ),
     (

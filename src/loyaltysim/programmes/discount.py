@@ -15,20 +15,13 @@ import numpy as np
 
 from ..params import LEVER, param
 from ..trades import Terms
-from .base import Programme, ProgrammeParams, StepContext, register
+from ._points import PointsParams, set_points_terms
+from .base import Programme, StepContext, register
 
 
 @dataclass(frozen=True)
-class DiscountParams(ProgrammeParams):
+class DiscountParams(PointsParams):
     type: str = param("discount", kind=LEVER, doc="registry key of the programme type")
-    signup_prob: float = param(
-        0.15,
-        lo=0,
-        hi=1,
-        kind=LEVER,
-        unit="probability",
-        doc="probability a non-member buyer joins at a purchase",
-    )
     mode: str = param(
         "rebate", choices=("rebate", "points"), kind=LEVER, doc="rebate now or points later"
     )
@@ -40,18 +33,6 @@ class DiscountParams(ProgrammeParams):
         kind=LEVER,
         unit="fraction",
         doc="fraction off list price for members",
-    )
-    points_per_eur: float = param(
-        1.0, lo=0, hi=1e6, kind=LEVER, unit="points per EUR", doc="points earned per EUR paid"
-    )
-    point_value_eur: float = param(
-        0.01, lo=0, hi=1e6, kind=LEVER, unit="EUR", doc="EUR per point at redemption"
-    )
-    redemption_threshold: float = param(
-        500.0, lo=0, lo_open=True, kind=LEVER, unit="points", doc="points for one reward"
-    )
-    breakage: float = param(
-        0.15, lo=0, hi=1, kind=LEVER, unit="fraction", doc="share of earned points never redeemed"
     )
     referral_reward_points: float = param(
         0.0,
@@ -75,10 +56,7 @@ class DiscountProgramme(Programme):
         if p.mode == "rebate":
             terms.rebate[f] = p.rebate_rate
         else:
-            terms.points_per_eur[f] = p.points_per_eur
-            terms.point_value[f] = p.point_value_eur
-            terms.threshold[f] = p.redemption_threshold
-            terms.points_keep[f] = 1.0 - p.breakage
+            set_points_terms(terms, f, p)
 
     def on_referrals(self, ctx: StepContext, referrers: np.ndarray) -> float:
         p = self.params

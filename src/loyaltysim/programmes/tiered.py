@@ -21,34 +21,15 @@ import numpy as np
 from ..params import LEVER, UNCERTAINTY, ConfigError, param
 from ..population import Population
 from ..trades import FirmSales, Terms
-from .base import Programme, ProgrammeParams, StepContext, register
+from ._points import PointsParams, set_points_terms
+from .base import Programme, StepContext, register
 
 
 @dataclass(frozen=True)
-class TieredParams(ProgrammeParams):
+class TieredParams(PointsParams):
     type: str = param("tiered", kind=LEVER, doc="registry key of the programme type")
-    signup_prob: float = param(
-        0.15,
-        lo=0,
-        hi=1,
-        kind=LEVER,
-        unit="probability",
-        doc="probability a non-member buyer joins at a purchase",
-    )
-    points_per_eur: float = param(
-        1.0, lo=0, hi=1e6, kind=LEVER, unit="points per EUR", doc="base-tier earn rate"
-    )
     top_points_per_eur: float = param(
         2.0, lo=0, hi=1e6, kind=LEVER, unit="points per EUR", doc="top-tier earn rate (S13)"
-    )
-    point_value_eur: float = param(
-        0.01, lo=0, hi=1e6, kind=LEVER, unit="EUR", doc="EUR per point at redemption"
-    )
-    redemption_threshold: float = param(
-        500.0, lo=0, lo_open=True, kind=LEVER, unit="points", doc="points for one reward"
-    )
-    breakage: float = param(
-        0.15, lo=0, hi=1, kind=LEVER, unit="fraction", doc="share of earned points never redeemed"
     )
     top_tier_spend_eur: float = param(
         500.0,
@@ -104,12 +85,8 @@ class TieredProgramme(Programme):
     def set_terms(self, terms: Terms, week: int) -> None:
         if not self.active(week):
             return
-        p, f = self.params, self.firm
-        terms.points_per_eur[f] = p.points_per_eur
-        terms.point_value[f] = p.point_value_eur
-        terms.threshold[f] = p.redemption_threshold
-        terms.points_keep[f] = 1.0 - p.breakage
-        terms.personal[f] = self._rates
+        set_points_terms(terms, self.firm, self.params)
+        terms.personal[self.firm] = self._rates
 
     def weekly(self, ctx: StepContext) -> float:
         """At each review: members whose rolling spend qualifies are top tier; promotions
