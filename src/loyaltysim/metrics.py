@@ -118,8 +118,10 @@ class StepLedger:
 
     @classmethod
     def empty(cls, n_firms: int) -> StepLedger:
-        counts = np.zeros(n_firms, np.int64)
-        return cls(np.zeros(n_firms), np.zeros(n_firms), counts, counts, counts, counts)
+        def counts() -> np.ndarray:
+            return np.zeros(n_firms, np.int64)
+
+        return cls(np.zeros(n_firms), np.zeros(n_firms), counts(), counts(), counts(), counts())
 
     def profit(self, gross_margin: np.ndarray) -> np.ndarray:
         """profit = gross margin - programme cost - acquisition cost (EUR, per firm)."""

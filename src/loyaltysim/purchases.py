@@ -205,8 +205,8 @@ def utilities(
     unit_price = terms.price * (1.0 - discount)
     np.maximum(unit_price, 0.0, out=unit_price)
     # price relative to the mean over the firms in the market (S4 acts on differences)
-    in_market = np.ones(terms.price.size, bool) if terms.open is None else terms.open
-    unit_price -= unit_price[:, in_market].mean(axis=1, keepdims=True)
+    in_market = unit_price if terms.open is None else unit_price[:, terms.open]
+    unit_price -= in_market.mean(axis=1, keepdims=True)
     u = choice.engagement_weight * g
     u += choice.loyalty_weight * (habit / (1.0 + habit))
     u += np.take(pop.taste, rows, axis=0)
@@ -214,8 +214,8 @@ def utilities(
     if np.isfinite(terms.threshold).any():
         points_eur = np.take(pop.points, rows, axis=0) * terms.point_value * member
         u += choice.points_weight * beta * points_eur / pop.basket[rows, None]
-    if not in_market.all():
-        u[:, ~in_market] = -np.inf  # not yet in the market: never chosen
+    if terms.open is not None:
+        u[:, ~terms.open] = -np.inf  # not yet in the market: never chosen
     return u, g, has_offer, member, habit
 
 
