@@ -223,8 +223,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "poaching.py",
-        "mask = home != firm",
-        "mask = home >= 0",
+        "mask = pop.home[rows] != firm",
+        "mask = pop.home[rows] >= 0",
         "wrong target: poaching offers also go to the firm's own customers",
     ),
     (
@@ -479,8 +479,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "purchases.py",
-        "u[:, ~in_market] = -np.inf",
-        "u[:, ~in_market] -= 3.0",
+        "u[:, ~terms.open] = -np.inf",
+        "u[:, ~terms.open] -= 3.0",
         "entrant sells before entry: a firm not yet in the market can be chosen",
     ),
     (
@@ -497,7 +497,7 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "purchases.py",
-        "unit_price -= unit_price[:, in_market].mean(axis=1, keepdims=True)",
+        "unit_price -= in_market.mean(axis=1, keepdims=True)",
         "unit_price -= 0.0",
         "relief applied to the price level instead of differences",
     ),
