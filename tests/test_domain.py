@@ -491,6 +491,7 @@ POACH = (
     "market.loyal_threshold=0.4",  # < 1/2: a main firm contested by a challenger can be loyal
     "market.active_window_weeks=4",
     "customers.memory.loyalty_smoothing=0.4",
+    "customers.choice.habit_prior=2.5",  # not the default: a test that ignores it fails
 )
 
 
@@ -833,7 +834,7 @@ def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
 
 # ---------------------------------------------------------------------- choice, interactions
 def test_choice_recomputed_from_habit_taste_engagement_and_relative_price(poach_trace):
-    """U_if = w_E g + w_H H/(1+H) + taste - beta_i (1 - relief max(g, 0)) (p_if - mean_f p_if),
+    """U_if = w_E g + w_H H_f/(sum_g H_g + k) + taste - beta_i (1 - relief max(g, 0)) (p_if - mean_f p_if),
     p_if = price_f (1 - depth x valid offer); the choice inverts the softmax CDF at the draw."""
     t = poach_trace
     ch = t.config.customers.choice
@@ -850,7 +851,8 @@ def test_choice_recomputed_from_habit_taste_engagement_and_relative_price(poach_
         H = s.before["habit"][b]
         p = price * (1 - depth * valid[b] * (np.arange(3) > 0))
         beta = pop.price_sensitivity[b, None] * (1 - ch.engagement_price_relief * np.maximum(gg, 0))
-        u = ch.engagement_weight * gg + ch.loyalty_weight * H / (1 + H) + pop.taste[b]
+        L = H / (H.sum(axis=1, keepdims=True) + ch.habit_prior)
+        u = ch.engagement_weight * gg + ch.loyalty_weight * L + pop.taste[b]
         u -= beta * (p - p.mean(axis=1, keepdims=True))
         e = np.exp(u - u.max(axis=1, keepdims=True))
         cdf = np.cumsum(e, axis=1) / e.sum(axis=1, keepdims=True)

@@ -5,9 +5,14 @@
   it decays with a half-life: ``E <- E * 0.5 ** (dt / half_life)``.
 - *Habit* H per customer and firm: ``H <- a H + 1[bought there]`` at each purchase step, so
   each past purchase counts with weight a^age (memory a; Guadagni & Little's smoothing,
-  unnormalised). Its effect saturates, ``H / (1 + H)``: a longer memory makes the habit of
-  a firm bought consistently stronger, while a buyer who spreads purchases keeps similar
-  habits for each firm (memory and polygamy stay apart). Updated in :mod:`~loyaltysim.purchases`.
+  unnormalised). Its effect on choice is the firm's *share of the remembered purchases*,
+  shrunk toward indifference by a prior of ``k`` purchases spread evenly over the firms,
+  ``L = H / (sum_f H_f + k)`` (:func:`habit_loyalty`). Memory and polygamy stay apart: a
+  buyer's loyalty reflects *how* they split their purchases, not how long they remember;
+  a longer memory holds more purchases and so a surer, more lasting loyalty (the prior
+  weighs less), never a weaker one. (Normalised smoothing, ``L <- a L + (1-a) 1[bought]``,
+  and a saturating ``H / (1 + H)`` both gave less loyalty for longer memory: issue 7.)
+  Updated in :mod:`~loyaltysim.purchases`.
 - *Forgetting* (S6): customers of a forgetful segment lose a share ``forget_rate`` of their
   habit each week for every firm that did not contact them.
 """
@@ -73,6 +78,17 @@ class MemoryParams(Params):
     def decay_factor(self, dt: float) -> float:
         """Share of the engagement stock left after ``dt`` weeks."""
         return 0.5 ** (dt / self.engagement_half_life_weeks)
+
+
+def habit_loyalty(habit: np.ndarray, prior: float) -> np.ndarray:
+    """Loyalty from habit, per customer (rows) and firm (columns), in [0, 1).
+
+    The share of the customer's remembered (discounted) purchases made at each firm, with
+    ``prior`` pseudo-purchases spread evenly over the firms: ``H_f / (sum_g H_g + prior)``
+    (the even part of the prior is the same for every firm and drops out of the logit).
+    A customer with no purchases in memory has loyalty 0 everywhere.
+    """
+    return habit / (habit.sum(axis=1, keepdims=True) + prior)
 
 
 def engagement_g(e: np.ndarray) -> np.ndarray:

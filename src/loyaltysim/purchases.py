@@ -8,10 +8,11 @@ One call of :func:`purchase_step` plays one model step of category purchases:
 
        p_if    = price_f * (1 - rebate_if * member_if - offer_f * offer_if)  (S1, S6)
        beta_if = beta_i * (1 - price_relief * max(g_if, 0))                   (S4)
-       U_if    = -beta_if * (p_if - pbar_i) + w_E * g_if + w_H * H_if / (1 + H_if)
+       U_if    = -beta_if * (p_if - pbar_i) + w_E * g_if + w_H * L_if
                  + taste_if + w_P * beta_if * points_value_if / basket_i       (S3, S13)
 
-   where ``pbar_i`` is the mean effective price over the firms in the market: engagement
+   where ``L_if = H_if / (sum_g H_ig + k)`` is the firm's share of the customer's remembered
+   purchases (habit, step 5) with a prior of ``k`` purchases, and ``pbar_i`` is the mean effective price over the firms in the market: engagement
    makes a customer less sensitive to a firm's price *difference* from the others (S4), not
    to the category's price level. Choice probabilities are softmax(U_i); the choice is the
    inverse CDF at one uniform draw.
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .memory import MemoryParams, engagement_g
+from .memory import MemoryParams, engagement_g, habit_loyalty
 from .params import UNCERTAINTY, Params, param
 from .population import GONE, NEVER, Population
 from .status import StatusRules, loyal_before, update_main
@@ -76,11 +77,24 @@ class ChoiceParams(Params):
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
-        doc="state dependence: utility of a full habit H/(1+H) -> 1 for a firm",
+        doc="state dependence: utility of a firm that holds all of a customer's remembered "
+        "purchases (habit loyalty L = H / (sum H + k) -> 1)",
         plausible=(0.5, 4.5),
         source="Guadagni & Little (1983) 3.9 for coffee without controls for heterogeneity, "
         "which take much of it (Dube, Hitsch & Rossi 2010); with three identical firms and no "
         "taste spread, lock-in sets in between 2.5 and 3 (validation: polygamy)",
+    )
+    habit_prior: float = param(
+        1.0,
+        lo=0,
+        lo_open=True,
+        kind=UNCERTAINTY,
+        unit="purchases",
+        doc="pseudo-purchases, spread evenly over the firms, that shrink the habit loyalty of "
+        "a short purchase memory toward indifference",
+        plausible=(0.5, 3.0),
+        source="reason: a share estimated from a few remembered purchases is uncertain "
+        "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
     )
     taste_sigma: float = param(
         0.75,
@@ -208,7 +222,7 @@ def utilities(
     in_market = unit_price if terms.open is None else unit_price[:, terms.open]
     unit_price -= in_market.mean(axis=1, keepdims=True)
     u = choice.engagement_weight * g
-    u += choice.loyalty_weight * (habit / (1.0 + habit))
+    u += choice.loyalty_weight * habit_loyalty(habit, choice.habit_prior)
     u += np.take(pop.taste, rows, axis=0)
     u -= beta * unit_price
     if np.isfinite(terms.threshold).any():

@@ -71,13 +71,14 @@ def purchase_step(
         in_market = [p for p, o in zip(prices, open_, strict=True) if o]
         mean_price = sum(in_market) / len(in_market)
         utils = []
+        remembered = sum(float(h) for h in pop.habit[i]) + choice.habit_prior
         for f in range(n_firms):
             beta = float(pop.price_sensitivity[i]) * (
                 1.0 - choice.engagement_price_relief * max(gs[f], 0.0)
             )
             util = (
                 choice.engagement_weight * gs[f]
-                + choice.loyalty_weight * float(pop.habit[i, f]) / (1.0 + float(pop.habit[i, f]))
+                + choice.loyalty_weight * float(pop.habit[i, f]) / remembered
                 + float(pop.taste[i, f])
                 - beta * (prices[f] - mean_price)
             )

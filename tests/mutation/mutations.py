@@ -508,6 +508,18 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "wrong habit: the old normalised smoothing instead of H <- aH + 1",
     ),
     (
+        "memory.py",
+        "return habit / (habit.sum(axis=1, keepdims=True) + prior)",
+        "return habit / (1.0 + habit)",
+        "wrong loyalty: the old saturating H/(1+H) instead of the share of remembered buys",
+    ),
+    (
+        "memory.py",
+        "return habit / (habit.sum(axis=1, keepdims=True) + prior)",
+        "return habit / (habit.sum(axis=1, keepdims=True) + 1.0)",
+        "prior ignored: loyalty always shrunk by one purchase",
+    ),
+    (
         "population.py",
         "        self.habit[rows, firm] = 1.0\n",
         "",
