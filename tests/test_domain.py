@@ -834,7 +834,8 @@ def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
 
 # ---------------------------------------------------------------------- choice, interactions
 def test_choice_recomputed_from_habit_taste_engagement_and_relative_price(poach_trace):
-    """U_if = w_E g + w_H H_f/(sum_g H_g + k) + taste - beta_i (1 - relief max(g, 0)) (p_if - mean_f p_if),
+    """U_if = w_E g + w_H H_f/(sum_g H_g + k) + taste
+    - beta_i (1 - relief max(g, 0)) (p_if - mean_f p_if),
     p_if = price_f (1 - depth x valid offer); the choice inverts the softmax CDF at the draw."""
     t = poach_trace
     ch = t.config.customers.choice

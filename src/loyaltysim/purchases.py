@@ -11,10 +11,11 @@ One call of :func:`purchase_step` plays one model step of category purchases:
        U_if    = -beta_if * (p_if - pbar_i) + w_E * g_if + w_H * L_if
                  + taste_if + w_P * beta_if * points_value_if / basket_i       (S3, S13)
 
-   where ``L_if = H_if / (sum_g H_ig + k)`` is the firm's share of the customer's remembered
-   purchases (habit, step 5) with a prior of ``k`` purchases, and ``pbar_i`` is the mean effective price over the firms in the market: engagement
-   makes a customer less sensitive to a firm's price *difference* from the others (S4), not
-   to the category's price level. Choice probabilities are softmax(U_i); the choice is the
+   where ``L_if = H_if / (sum_g H_ig + k)`` is the firm's share of the customer's
+   remembered purchases (habit, step 5) with a prior of ``k`` purchases, and ``pbar_i`` is
+   the mean effective price over the firms in the market: engagement makes a customer less
+   sensitive to a firm's price *difference* from the others (S4), not to the category's
+   price level. Choice probabilities are softmax(U_i); the choice is the
    inverse CDF at one uniform draw.
 3. Payment: rebates, poaching offers and points redemptions come off list price; members
    earn points on what they paid (less breakage). Rebates and earn rates may differ per
