@@ -90,6 +90,36 @@ class RunData:
     population: dict[str, np.ndarray] | None = None
 
 
+def read_log(path: Path, start_date: Any) -> pd.DataFrame:
+    """A run's transaction log, compacted to what the checks read: who bought, in which
+    week, on which day (days since ``start_date``) and where (runs are held in memory)."""
+    raw = pd.read_parquet(path, columns=LOG_COLUMNS)
+    start = np.datetime64(str(start_date), "D")
+    day = raw["date"].to_numpy().astype("datetime64[D]") - start
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].to_numpy(np.int32),
+            "week": raw["week"].to_numpy(np.int16),
+            "day": day.astype(np.int32),
+            "firm": raw["firm"].astype("category"),
+        }
+    )
+
+
+def load_run(run_dir: Path) -> RunData:
+    """A finished run folder (``loyaltysim`` or a sweep's job) as the checks' run data:
+    its metrics table and, if it wrote one, its compacted transaction log."""
+    import yaml
+
+    run_dir = Path(run_dir)
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    log = None
+    if (run_dir / "transactions.parquet").is_file():
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+        log = read_log(run_dir / "transactions.parquet", cfg["market"]["start_date"])
+    return RunData(metrics, None, log)
+
+
 def simulate(
     overrides: Sequence[str],
     seed: int,
@@ -107,20 +137,7 @@ def simulate(
     cfg = load_config([*overrides, *extra], seed=seed)
     with tempfile.TemporaryDirectory(prefix="loyaltysim-validate-") as tmp:
         res = run_one(cfg, tmp if log else None, keep_model=bool(keep))
-        table = None
-        if log:
-            raw = pd.read_parquet(Path(tmp) / "transactions.parquet", columns=LOG_COLUMNS)
-            start = np.datetime64(cfg.market.start_date, "D")
-            day = raw["date"].to_numpy().astype("datetime64[D]") - start
-            # compact: the checks read who bought, when and where (runs are held in memory)
-            table = pd.DataFrame(
-                {
-                    "customer_id": raw["customer_id"].to_numpy(np.int32),
-                    "week": raw["week"].to_numpy(np.int16),
-                    "day": day.astype(np.int32),
-                    "firm": raw["firm"].astype("category"),
-                }
-            )
+        table = read_log(Path(tmp) / "transactions.parquet", cfg.market.start_date) if log else None
     pop = None
     if keep:
         pop = {k: np.asarray(getattr(res.model.population, k)).copy() for k in keep}
