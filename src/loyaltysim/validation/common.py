@@ -109,14 +109,14 @@ def read_log(path: Path, start_date: Any) -> pd.DataFrame:
 def load_run(run_dir: Path) -> RunData:
     """A finished run folder (``loyaltysim`` or a sweep's job) as the checks' run data:
     its metrics table and, if it wrote one, its compacted transaction log."""
-    import yaml
+    from omegaconf import OmegaConf
 
     run_dir = Path(run_dir)
     metrics = pd.read_csv(run_dir / "metrics.csv")
     log = None
     if (run_dir / "transactions.parquet").is_file():
-        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-        log = read_log(run_dir / "transactions.parquet", cfg["market"]["start_date"])
+        start = OmegaConf.load(run_dir / "config.yaml").market.start_date
+        log = read_log(run_dir / "transactions.parquet", start)
     return RunData(metrics, None, log)
 
 
