@@ -11,9 +11,11 @@ run that fails without stopping the others. The candidate worlds are config file
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,14 +128,17 @@ def measure_world(cal: Calibration, p: Plan, world: str) -> dict[str, object]:
     return {"status": "measured", **values}
 
 
-def measure_all(cal: Calibration, p: Plan, cache: Path | None = None) -> pd.DataFrame:
-    """Statistics of every world, one row each. ``cache`` (a CSV) keeps the statistics of
-    worlds whose runs have not changed since (keyed by their ``done.json`` times)."""
+def measure_all(
+    cal: Calibration, p: Plan, cache: Path | None = None, workers: int | None = None
+) -> pd.DataFrame:
+    """Statistics of every world, one row each, measured in ``workers`` processes (default:
+    every core). ``cache`` (a CSV) keeps the statistics of worlds whose runs have not
+    changed since (keyed by their ``done.json`` times)."""
     old = pd.read_csv(cache, index_col="world") if cache is not None and cache.is_file() else None
-    rows, keys = {}, {}
+    rows, keys, todo = {}, {}, []
+    stats = [t.statistic for t in cal.targets]
     for world in p.worlds:
         key = _stamp(cal, p, world)
-        stats = [t.statistic for t in cal.targets]
         if (
             old is not None
             and world in old.index
@@ -142,8 +147,16 @@ def measure_all(cal: Calibration, p: Plan, cache: Path | None = None) -> pd.Data
         ):
             rows[world] = old.loc[world, ["status", *stats]].to_dict()
         else:
-            rows[world] = measure_world(cal, p, world)
+            todo.append(world)
         keys[world] = key
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    if workers > 1:  # reading logs and fitting: seconds a world, in parallel
+        with ProcessPoolExecutor(workers) as pool:
+            done = list(pool.map(measure_world, *zip(*[(cal, p, w) for w in todo], strict=True)))
+    else:
+        done = [measure_world(cal, p, w) for w in todo]
+    rows.update(zip(todo, done, strict=True))
+    rows = {w: rows[w] for w in p.worlds}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "world"
     table["stamp"] = pd.Series(keys)
