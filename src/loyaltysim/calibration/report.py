@@ -50,6 +50,12 @@ def targets_figure(cal: Calibration, cands: pd.DataFrame, path: Path) -> None:
             ax.hist(x[acc][np.isfinite(x[acc])], bins=bins, color="C0", label="accepted")
         lo, hi = t.bounds
         ax.axvspan(lo, hi, color="g", alpha=0.15, label="target +- tolerance")
+        if finite.size:  # the data, and the band only as far as it is near them
+            x0, x1 = float(finite.min()), float(finite.max())
+            pad = 0.5 * (x1 - x0) or 1.0
+            ax.set_xlim(
+                min(x0, max(lo, x0 - pad)) - 0.05 * pad, max(x1, min(hi, x1 + pad)) + 0.05 * pad
+            )
         ax.set(title=t.name, xlabel=t.statistic)
         ax.title.set_fontsize(9)
         ax.xaxis.label.set_fontsize(8)
@@ -139,9 +145,33 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         "weeks": cal.weeks,
         **meta,
     }
+    summary.update(_cost(out, summary))
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (out / "README.md").write_text(readme(cal, summary, bind, pins, cands))
     return summary
+
+
+def _cost(out: Path, s: dict[str, Any]) -> dict[str, Any]:
+    """Append this call's cost to ``cost.csv``; totals over every call that ran something."""
+    path = out / "cost.csv"
+    row = pd.DataFrame([{k: s.get(k) for k in COST}])
+    if s.get("new_runs"):
+        old = pd.read_csv(path) if path.is_file() else None
+        row = row if old is None else pd.concat([old, row], ignore_index=True)
+        row.to_csv(path, index=False)
+    elif path.is_file():
+        row = pd.read_csv(path)
+    else:
+        return {"total_runs_made": 0, "total_run_minutes": 0.0}
+    runs, secs = int(row["new_runs"].sum()), float(row["run_seconds"].sum())
+    return {
+        "total_runs_made": runs,
+        "total_run_minutes": round(secs / 60, 1),
+        "seconds_per_run": round(secs / runs, 2) if runs else None,
+    }
+
+
+COST = ("candidates", "runs", "new_runs", "run_seconds", "measure_seconds", "hydra_args")
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -166,17 +196,20 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"{s['candidates']} candidate worlds (scrambled Sobol design over "
         f"{len(cal.parameters)} uncertainties, seed {cal.seed}), each run with "
         f"{cal.replications} replications of {cal.customers} customers over {cal.weeks} "
-        f"weeks in {s.get('runs', '?')} runs. **{s['accepted']} accepted ({rate})**: every "
-        f"target within tolerance; {s['failed']} candidates could not be measured.",
+        f"weeks in {s.get('runs', '?')} runs. **{s['accepted']} accepted ({rate})**, i.e. "
+        f"with every enforced target within tolerance; {s['failed']} candidates could not "
+        "be measured.",
         "",
         f"Most central world (medoid of the accepted worlds in the normalised parameter "
         f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
         f"{s['best_fit'] or 'none'}. Its overrides are in `central.yaml`; run any accepted "
         "world with `loyaltysim world=<id>` (files in the config group `world`).",
         "",
-        f"Cost: {s.get('minutes', '?')} minutes on this machine for the runs still to do "
-        f"({s.get('new_runs', '?')} runs; {cost if cost is not None else '?'} s), "
-        f"measuring {s.get('measure_seconds', '?')} s.",
+        f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
+        f"runs made so far ({s.get('seconds_per_run') or '?'} s a run, wall clock, with "
+        f"`{' '.join(s.get('hydra_args') or []) or 'the default launcher'}`; each call in "
+        f"`cost.csv`); this call ran {s.get('new_runs', 0)} runs in {cost} s and measured "
+        f"in {s.get('measure_seconds', '?')} s.",
         "",
         "## What the data pin down and what they leave open",
         "",
@@ -191,7 +224,12 @@ def readme(cal, s, bind, pins, cands) -> str:
         "## Targets",
         "",
         "How many measured candidates meet each target, and how many miss only that one "
-        "(a target with many such misses is the one that binds).",
+        "(a target with many such misses is the one that binds). Fewest meet: "
+        + "; ".join(
+            f"{r.target} ({r.met} of {r.measured})"
+            for r in bind.sort_values("met").head(3).itertuples()
+        )
+        + ".",
         "",
         _table(bind),
         "",

@@ -11,6 +11,8 @@ run that fails without stopping the others. The candidate worlds are config file
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import subprocess
 import sys
@@ -175,4 +177,14 @@ def _stamp(cal: Calibration, p: Plan, world: str) -> str:
         for s in p.seeds:
             done = job_dir(cal, arm, world, s) / runrecord.DONE
             marks.append(f"{done.stat().st_mtime_ns}" if done.is_file() else "-")
-    return f"{cal.customers}/{cal.weeks}/" + ".".join(marks)
+    return f"{_measure_code()}/{cal.customers}/{cal.weeks}/" + ".".join(marks)
+
+
+@functools.lru_cache(maxsize=1)
+def _measure_code() -> str:
+    """Hash of the code that measures runs: a change to it re-measures every world."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("validation/*.py"), root / "calibration" / "measures.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
