@@ -113,15 +113,17 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     print(
         f"[loyaltysim calibrate] {cal.name}: {len(plan.worlds)} candidate worlds x "
         f"{len(plan.seeds)} replications x {len(plan.arms)} arms ({', '.join(plan.arms)}) = "
-        f"{plan.runs} runs, {todo} still to run, into {cal.out}/runs",
+        f"{plan.runs} runs, {todo} not finished yet (the sweep also reruns stale ones), into "
+        f"{cal.out}/runs",
         flush=True,
     )
     if plan_only:
         return 0
     sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
-    code, seconds = 0, 0.0
-    if run and todo:
+    code, seconds, made, since = 0, 0.0, 0, time.time()
+    if run:  # the sweeps decide what to run: new, stale and failed runs
         code, seconds = runner.sweep(cal, plan, hydra_args)
+        made = runner.made_since(cal, plan, since)
         if code == 2:
             return fail("the sweep refused the command (see above); nothing was calibrated")
     start = time.perf_counter()
@@ -130,10 +132,10 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     cands = accept.table(cal, params, stats)
     meta = {
         "runs": plan.runs,
-        "new_runs": todo if run else 0,
+        "new_runs": made,
         "run_seconds": round(seconds, 1),
         "minutes": round(seconds / 60, 1),
-        "seconds_per_new_run": round(seconds / todo, 2) if run and todo else None,
+        "seconds_per_new_run": round(seconds / made, 2) if made else None,
         "measure_seconds": round(measure_s, 1),
         "hydra_args": hydra_args,
     }

@@ -76,6 +76,17 @@ def pending(cal: Calibration, p: Plan) -> int:
     )
 
 
+def made_since(cal: Calibration, p: Plan, since: float) -> int:
+    """Runs of the plan that finished after ``since`` (a time.time()): new and rerun ones."""
+    return sum(
+        (job_dir(cal, a, w, s) / runrecord.DONE).is_file()
+        and (job_dir(cal, a, w, s) / runrecord.DONE).stat().st_mtime >= since
+        for a in p.arms
+        for w in p.worlds
+        for s in p.seeds
+    )
+
+
 def sweep(cal: Calibration, p: Plan, hydra_args: list[str]) -> tuple[int, float]:
     """Run every arm's sweep; returns (worst exit status, seconds). Status 2 (a mistake in
     the command, such as a bad launcher option) stops at once."""
