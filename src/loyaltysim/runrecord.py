@@ -35,6 +35,8 @@ LOCKS = ".locks"
 # Hydra's own bookkeeping in a job folder: written by Hydra, not by the run, so not checked
 _NOT_CHECKED_DIRS = {".hydra"}
 _NOT_CHECKED_SUFFIXES = (".log", ".tmp")
+# packages a run never imports: editing them leaves finished runs current
+_NOT_RUN_CODE = {"calibration"}
 
 
 def _sha256(path: Path) -> str:
@@ -70,12 +72,14 @@ def config_hash(cfg: DictConfig | dict[str, Any]) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_hash() -> str:
-    """Hash of the package's Python sources. conf/ is not hashed: every conf value that
-    reaches a run is in its resolved config, so an edit to an unrelated experiment file
-    does not make every run stale."""
+    """Hash of the package's Python sources, but calibration/, which no run imports. conf/
+    is not hashed: every conf value that reaches a run is in its resolved config, so an
+    edit to an unrelated experiment file does not make every run stale."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in _NOT_RUN_CODE:
+            continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -90,6 +90,40 @@ class RunData:
     population: dict[str, np.ndarray] | None = None
 
 
+def read_log(path: Path, start_date: Any) -> pd.DataFrame:
+    """A run's transaction log, compacted to what the checks read: who bought, in which
+    week, on which day (days since ``start_date``) and where (runs are held in memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = pq.read_table(path, columns=LOG_COLUMNS)
+    start = np.datetime64(str(start_date), "D").astype(np.int64)
+    # days since 1970 as integers: no Python date objects (reading them dominated the time)
+    day = raw.column("date").cast(pa.int32()).to_numpy() - start
+    return pd.DataFrame(
+        {
+            "customer_id": raw.column("customer_id").to_numpy().astype(np.int32),
+            "week": raw.column("week").to_numpy().astype(np.int16),
+            "day": day.astype(np.int32),
+            "firm": raw.column("firm").to_pandas().astype("category"),
+        }
+    )
+
+
+def load_run(run_dir: Path) -> RunData:
+    """A finished run folder (``loyaltysim`` or a sweep's job) as the checks' run data:
+    its metrics table and, if it wrote one, its compacted transaction log."""
+    from omegaconf import OmegaConf
+
+    run_dir = Path(run_dir)
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    log = None
+    if (run_dir / "transactions.parquet").is_file():
+        start = OmegaConf.load(run_dir / "config.yaml").market.start_date
+        log = read_log(run_dir / "transactions.parquet", start)
+    return RunData(metrics, None, log)
+
+
 def simulate(
     overrides: Sequence[str],
     seed: int,
@@ -107,20 +141,7 @@ def simulate(
     cfg = load_config([*overrides, *extra], seed=seed)
     with tempfile.TemporaryDirectory(prefix="loyaltysim-validate-") as tmp:
         res = run_one(cfg, tmp if log else None, keep_model=bool(keep))
-        table = None
-        if log:
-            raw = pd.read_parquet(Path(tmp) / "transactions.parquet", columns=LOG_COLUMNS)
-            start = np.datetime64(cfg.market.start_date, "D")
-            day = raw["date"].to_numpy().astype("datetime64[D]") - start
-            # compact: the checks read who bought, when and where (runs are held in memory)
-            table = pd.DataFrame(
-                {
-                    "customer_id": raw["customer_id"].to_numpy(np.int32),
-                    "week": raw["week"].to_numpy(np.int16),
-                    "day": day.astype(np.int32),
-                    "firm": raw["firm"].astype("category"),
-                }
-            )
+        table = read_log(Path(tmp) / "transactions.parquet", cfg.market.start_date) if log else None
     pop = None
     if keep:
         pop = {k: np.asarray(getattr(res.model.population, k)).copy() for k in keep}

@@ -45,19 +45,9 @@ def jeopardy(table: pd.DataFrame) -> tuple[float, float, float]:
     return float(rho), float(pen.std() / pen.mean()), float(freq.std() / freq.mean())
 
 
-@check(
-    "double_jeopardy",
-    "ehrenberg",
-    "Goodhardt, Ehrenberg & Chatfield (1984); Ehrenberg's double jeopardy",
-    "over 13 and 52 weeks: Spearman(frequency, penetration) > 0 and CV(frequency) < CV(pen.)",
-)
-def _double_jeopardy(ctx: Context) -> Measured:
-    n = ctx.pick(3000, 10000)
-    weeks = 104
-    runs = ctx.runs(
-        ["validation=double_jeopardy", f"customers.n={n}", f"market.horizon_weeks={weeks}"],
-        log=True,
-    )
+def jeopardy_values(runs, weeks: int) -> tuple[dict[str, list[float]], dict]:
+    """Per-seed double-jeopardy measures over the last 52 and 13 weeks of ``weeks``, and
+    the first run's purchase tables (for the figure)."""
     values: dict[str, list[float]] = {}
     tables = {}
     for r in runs:
@@ -77,6 +67,23 @@ def _double_jeopardy(ctx: Context) -> Measured:
                 values.setdefault(f"frequency_{span}w_{firm}", []).append(
                     active[firm].sum() / max(buyers[firm], 1)
                 )
+    return values, tables
+
+
+@check(
+    "double_jeopardy",
+    "ehrenberg",
+    "Goodhardt, Ehrenberg & Chatfield (1984); Ehrenberg's double jeopardy",
+    "over 13 and 52 weeks: Spearman(frequency, penetration) > 0 and CV(frequency) < CV(pen.)",
+)
+def _double_jeopardy(ctx: Context) -> Measured:
+    n = ctx.pick(3000, 10000)
+    weeks = 104
+    runs = ctx.runs(
+        ["validation=double_jeopardy", f"customers.n={n}", f"market.horizon_weeks={weeks}"],
+        log=True,
+    )
+    values, tables = jeopardy_values(runs, weeks)
     ci = {k: mean_ci(v)["mean"] for k, v in values.items()}
     pen = [v for k, v in ci.items() if k.startswith("penetration_pct_52w_")]
     freq = [v for k, v in ci.items() if k.startswith("frequency_52w_")]
@@ -119,6 +126,17 @@ def main_share(log: pd.DataFrame, weeks: int) -> np.ndarray:
     return heavy.max(axis=1) / heavy.sum(axis=1)
 
 
+def polygamy_values(runs, weeks: int) -> dict[str, list[float]]:
+    """Per seed: % of 4+ buyers with over 90% (and 100%) at one firm, mean SCR at the main."""
+    sole, scr, sole100 = [], [], []
+    for r in runs:
+        top = main_share(r.log, weeks)
+        sole.append(100 * float((top > 0.9).mean()))
+        sole100.append(100 * float((top == 1).mean()))
+        scr.append(100 * float(top.mean()))
+    return {"sole_over_90_pct": sole, "sole_100_pct": sole100, "scr_main_pct": scr}
+
+
 def _plain_runs(ctx: Context, weeks: int = 104):
     n = ctx.pick(3000, 10000)
     return ctx.runs([*PLAIN, f"customers.n={n}", f"market.horizon_weeks={weeks}"], log=True)
@@ -132,14 +150,10 @@ def _plain_runs(ctx: Context, weeks: int = 104):
 )
 def _polygamy(ctx: Context) -> Measured:
     weeks = 104
-    sole, scr, sole100 = [], [], []
-    dist = None
-    for r in _plain_runs(ctx, weeks):
-        top = main_share(r.log, weeks)
-        dist = top if dist is None else dist
-        sole.append(100 * float((top > 0.9).mean()))
-        sole100.append(100 * float((top == 1).mean()))
-        scr.append(100 * float(top.mean()))
+    runs = _plain_runs(ctx, weeks)
+    values = polygamy_values(runs, weeks)
+    sole, sole100, scr = (values[k] for k in ("sole_over_90_pct", "sole_100_pct", "scr_main_pct"))
+    dist = main_share(runs[0].log, weeks)
     share = mean_ci(sole)["mean"]
     ok = 10 <= share <= 40
     evidence = (
@@ -161,7 +175,7 @@ def _polygamy(ctx: Context) -> Measured:
         )
 
     return Measured(
-        {"sole_over_90_pct": sole, "sole_100_pct": sole100, "scr_main_pct": scr},
+        values,
         "sole_over_90_pct",
         verdict(ok),
         evidence,
@@ -181,6 +195,23 @@ def switching_share(log: pd.DataFrame, end: int, min_buys: int = 1) -> float:
     return 100 * float((~(main_a & main_b).any(axis=1)).mean())
 
 
+def switching_values(runs, weeks: int) -> dict[str, list[float]]:
+    """Per seed: % changing main firm over the last 52 weeks (1+ and 3+ purchases in each
+    half) and the model's churn to a competitor per 100 customer-years."""
+    base, persistent, churn = [], [], []
+    for r in runs:
+        base.append(switching_share(r.log, weeks, 1))
+        persistent.append(switching_share(r.log, weeks, 3))
+        m = r.metrics[r.metrics["week"] > weeks - 52]
+        per_week = m.groupby("week")[["customers", "churn_to_competitor"]].sum()
+        churn.append(100 * per_week["churn_to_competitor"].sum() / per_week["customers"].mean())
+    return {
+        "switching_pct": base,
+        "switching_3plus_pct": persistent,
+        "churn_to_competitor_per_100_cy": churn,
+    }
+
+
 @check(
     "main_firm_switching",
     "ehrenberg",
@@ -189,13 +220,11 @@ def switching_share(log: pd.DataFrame, end: int, min_buys: int = 1) -> float:
 )
 def _switching(ctx: Context) -> Measured:
     weeks = 104
-    base, persistent, churn = [], [], []
-    for r in _plain_runs(ctx, weeks):
-        base.append(switching_share(r.log, weeks, 1))
-        persistent.append(switching_share(r.log, weeks, 3))
-        m = r.metrics[r.metrics["week"] > weeks - 52]
-        per_week = m.groupby("week")[["customers", "churn_to_competitor"]].sum()
-        churn.append(100 * per_week["churn_to_competitor"].sum() / per_week["customers"].mean())
+    values = switching_values(_plain_runs(ctx, weeks), weeks)
+    base, persistent, churn = (
+        values[k]
+        for k in ("switching_pct", "switching_3plus_pct", "churn_to_competitor_per_100_cy")
+    )
     value = mean_ci(base)["mean"]
     ok = 10 <= value <= 30
     evidence = (
@@ -226,11 +255,7 @@ def _switching(ctx: Context) -> Measured:
         ax.legend()
 
     return Measured(
-        {
-            "switching_pct": base,
-            "switching_3plus_pct": persistent,
-            "churn_to_competitor_per_100_cy": churn,
-        },
+        values,
         "switching_pct",
         verdict(ok),
         evidence,

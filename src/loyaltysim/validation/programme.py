@@ -115,15 +115,10 @@ def decompose(m0: pd.DataFrame, m1: pd.DataFrame) -> dict[str, float]:
     return {k: 100 * v / d_gm for k, v in out.items()}
 
 
-def effects(ctx: Context, key: str) -> Measured:
-    n = ctx.pick(3000, 10000)
-    weeks = ctx.pick(104, 156)
-    base, prog = ctx.batch(
-        [
-            [f"customers.n={n}", f"market.horizon_weeks={weeks}", f"firm/programme={p}"]
-            for p in ("none", key)
-        ]
-    )
+def effect_values(base, prog, n: int, weeks: int) -> tuple[dict[str, list[float]], list]:
+    """Per seed, the focal firm's programme effects (``prog`` against ``base``, paired by
+    seed): profit and share lifts, payback, the LMDI split of the gross-margin gain; and
+    the cumulative profit differences (for the figure)."""
     values: dict[str, list[float]] = {}
     diffs = []
     for r0, r1 in zip(base, prog, strict=True):
@@ -145,6 +140,19 @@ def effects(ctx: Context, key: str) -> Measured:
         row.update({f"gain_{k}_pct": v for k, v in decompose(f0, f1).items()})
         for k, v in row.items():
             values.setdefault(k, []).append(v)
+    return values, diffs
+
+
+def effects(ctx: Context, key: str) -> Measured:
+    n = ctx.pick(3000, 10000)
+    weeks = ctx.pick(104, 156)
+    base, prog = ctx.batch(
+        [
+            [f"customers.n={n}", f"market.horizon_weeks={weeks}", f"firm/programme={p}"]
+            for p in ("none", key)
+        ]
+    )
+    values, diffs = effect_values(base, prog, n, weeks)
     lift = mean_ci(values["profit_lift_pct"])["mean"]
     early = np.mean(values["paid_back_by_week_13"])
     share = mean_ci(values["share_lift_pp"])["mean"]
@@ -198,19 +206,9 @@ for _key in ("discount", "engagement"):
     )(lambda ctx, _k=_key: effects(ctx, _k))
 
 
-def liu(ctx: Context, key: str = "discount", start: int = 26) -> dict[str, list[float]]:
-    n = ctx.pick(3000, 10000)
-    weeks = ctx.pick(78, 104)
-    arms = [
-        [
-            f"customers.n={n}",
-            f"market.horizon_weeks={weeks}",
-            f"firm/programme={p}",
-            f"firm.programme.start_week={start}",
-        ]
-        for p in ("none", key)
-    ]
-    base, prog = ctx.batch(arms, log=True)
+def liu_values(base, prog, start: int, weeks: int) -> dict[str, list[float]]:
+    """Per seed, the change (%) in later focal purchases of light, moderate and heavy
+    buyers (terciles of focal purchases before ``start``), ``prog`` against ``base``."""
     out: dict[str, list[float]] = {}
     for r0, r1 in zip(base, prog, strict=True):
         focal = r0.metrics["firm"].iloc[0]
@@ -228,6 +226,22 @@ def liu(ctx: Context, key: str = "discount", start: int = 26) -> dict[str, list[
             change = 100 * (post1[sel].sum() / max(post0[sel].sum(), 1) - 1)
             out.setdefault(f"{name}_change_pct", []).append(float(change))
     return out
+
+
+def liu(ctx: Context, key: str = "discount", start: int = 26) -> dict[str, list[float]]:
+    n = ctx.pick(3000, 10000)
+    weeks = ctx.pick(78, 104)
+    arms = [
+        [
+            f"customers.n={n}",
+            f"market.horizon_weeks={weeks}",
+            f"firm/programme={p}",
+            f"firm.programme.start_week={start}",
+        ]
+        for p in ("none", key)
+    ]
+    base, prog = ctx.batch(arms, log=True)
+    return liu_values(base, prog, start, weeks)
 
 
 @check(

@@ -15,16 +15,9 @@ from .common import Context, Measured, mean_ci, verdict
 TOL = {"repeat_change_pp": 2.0, "customers_change_pct": 5.0, "focal_share_change_pp": 2.0}
 
 
-@check(
-    "stationarity",
-    "stationarity",
-    "analytic: a market with constant settings should be stationary after warm-up",
-    "first vs last 52 weeks: repeat rate within 2 pp, customers within 5%, focal share 2 pp",
-)
-def _stationarity(ctx: Context) -> Measured:
-    n = ctx.pick(3000, 10000)
-    weeks = ctx.pick(104, 156)
-    runs = ctx.runs([f"customers.n={n}", f"market.horizon_weeks={weeks}", "firm/programme=none"])
+def stationarity_values(runs) -> tuple[dict[str, list[float]], list]:
+    """Per seed: changes from the first to the last 52 weeks (repeat rate, customers, focal
+    share) and the repeat rate's trend; and each seed's weekly repeat rate (for the figure)."""
     values: dict[str, list[float]] = {}
     series = []
     for r in runs:
@@ -47,6 +40,20 @@ def _stationarity(ctx: Context) -> Measured:
         }
         for k, v in row.items():
             values.setdefault(k, []).append(float(v))
+    return values, series
+
+
+@check(
+    "stationarity",
+    "stationarity",
+    "analytic: a market with constant settings should be stationary after warm-up",
+    "first vs last 52 weeks: repeat rate within 2 pp, customers within 5%, focal share 2 pp",
+)
+def _stationarity(ctx: Context) -> Measured:
+    n = ctx.pick(3000, 10000)
+    weeks = ctx.pick(104, 156)
+    runs = ctx.runs([f"customers.n={n}", f"market.horizon_weeks={weeks}", "firm/programme=none"])
+    values, series = stationarity_values(runs)
     ci = {k: mean_ci(v)["mean"] for k, v in values.items()}
     ok = all(abs(ci[k]) <= t for k, t in TOL.items())
     evidence = (

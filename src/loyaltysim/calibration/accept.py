@@ -1,0 +1,143 @@
+"""Which worlds are plausible, how well each fits, and which is the most central.
+
+- **Acceptance** (history matching / ABC by rejection): a world is accepted when every
+  enforced target's statistic (mean over replications) lies within the target's range or value
+  widened by its tolerance. A world whose runs failed or could not be measured is not.
+- **Distance** (for ranking): the weighted root-mean-square of each target's miss from
+  its centre in units of its half-width (half the range plus the tolerance); an accepted
+  world has every term at most 1, so its distance is at most 1.
+- **Most central world**: the medoid of the accepted worlds in the normalised parameter
+  space (each parameter mapped to [0, 1] of its sampled range, in logs for ``scale: log``):
+  the accepted world with the smallest summed Euclidean distance to all the others. Ties
+  go to the smaller target distance. It is a member of the ensemble (so it meets every
+  target) and the one the others lie around, so a default set to it sits in the middle of
+  what the data allow, not at one edge of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .sample import unscale
+from .targets import Calibration
+
+
+def within(cal: Calibration, stats: pd.DataFrame) -> pd.DataFrame:
+    """True where a world's statistic meets the target (NaN never does); one column each."""
+    out = {}
+    for t in cal.targets:
+        lo, hi = t.bounds
+        x = stats[t.statistic].astype(float)
+        out[t.name] = (x >= lo - 1e-12) & (x <= hi + 1e-12)
+    return pd.DataFrame(out, index=stats.index)
+
+
+def distance(cal: Calibration, stats: pd.DataFrame) -> pd.Series:
+    """Weighted RMS miss from the targets' centres in half-widths (NaN if unmeasured)."""
+    total = pd.Series(0.0, index=stats.index)
+    weights = sum(t.weight for t in cal.targets)
+    for t in cal.targets:
+        z = (stats[t.statistic].astype(float) - t.centre) / t.half_width
+        total = total + t.weight * z**2
+    return np.sqrt(total / weights)
+
+
+def table(cal: Calibration, params: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """Every candidate: parameters, status, statistics, target met, distance, accepted."""
+    ok = within(cal, stats)
+    out = params.join(stats, how="left")
+    out["status"] = out["status"].fillna("missing")
+    for name in ok.columns:
+        out[f"meets_{name}"] = ok[name].reindex(out.index, fill_value=False)
+    out["distance"] = distance(cal, stats).reindex(out.index)
+    required = ok[[t.name for t in cal.targets if t.enforce]]
+    out["accepted"] = (out["status"] == "measured") & required.all(axis=1).reindex(
+        out.index, fill_value=False
+    )
+    return out
+
+
+def normalised(cal: Calibration, params: pd.DataFrame) -> np.ndarray:
+    """Parameters on [0, 1] of their sampled ranges (one column per parameter)."""
+    return np.column_stack([unscale(p, params[p.key].to_numpy(float)) for p in cal.parameters])
+
+
+def central(cal: Calibration, candidates: pd.DataFrame) -> str | None:
+    """The accepted world that is the medoid in normalised parameter space (see above)."""
+    acc = candidates[candidates["accepted"]]
+    if acc.empty:
+        return None
+    u = normalised(cal, acc)
+    summed = np.sqrt(((u[:, None, :] - u[None, :, :]) ** 2).sum(axis=2)).sum(axis=1)
+    order = np.lexsort((acc["distance"].to_numpy(float), np.round(summed, 12)))
+    return str(acc.index[order[0]])
+
+
+def best_fit(candidates: pd.DataFrame) -> str | None:
+    """The accepted world nearest to the targets' centres."""
+    acc = candidates[candidates["accepted"]]
+    return None if acc.empty else str(acc["distance"].idxmin())
+
+
+def binding(cal: Calibration, candidates: pd.DataFrame) -> pd.DataFrame:
+    """Per target: how many measured candidates meet it, and how many meet it alone among
+    the targets they miss (a target that removes most candidates is what pins them)."""
+    measured = candidates[candidates["status"] == "measured"]
+    rows = []
+    for t in cal.targets:
+        met = measured[f"meets_{t.name}"]
+        others = measured[
+            [f"meets_{o.name}" for o in cal.targets if o.name != t.name and o.enforce]
+        ]
+        only = (~met) & others.all(axis=1) if not others.empty else ~met
+        x = measured[t.statistic].astype(float)
+        rows.append(
+            {
+                "target": t.name,
+                "statistic": t.statistic,
+                "target_value": t.text() + ("" if t.enforce else " (not enforced)"),
+                "met": int(met.sum()),
+                "measured": len(measured),
+                "missed_only_this": int(only.sum()),
+                "all_min": x.min(),
+                "all_median": x.median(),
+                "all_max": x.max(),
+                "accepted_median": x[candidates.loc[measured.index, "accepted"]].median(),
+                "source": t.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pinned(cal: Calibration, candidates: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter: the accepted worlds' spread against the sampled one (standard
+    deviation on [0, 1] of the range over that of a uniform, 1/sqrt(12)); below 0.5 the
+    targets pin the parameter down, above 0.8 they leave it open."""
+    acc = candidates[candidates["accepted"]]
+    rows = []
+    for j, p in enumerate(cal.parameters):
+        u = normalised(cal, acc)[:, j] if len(acc) else np.array([])
+        ratio = float(u.std(ddof=1) * np.sqrt(12)) if u.size > 1 else np.nan
+        verdict = (
+            "n/a"
+            if not np.isfinite(ratio)
+            else "pinned"
+            if ratio < 0.5
+            else "open"
+            if ratio > 0.8
+            else "narrowed"
+        )
+        vals = acc[p.key].astype(float)
+        rows.append(
+            {
+                "parameter": p.key,
+                "sampled": f"{p.lo:g} to {p.hi:g}" + (" (log)" if p.scale == "log" else ""),
+                "accepted_min": vals.min() if len(vals) else np.nan,
+                "accepted_median": vals.median() if len(vals) else np.nan,
+                "accepted_max": vals.max() if len(vals) else np.nan,
+                "spread_ratio": ratio,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,179 @@
+"""``loyaltysim-calibrate``: calibrate the uncertainties to a targets file, keep the
+ensemble of worlds that meet every target, and write ``results/calibration/``.
+
+    loyaltysim-calibrate calibration=literature                       # run, or resume
+    loyaltysim-calibrate calibration=literature calibration.candidates=128   # add candidates
+    loyaltysim-calibrate calibration=my_market.yaml                   # your own targets
+    loyaltysim-calibrate calibration=literature hydra/launcher=joblib hydra.launcher.n_jobs=8
+    loyaltysim-calibrate calibration=literature --plan                # what it would run
+    loyaltysim-calibrate calibration=literature --central             # central world (YAML)
+    loyaltysim-calibrate --statistics                                 # what targets can name
+
+Arguments: ``calibration=<name or path>``; ``calibration.<key>=<value>`` changes the file's
+settings; ``hydra...`` goes to every sweep (launcher, its options); any other
+``key=value`` is a model override for every run (your market's fixed settings).
+
+Exit status: 0 with a non-empty ensemble; 3 when no world meets every target (the report
+is written and names the binding target); 1 when some runs failed (the rest is used); 2
+for a mistake in the command or the targets file (one line on stderr, nothing run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+EMPTY = 3
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="loyaltysim-calibrate", description=__doc__.split("\n")[0])
+    p.add_argument("args", nargs="*", help="calibration=<name>, calibration.<key>=..., hydra...")
+    p.add_argument("--plan", action="store_true", help="say what would run, run nothing")
+    p.add_argument("--central", action="store_true", help="print the central world's YAML")
+    p.add_argument("--no-run", action="store_true", help="measure and report finished runs only")
+    p.add_argument("--statistics", action="store_true", help="list the statistics and exit")
+    return p.parse_args(argv)
+
+
+def fail(msg: str, code: int = 2) -> int:
+    print(f"loyaltysim-calibrate: {msg}", file=sys.stderr)
+    return code
+
+
+def split(args: list[str]) -> tuple[str, list[str], list[str], list[str]]:
+    name, own, hydra_args, model = "literature", [], [], []
+    for a in args:
+        key = a.partition("=")[0]
+        if "=" not in a:
+            raise ValueError(f"arguments must be key=value, got {a!r}")
+        if key == "calibration":
+            name = a.partition("=")[2]
+        elif key.startswith("calibration."):
+            own.append(a)
+        elif key.lstrip("+~").startswith("hydra"):
+            hydra_args.append(a)
+        else:
+            model.append(a)
+    return name, own, hydra_args, model
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from . import measures
+
+    if args.statistics:
+        print(measures.listing())
+        return 0
+    from ..params import ConfigError
+    from . import targets
+
+    try:
+        name, own, hydra_args, model = split(args.args)
+        cal = targets.load(name, own)
+        if model:
+            cal = _with_overrides(cal, model)
+    except (ConfigError, ValueError) as err:
+        return fail(str(err).splitlines()[0])
+    if args.central:
+        path = cal.out / "central.yaml"
+        if not path.is_file():
+            return fail(f"no central world in {cal.out}: run the calibration first", EMPTY)
+        print(path.read_text(), end="")
+        return 0
+    return calibrate(cal, hydra_args, plan_only=args.plan, run=not args.no_run)
+
+
+def _with_overrides(cal, model: list[str]):
+    from dataclasses import replace
+
+    from ..api import load_config
+
+    overrides = (*cal.overrides, *model)
+    load_config(list(overrides))  # a bad key or value fails here, before any run
+    return replace(cal, overrides=overrides)
+
+
+def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = True) -> int:
+    """Sample, run, measure, accept, report; the exit status (see the module docstring)."""
+    from ..api import load_config
+    from ..io import config_dir
+    from ..params import ConfigError
+    from . import accept, report, sample
+    from . import run as runner
+
+    try:
+        load_config(list(cal.overrides))
+    except (ConfigError, TypeError, ValueError) as err:
+        return fail(f"invalid override: {str(err).splitlines()[0]}")
+    params = sample.design(cal)
+    plan = runner.plan(cal, list(params.index))
+    todo = runner.pending(cal, plan)
+    print(
+        f"[loyaltysim calibrate] {cal.name}: {len(plan.worlds)} candidate worlds x "
+        f"{len(plan.seeds)} replications x {len(plan.arms)} arms ({', '.join(plan.arms)}) = "
+        f"{plan.runs} runs, {todo} not finished yet (the sweep also reruns stale ones), into "
+        f"{cal.out}/runs",
+        flush=True,
+    )
+    if plan_only:
+        return 0
+    sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
+    code, seconds, made, since = 0, 0.0, 0, time.time()
+    if run:  # the sweeps decide what to run: new, stale and failed runs
+        code, seconds = runner.sweep(cal, plan, hydra_args)
+        made = runner.made_since(cal, plan, since)
+        if code == 2:
+            return fail("the sweep refused the command (see above); nothing was calibrated")
+    start = time.perf_counter()
+    stats = runner.measure_all(cal, plan, cal.out / "measures.csv")
+    measure_s = time.perf_counter() - start
+    cands = accept.table(cal, params, stats)
+    meta = {
+        "runs": plan.runs,
+        "new_runs": made,
+        "run_seconds": round(seconds, 1),
+        "minutes": round(seconds / 60, 1),
+        "seconds_per_new_run": round(seconds / made, 2) if made else None,
+        "measure_seconds": round(measure_s, 1),
+        "hydra_args": hydra_args,
+    }
+    summary = report.write(cal, cands, meta)
+    world_dir = cal.world_dir or config_dir() / "world"
+    acc = cands[cands["accepted"]][[p.key for p in cal.parameters]]
+    sample.write_worlds(acc, world_dir, f" (accepted by {cal.name})", prefix=cal.name)
+    failed = summary["failed"]
+    print(
+        f"[loyaltysim calibrate] {summary['accepted']} of {summary['candidates']} worlds "
+        f"accepted ({100 * summary['acceptance_rate']:.1f}%), {failed} not measured; "
+        f"central world: {summary['central']}; report: {cal.out}/README.md; worlds in "
+        f"{world_dir} (loyaltysim world=<id>)",
+        flush=True,
+    )
+    if not summary["accepted"]:
+        bind = accept.binding(cal, cands)
+        bind = bind[[t.enforce for t in cal.targets]].sort_values("met")
+        worst = bind.iloc[0]
+        return fail(
+            f"empty ensemble: no candidate world meets every target; fewest meet "
+            f"{worst['target']} ({worst['statistic']} {worst['target_value']}: "
+            f"{worst['met']} of {worst['measured']} measured worlds); see {cal.out}/targets.csv",
+            EMPTY,
+        )
+    if code or failed:
+        print(
+            f"loyaltysim-calibrate: {failed} candidate worlds have failed or missing runs "
+            "(not accepted); rerun to retry them",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

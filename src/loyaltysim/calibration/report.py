@@ -1,0 +1,250 @@
+"""What a calibration writes to its folder (``results/calibration/`` for ``literature``):
+
+- ``candidates.csv``: every candidate world (parameters, statistics, targets met,
+  distance, accepted); ``accepted.csv``: the ensemble, one row per accepted world, nearest
+  to the targets first, with the most central one flagged;
+- ``targets.csv`` and ``targets.png``: each target's statistic over all candidates and over
+  the accepted ones, against the target; ``parameters.csv``: what the targets pin down;
+- ``pairs.png``: pairwise plots of the parameters (accepted worlds in colour);
+- ``central.yaml``: the most central world's overrides, ready to paste as defaults;
+- ``summary.json`` and ``README.md``: acceptance rate, cost, what is pinned and what is open.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import accept
+from .sample import nested, world_yaml
+from .targets import Calibration
+
+
+def _figure(size: tuple[float, float]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, dpi=80, layout="constrained")
+
+
+def targets_figure(cal: Calibration, cands: pd.DataFrame, path: Path) -> None:
+    k = len(cal.targets)
+    cols = min(3, k)
+    rows = math.ceil(k / cols)
+    fig = _figure((4.2 * cols, 2.8 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    acc = cands["accepted"]
+    for ax, t in zip(axes, cal.targets, strict=False):
+        x = cands[t.statistic].astype(float)
+        finite = x[np.isfinite(x)]
+        bins = np.histogram_bin_edges(finite, bins=20) if finite.size else 10
+        ax.hist(finite, bins=bins, color="0.75", label="all candidates")
+        if acc.any():
+            ax.hist(x[acc][np.isfinite(x[acc])], bins=bins, color="C0", label="accepted")
+        lo, hi = t.bounds
+        ax.axvspan(lo, hi, color="g", alpha=0.15, label="target +- tolerance")
+        if finite.size:  # the data, and the band only as far as it is near them
+            x0, x1 = float(finite.min()), float(finite.max())
+            pad = 0.5 * (x1 - x0) or 1.0
+            ax.set_xlim(
+                min(x0, max(lo, x0 - pad)) - 0.05 * pad, max(x1, min(hi, x1 + pad)) + 0.05 * pad
+            )
+        ax.set(title=t.name, xlabel=t.statistic)
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(8)
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7)
+    fig.savefig(path)
+
+
+def pairs_figure(cal: Calibration, cands: pd.DataFrame, central: str | None, path: Path) -> None:
+    keys = [p.key for p in cal.parameters]
+    d = len(keys)
+    fig = _figure((1.9 * d + 1, 1.9 * d + 1))
+    axes = np.array(fig.subplots(d, d, squeeze=False))
+    acc = cands[cands["accepted"]]
+    for i, yk in enumerate(keys):
+        for j, xk in enumerate(keys):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(cands[xk], bins=15, color="0.8")
+                if len(acc):
+                    ax.hist(acc[xk], bins=15, color="C0")
+            else:
+                ax.scatter(cands[xk], cands[yk], s=4, color="0.8")
+                ax.scatter(acc[xk], acc[yk], s=8, color="C0")
+                if central is not None:
+                    ax.scatter(
+                        cands.at[central, xk], cands.at[central, yk], s=40, marker="*", color="C3"
+                    )
+            ax.tick_params(labelsize=6)
+            if i == d - 1:
+                ax.set_xlabel(xk.split(".")[-1], fontsize=7)
+            if j == 0:
+                ax.set_ylabel(yk.split(".")[-1], fontsize=7)
+    fig.suptitle(f"{cal.name}: accepted worlds (blue), central (star), all candidates (grey)")
+    fig.savefig(path)
+
+
+def central_yaml(cal: Calibration, cands: pd.DataFrame, world: str) -> str:
+    values = {p.key: _py(cands.at[world, p.key]) for p in cal.parameters}
+    return world_yaml(world, values, f" (most central accepted world of {cal.name})")
+
+
+def overrides_of(cal: Calibration, cands: pd.DataFrame, world: str) -> list[str]:
+    return [f"{p.key}={_py(cands.at[world, p.key])}" for p in cal.parameters]
+
+
+def _py(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the folder; returns the summary (also in ``summary.json``)."""
+    out = cal.out
+    out.mkdir(parents=True, exist_ok=True)
+    central = accept.central(cal, cands)
+    best = accept.best_fit(cands)
+    cands = cands.copy()
+    cands["central"] = cands.index == central
+    cands.to_csv(out / "candidates.csv")
+    acc = cands[cands["accepted"]].sort_values("distance")
+    acc.to_csv(out / "accepted.csv")
+    bind = accept.binding(cal, cands)
+    bind.to_csv(out / "targets.csv", index=False)
+    pins = accept.pinned(cal, cands)
+    pins.to_csv(out / "parameters.csv", index=False)
+    targets_figure(cal, cands, out / "targets.png")
+    pairs_figure(cal, cands, central, out / "pairs.png")
+    if central is not None:
+        (out / "central.yaml").write_text(central_yaml(cal, cands, central))
+    elif (out / "central.yaml").exists():
+        (out / "central.yaml").unlink()
+    measured = int((cands["status"] == "measured").sum())
+    summary = {
+        "calibration": cal.name,
+        "file": cal.source_file,
+        "candidates": len(cands),
+        "measured": measured,
+        "failed": int(len(cands) - measured),
+        "accepted": len(acc),
+        "acceptance_rate": len(acc) / len(cands) if len(cands) else 0.0,
+        "central": central,
+        "central_overrides": overrides_of(cal, cands, central) if central else [],
+        "best_fit": best,
+        "replications": cal.replications,
+        "customers": cal.customers,
+        "weeks": cal.weeks,
+        **meta,
+    }
+    summary.update(_cost(out, summary))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    (out / "README.md").write_text(readme(cal, summary, bind, pins, cands))
+    return summary
+
+
+def _cost(out: Path, s: dict[str, Any]) -> dict[str, Any]:
+    """Append this call's cost to ``cost.csv``; totals over every call that ran something."""
+    path = out / "cost.csv"
+    row = pd.DataFrame([{k: s.get(k) for k in COST}])
+    if s.get("new_runs"):
+        old = pd.read_csv(path) if path.is_file() else None
+        row = row if old is None else pd.concat([old, row], ignore_index=True)
+        row.to_csv(path, index=False)
+    elif path.is_file():
+        row = pd.read_csv(path)
+    else:
+        return {"total_runs_made": 0, "total_run_minutes": 0.0}
+    runs, secs = int(row["new_runs"].sum()), float(row["run_seconds"].sum())
+    return {
+        "total_runs_made": runs,
+        "total_run_minutes": round(secs / 60, 1),
+        "seconds_per_run": round(secs / runs, 2) if runs else None,
+    }
+
+
+COST = ("candidates", "runs", "new_runs", "run_seconds", "measure_seconds", "hydra_args")
+
+
+def _table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def readme(cal, s, bind, pins, cands) -> str:
+    pinned = [r.parameter for r in pins.itertuples() if r.verdict == "pinned"]
+    narrowed = [r.parameter for r in pins.itertuples() if r.verdict == "narrowed"]
+    open_ = [r.parameter for r in pins.itertuples() if r.verdict == "open"]
+    rate = f"{100 * s['acceptance_rate']:.1f}%"
+    cost = s.get("run_seconds")
+    lines = [
+        f"# Calibration `{cal.name}`: an ensemble of plausible worlds",
+        "",
+        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({cal.source_file}). "
+        f"{s['candidates']} candidate worlds (scrambled Sobol design over "
+        f"{len(cal.parameters)} uncertainties, seed {cal.seed}), each run with "
+        f"{cal.replications} replications of {cal.customers} customers over {cal.weeks} "
+        f"weeks in {s.get('runs', '?')} runs. **{s['accepted']} accepted ({rate})**, i.e. "
+        f"with every enforced target within tolerance; {s['failed']} candidates could not "
+        "be measured.",
+        "",
+        f"Most central world (medoid of the accepted worlds in the normalised parameter "
+        f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
+        f"{s['best_fit'] or 'none'}. Its overrides are in `central.yaml`; run any accepted "
+        "world with `loyaltysim world=<id>` (files in the config group `world`).",
+        "",
+        f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
+        f"runs made so far ({s.get('seconds_per_run') or '?'} s a run, wall clock, with "
+        f"`{' '.join(s.get('hydra_args') or []) or 'the default launcher'}`; each call in "
+        f"`cost.csv`); this call ran {s.get('new_runs', 0)} runs in {cost} s and measured "
+        f"in {s.get('measure_seconds', '?')} s.",
+        "",
+        "## What the data pin down and what they leave open",
+        "",
+        f"Pinned (accepted spread under half the sampled one): {', '.join(pinned) or 'none'}. "
+        f"Narrowed: {', '.join(narrowed) or 'none'}. Left open (over 0.8 of the sampled "
+        f"spread): {', '.join(open_) or 'none'}. A parameter left open is one the targets do "
+        "not constrain: results that depend on it should be shown across the ensemble, not "
+        "at the central world alone.",
+        "",
+        _table(pins),
+        "",
+        "## Targets",
+        "",
+        "How many measured candidates meet each target, and how many miss only that one "
+        "(a target with many such misses is the one that binds). Fewest meet: "
+        + "; ".join(
+            f"{r.target} ({r.met} of {r.measured})"
+            for r in bind.sort_values("met").head(3).itertuples()
+        )
+        + ".",
+        "",
+        _table(bind),
+        "",
+        "![targets](targets.png)",
+        "",
+        "![pairs](pairs.png)",
+        "",
+    ]
+    if not s["accepted"]:
+        lines += [
+            "**No world met every target**: see `targets.csv` for the binding target; "
+            "widen its tolerance, sample wider ranges or add candidates.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+__all__ = ["write", "central_yaml", "overrides_of", "nested"]

@@ -1,0 +1,308 @@
+"""A calibration file (``conf/calibration/<name>.yaml`` or any YAML path), read and checked.
+
+Every mistake is a :class:`~loyaltysim.params.ConfigError` naming the key, the value and
+what is allowed, before anything runs. The file holds:
+
+- ``parameters``: the uncertainties to sample, each ``{key, range?, scale?}``; ``range``
+  defaults to the parameter's plausible range (``loyaltysim-describe --kind uncertainty``),
+  ``scale`` is ``linear`` (default) or ``log``;
+- ``targets``: each ``{name, statistic, value | range, tolerance, weight, source}``; a world
+  meets a target when the statistic's mean over replications lies in ``range`` (or at
+  ``value``) widened by ``tolerance`` on each side; ``enforce: false`` reports a target
+  and counts it in the distance without requiring it for acceptance;
+- the design: ``seed``, ``candidates``, ``replications``, ``customers``, ``weeks``,
+  ``overrides`` (fixed for every run: your market), ``out`` and ``world_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from ..params import ConfigError
+from .measures import check_statistic
+
+TOP = {
+    "name": "a short name (letters, digits, _)",
+    "description": "text",
+    "seed": "an integer >= 0",
+    "candidates": "an integer >= 1",
+    "replications": "an integer >= 1",
+    "customers": "an integer >= 200",
+    "weeks": "an integer >= 78",
+    "overrides": "a list of key=value overrides for every run",
+    "out": "a folder",
+    "world_dir": "a folder, or null (the package's conf/world)",
+    "parameters": "a list of {key, range, scale}",
+    "targets": "a list of {name, statistic, value or range, tolerance, weight, source}",
+}
+PARAM_KEYS = ("key", "range", "scale")
+TARGET_KEYS = ("name", "statistic", "value", "range", "tolerance", "weight", "source", "enforce")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    lo: float
+    hi: float
+    scale: str = "linear"
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    statistic: str
+    lo: float
+    hi: float
+    tolerance: float
+    weight: float
+    source: str
+    enforce: bool = True  # False: reported and in the distance, not required for acceptance
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The acceptance interval: the target range widened by the tolerance."""
+        return self.lo - self.tolerance, self.hi + self.tolerance
+
+    @property
+    def centre(self) -> float:
+        return (self.lo + self.hi) / 2
+
+    @property
+    def half_width(self) -> float:
+        return (self.hi - self.lo) / 2 + self.tolerance
+
+    def text(self) -> str:
+        aim = f"{self.lo:g}" if self.lo == self.hi else f"{self.lo:g} to {self.hi:g}"
+        return f"{aim} +- {self.tolerance:g}"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    name: str
+    parameters: tuple[Parameter, ...]
+    targets: tuple[Target, ...]
+    seed: int = 0
+    candidates: int = 64
+    replications: int = 2
+    customers: int = 3000
+    weeks: int = 104
+    overrides: tuple[str, ...] = ()
+    out: Path = Path("results/calibration")
+    world_dir: Path | None = None
+    description: str = ""
+    source_file: str = field(default="", compare=False)
+
+    def design_hash(self) -> str:
+        """Short hash of what decides the candidates: parameters, ranges, scales, seed."""
+        spec = [[p.key, p.lo, p.hi, p.scale] for p in self.parameters] + [self.seed]
+        return hashlib.sha1(json.dumps(spec).encode()).hexdigest()[:6]
+
+    def world_id(self, index: int) -> str:
+        return f"{self.name}_{self.design_hash()}_{index:05d}"
+
+
+def locate(name: str) -> Path:
+    """``literature`` -> conf/calibration/literature.yaml; a path to a YAML file as is."""
+    from ..io import config_dir
+
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise ConfigError("calibration", name, "an existing YAML file")
+        return path
+    known = sorted(p.stem for p in (config_dir() / "calibration").glob("*.yaml"))
+    if name not in known:
+        raise ConfigError("calibration", name, f"one of {', '.join(known)} or a .yaml path")
+    return config_dir() / "calibration" / f"{name}.yaml"
+
+
+def load(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Calibration:
+    """Read calibration ``name`` (or a YAML path), apply ``calibration.<key>=value``
+    overrides, check everything; raises ConfigError."""
+    path = locate(name)
+    try:
+        raw = OmegaConf.load(path)
+    except Exception as err:  # a YAML syntax error: say where
+        why = str(err).splitlines()[0]
+        raise ConfigError("calibration", str(path), f"valid YAML ({why})") from None
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("calibration."):
+            raise ConfigError("override", item, "calibration.<key>=<value>")
+        try:
+            OmegaConf.update(raw, key[len("calibration.") :], OmegaConf.create(f"v: {value}").v)
+        except Exception as err:
+            raise ConfigError(key, value, str(err).splitlines()[0]) from None
+    data = OmegaConf.to_container(raw, resolve=True)
+    if not isinstance(data, dict):
+        raise ConfigError("calibration", str(path), "a mapping of " + ", ".join(TOP))
+    return parse(data, path.stem, str(path))
+
+
+def _int(data: dict, key: str, default: int, least: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(f"calibration.{key}", value, TOP[key])
+    return value
+
+
+def _number(value: Any, key: str, allowed: str, least: float | None = None) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or (least is not None and value < least):
+        raise ConfigError(key, value, allowed)
+    return float(value)
+
+
+def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration:
+    for key in data:
+        if key not in TOP:
+            raise ConfigError(f"calibration.{key}", data[key], "one of " + ", ".join(TOP))
+    name = data.get("name", stem)
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise ConfigError("calibration.name", name, TOP["name"])
+    overrides = data.get("overrides") or []
+    if not isinstance(overrides, list) or not all(
+        isinstance(o, str) and "=" in o for o in overrides
+    ):
+        raise ConfigError("calibration.overrides", overrides, TOP["overrides"])
+    params = tuple(_parameter(p, i) for i, p in enumerate(_list(data, "parameters")))
+    keys = [p.key for p in params]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise ConfigError("calibration.parameters", dup[0], "each key once")
+    targets = tuple(_target(t, i) for i, t in enumerate(_list(data, "targets")))
+    names = [t.name for t in targets]
+    dup = sorted({k for k in names if names.count(k) > 1})
+    if dup:
+        raise ConfigError("calibration.targets", dup[0], "each target name once")
+    world_dir = data.get("world_dir")
+    return Calibration(
+        name=name,
+        parameters=params,
+        targets=targets,
+        seed=_int(data, "seed", 0, 0),
+        candidates=_int(data, "candidates", 64, 1),
+        replications=_int(data, "replications", 2, 1),
+        customers=_int(data, "customers", 3000, 200),
+        weeks=_int(data, "weeks", 104, 78),
+        overrides=tuple(overrides),
+        out=Path(data.get("out") or f"results/calibration-{name}"),
+        world_dir=Path(world_dir) if world_dir else None,
+        description=str(data.get("description", "")),
+        source_file=source_file,
+    )
+
+
+def _list(data: dict, key: str) -> list:
+    items = data.get(key)
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"calibration.{key}", items, TOP[key] + " (at least one)")
+    return items
+
+
+def _parameter(item: Any, i: int) -> Parameter:
+    where = f"calibration.parameters.{i}"
+    if isinstance(item, str):
+        item = {"key": item}
+    if not isinstance(item, dict):
+        raise ConfigError(where, item, "{key, range, scale}")
+    for k in item:
+        if k not in PARAM_KEYS:
+            raise ConfigError(f"{where}.{k}", item[k], "one of " + ", ".join(PARAM_KEYS))
+    key = item.get("key")
+    row = uncertainties().get(key)
+    if row is None:
+        raise ConfigError(
+            f"{where}.key",
+            key,
+            "an uncertainty with a plausible range, not a programme's own setting "
+            "(loyaltysim-describe --kind uncertainty)",
+        )
+    rng = item.get("range", [row["plausible_lo"], row["plausible_hi"]])
+    if not isinstance(rng, list) or len(rng) != 2:
+        raise ConfigError(f"{where}.range", rng, "[low, high]")
+    lo = _number(rng[0], f"{where}.range", "two numbers, low < high")
+    hi = _number(rng[1], f"{where}.range", "two numbers, low < high")
+    if not lo < hi:
+        raise ConfigError(f"{where}.range", rng, "two numbers, low < high")
+    scale = item.get("scale", "linear")
+    if scale not in ("linear", "log") or (scale == "log" and lo <= 0):
+        raise ConfigError(f"{where}.scale", scale, "linear, or log with a range above 0")
+    _check_value(key, lo, f"{where}.range")
+    _check_value(key, hi, f"{where}.range")
+    return Parameter(key, lo, hi, scale, isinstance(row["default"], int))
+
+
+def _target(item: Any, i: int) -> Target:
+    where = f"calibration.targets.{i}"
+    if not isinstance(item, dict):
+        raise ConfigError(where, item, "{" + ", ".join(TARGET_KEYS) + "}")
+    for k in item:
+        if k not in TARGET_KEYS:
+            raise ConfigError(f"{where}.{k}", item[k], "one of " + ", ".join(TARGET_KEYS))
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}.name", name, "a name")
+    where = f"calibration.targets.{name}"
+    statistic = item.get("statistic")
+    check_statistic(statistic, f"{where}.statistic")
+    if ("value" in item) == ("range" in item):
+        raise ConfigError(where, item, "exactly one of value or range")
+    if "value" in item:
+        lo = hi = _number(item["value"], f"{where}.value", "a number")
+    else:
+        rng = item["range"]
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise ConfigError(f"{where}.range", rng, "[low, high] with low <= high")
+        lo = _number(rng[0], f"{where}.range", "[low, high] with low <= high")
+        hi = _number(rng[1], f"{where}.range", "[low, high] with low <= high")
+        if lo > hi:
+            raise ConfigError(f"{where}.range", rng, "[low, high] with low <= high")
+    tol = _number(item.get("tolerance", 0.0), f"{where}.tolerance", "a number >= 0", 0.0)
+    if lo == hi and tol == 0:
+        raise ConfigError(f"{where}.tolerance", tol, "a number > 0 for a single target value")
+    weight = _number(item.get("weight", 1.0), f"{where}.weight", "a number > 0", 0.0)
+    if weight == 0:
+        raise ConfigError(f"{where}.weight", weight, "a number > 0")
+    source = item.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ConfigError(f"{where}.source", source, "where the target comes from (text)")
+    enforce = item.get("enforce", True)
+    if not isinstance(enforce, bool):
+        raise ConfigError(f"{where}.enforce", enforce, "true (required to accept) or false")
+    return Target(name, statistic, lo, hi, tol, weight, source, enforce)
+
+
+def uncertainties() -> dict[str, dict[str, Any]]:
+    """The numeric uncertainties a world can set, by key: those of every run, not a
+    programme's own (the arms of a calibration switch programmes)."""
+    from ..config import describe
+
+    out: dict[str, dict[str, Any]] = {}
+    for row in describe():
+        if row["kind"] != "uncertainty" or row["plausible_lo"] is None or row["when"]:
+            continue
+        if ".programme." in row["key"]:
+            continue
+        out.setdefault(row["key"], row)
+    return out
+
+
+def _check_value(key: str, value: float, where: str) -> None:
+    """A bound outside the parameter's allowed values fails here, not in every run."""
+    from ..api import load_config
+
+    row = uncertainties()[key]
+    v = int(round(value)) if isinstance(row["default"], int) else value
+    try:
+        load_config([f"{key}={v!r}"])
+    except ConfigError as err:
+        raise ConfigError(where, value, f"within {key}'s allowed values: {err.allowed}") from None

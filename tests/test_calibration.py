@@ -1,0 +1,280 @@
+"""loyaltysim-calibrate: targets files, the Sobol design, a tiny calibration end to end
+(real sampler, real sweeps), an impossible target, resumability, and world=<id>."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from loyaltysim.calibration import cli, sample, targets
+from loyaltysim.calibration import run as runner
+from loyaltysim.params import ConfigError
+from loyaltysim.runrecord import DONE
+
+PARAMS = [
+    {"key": "customers.choice.loyalty_weight", "range": [0.5, 3.0]},
+    {"key": "customers.choice.taste_sigma"},  # its plausible range
+]
+EASY = [
+    {
+        "name": "sole_buyers",
+        "statistic": "polygamy.sole_over_90_pct",
+        "range": [0, 100],
+        "tolerance": 0,
+        "weight": 1,
+        "source": "test: any share",
+    },
+    {
+        "name": "focal_share",
+        "statistic": "metrics.plain.share",
+        "value": 0.33,
+        "tolerance": 0.5,
+        "weight": 2,
+        "source": "test: a share is in [0, 1]",
+    },
+]
+IMPOSSIBLE = {
+    "name": "planted",
+    "statistic": "polygamy.sole_over_90_pct",
+    "value": -50,
+    "tolerance": 1,
+    "weight": 1,
+    "source": "test: a share below zero, which no world can give",
+}
+
+
+def write_spec(path: Path, out: Path, candidates: int = 3, tgts=None, **extra) -> Path:
+    spec = {
+        "name": "tiny",
+        "seed": 1,
+        "candidates": candidates,
+        "replications": 1,
+        "customers": 300,
+        "weeks": 78,
+        "out": str(out),
+        "world_dir": str(out / "world_group" / "world"),
+        "parameters": PARAMS,
+        "targets": tgts if tgts is not None else EASY,
+        **extra,
+    }
+    path.write_text(OmegaConf.to_yaml(OmegaConf.create(spec)))
+    return path
+
+
+def calibrate(spec: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, "-m", "loyaltysim.calibration.cli", f"calibration={spec}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny calibration run once: 3 candidate worlds, 1 replication, 300 customers."""
+    root = tmp_path_factory.mktemp("calib")
+    spec = write_spec(root / "tiny.yaml", root / "out")
+    proc = calibrate(spec)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root, spec, proc
+
+
+def test_tiny_calibration_end_to_end(tiny):
+    root, spec, proc = tiny
+    out = root / "out"
+    cands = pd.read_csv(out / "candidates.csv", index_col="world")
+    acc = pd.read_csv(out / "accepted.csv", index_col="world")
+    assert len(cands) == 3 and cands["accepted"].all()
+    assert list(acc.index) == list(acc.sort_values("distance").index)
+    assert acc["central"].sum() == 1
+    for col in ("customers.choice.loyalty_weight", "customers.choice.taste_sigma", "distance"):
+        assert col in acc.columns
+    assert cands["customers.choice.loyalty_weight"].between(0.5, 3.0).all()
+    for name in ("README.md", "targets.png", "pairs.png", "central.yaml", "summary.json"):
+        assert (out / name).is_file(), name
+    readme = (out / "README.md").read_text()
+    assert "accepted (100.0%)" in readme and "Pinned" in readme
+    central = (out / "central.yaml").read_text()
+    assert central.startswith("# @package _global_") and "loyalty_weight" in central
+    worlds = sorted((out / "world_group" / "world").glob("tiny_*.yaml"))
+    assert [w.stem for w in worlds] == sorted(acc.index)
+    # runs went through the sweep machinery: one folder per world x seed, with done.json
+    runs = [p for p in (out / "runs").iterdir() if (p / DONE).is_file()]
+    assert len(runs) == 3
+    printed = cli.main([f"calibration={spec}", "--central"])
+    assert printed == 0
+
+
+def test_world_id_composes_and_runs_one_and_many(tiny, tmp_path):
+    root, _, _ = tiny
+    acc = pd.read_csv(root / "out" / "accepted.csv", index_col="world")
+    ids = list(acc.index[:2])
+    search = f"hydra.searchpath=[file://{root / 'out' / 'world_group'}]"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    base = [
+        sys.executable,
+        "-m",
+        "loyaltysim",
+        "customers.n=200",
+        "market.horizon_weeks=6",
+        "output.figure=false",
+        search,
+    ]
+    one = subprocess.run(
+        [*base, f"world={ids[0]}", f"hydra.run.dir={tmp_path / 'one'}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert one.returncode == 0, one.stderr
+    cfg = OmegaConf.load(tmp_path / "one" / "config.yaml")
+    want = acc.at[ids[0], "customers.choice.loyalty_weight"]
+    assert cfg.customers.choice.loyalty_weight == pytest.approx(want)
+    many = subprocess.run(
+        [*base[:3], "-m", *base[3:], f"world={','.join(ids)}", f"hydra.sweep.dir={tmp_path}/m"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert many.returncode == 0, many.stdout + many.stderr
+    assert len([p for p in (tmp_path / "m").iterdir() if (p / DONE).is_file()]) == 2
+
+
+def test_rerun_with_more_candidates_reuses_finished_runs(tiny):
+    root, spec, _ = tiny
+    out = root / "out"
+    cal = targets.load(str(spec))
+    before = {
+        p.name: (p / DONE).stat().st_mtime_ns
+        for p in (out / "runs").iterdir()
+        if (p / DONE).is_file()
+    }
+    bigger = targets.load(str(spec), ["calibration.candidates=4"])
+    assert list(sample.design(bigger).index[:3]) == list(sample.design(cal).index)
+    assert runner.pending(bigger, runner.plan(bigger, list(sample.design(bigger).index))) == 1
+    proc = calibrate(spec, "calibration.candidates=4")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 runs already finished" in proc.stdout
+    after = {
+        p.name: (p / DONE).stat().st_mtime_ns
+        for p in (out / "runs").iterdir()
+        if (p / DONE).is_file()
+    }
+    assert len(after) == 4
+    assert all(after[k] == v for k, v in before.items())  # finished runs not redone
+    assert len(pd.read_csv(out / "candidates.csv")) == 4
+
+
+def test_impossible_target_gives_an_empty_ensemble_and_a_clear_message(tiny, tmp_path):
+    root, _, _ = tiny
+    # same worlds and runs (same out folder), one more target that no world can meet
+    spec = write_spec(tmp_path / "planted.yaml", root / "out", tgts=[*EASY, IMPOSSIBLE])
+    proc = calibrate(spec)
+    assert proc.returncode == cli.EMPTY, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "empty ensemble" in proc.stderr and "planted" in proc.stderr
+    assert len(pd.read_csv(root / "out" / "accepted.csv")) == 0
+    assert "No world met every target" in (root / "out" / "README.md").read_text()
+    assert not (root / "out" / "central.yaml").exists()
+    # no new runs: the statistics came from the finished runs
+    assert " 0 not finished yet" in proc.stdout
+
+
+def test_the_default_config_has_an_empty_world_group():
+    from loyaltysim.io import config_dir
+
+    text = (config_dir() / "config.yaml").read_text()
+    assert "- world: null" in text
+    assert (config_dir() / "calibration" / "literature.yaml").is_file()
+
+
+def test_literature_targets_load_and_name_the_regularities():
+    cal = targets.load("literature")
+    stats = {t.statistic.split(".")[0] for t in cal.targets}
+    assert {
+        "purchase_process",
+        "polygamy",
+        "double_jeopardy",
+        "main_firm_switching",
+        "programme_effect_discount",
+        "heavy_light_buyers",
+        "stationarity",
+    } <= stats
+    assert any(t.statistic.endswith("gain_retention_pct") for t in cal.targets)
+    assert all(t.source for t in cal.targets)
+
+
+def test_design_is_deterministic_within_ranges_and_a_prefix(tmp_path):
+    spec = write_spec(tmp_path / "d.yaml", tmp_path / "out", candidates=16)
+    cal = targets.load(str(spec))
+    a, b = sample.design(cal, 8), sample.design(cal, 16)
+    pd.testing.assert_frame_equal(a, b.iloc[:8])
+    pd.testing.assert_frame_equal(b, sample.design(targets.load(str(spec)), 16))
+    lo, hi = (
+        targets.uncertainties()["customers.choice.taste_sigma"]["plausible_lo"],
+        targets.uncertainties()["customers.choice.taste_sigma"]["plausible_hi"],
+    )
+    assert b["customers.choice.taste_sigma"].between(lo, hi).all()
+    other = targets.load(str(spec), ["calibration.seed=2"])
+    assert not sample.design(other, 8).to_numpy().tolist() == a.to_numpy().tolist()
+
+
+BAD = [
+    ({"targets": [{**EASY[0], "statistic": "polygamy.nope"}]}, "statistic"),
+    ({"targets": [{**EASY[0], "statistic": "metrics.plain.nope"}]}, "statistic"),
+    ({"targets": [{**EASY[0], "range": [5, 1]}]}, "range"),
+    ({"targets": [{**EASY[0], "source": ""}]}, "source"),
+    ({"targets": [{**EASY[1], "tolerance": 0}]}, "tolerance"),
+    ({"targets": [{**EASY[0], "weight": -1}]}, "weight"),
+    ({"targets": [{**EASY[0], "colour": "red"}]}, "colour"),
+    ({"targets": [EASY[0], EASY[0]]}, "targets"),
+    ({"parameters": [{"key": "firm.price"}]}, "parameters.0.key"),
+    ({"parameters": [{"key": "customers.choice.nope"}]}, "parameters.0.key"),
+    ({"parameters": [{"key": "customers.choice.taste_sigma", "range": [-1, 1]}]}, "range"),
+    ({"parameters": [{"key": "customers.choice.taste_sigma", "scale": "cubic"}]}, "scale"),
+    ({"parameters": []}, "parameters"),
+    ({"candidates": 0}, "candidates"),
+    ({"weeks": 10}, "weeks"),
+    ({"colour": "red"}, "colour"),
+]
+
+
+@pytest.mark.parametrize("change, key", BAD, ids=[k for _, k in BAD])
+def test_bad_targets_files_name_key_value_and_allowed(tmp_path, change, key):
+    spec = write_spec(tmp_path / "bad.yaml", tmp_path / "out", **{})
+    data = OmegaConf.to_container(OmegaConf.load(spec))
+    data.update(change)
+    spec.write_text(OmegaConf.to_yaml(OmegaConf.create(data)))
+    with pytest.raises(ConfigError) as err:
+        targets.load(str(spec))
+    assert key in err.value.key and "allowed" in str(err.value)
+
+
+def test_cli_mistakes_exit_2_with_one_line(tmp_path, capsys):
+    spec = write_spec(tmp_path / "s.yaml", tmp_path / "out")
+    assert cli.main([f"calibration={spec}", "calibration.candidates=-3"]) == 2
+    assert cli.main(["calibration=no_such_calibration"]) == 2
+    assert cli.main([f"calibration={spec}", "customers.nope=1"]) == 2
+    assert cli.main([f"calibration={spec}", "notkeyvalue"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("loyaltysim-calibrate:") == 4 and "Traceback" not in err
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("targets: [unclosed\n")
+    proc = calibrate(bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("loyaltysim-calibrate: invalid config: calibration")
+
+
+def test_plan_and_statistics_run_nothing(tmp_path, capsys):
+    spec = write_spec(tmp_path / "s.yaml", tmp_path / "out")
+    assert cli.main([f"calibration={spec}", "--plan"]) == 0
+    assert "3 candidate worlds x 1 replications x 1 arms (plain)" in capsys.readouterr().out
+    assert not (tmp_path / "out" / "runs").exists()
+    assert cli.main(["--statistics"]) == 0
+    assert "heavy_light_buyers" in capsys.readouterr().out
