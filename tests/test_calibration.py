@@ -278,3 +278,38 @@ def test_plan_and_statistics_run_nothing(tmp_path, capsys):
     assert not (tmp_path / "out" / "runs").exists()
     assert cli.main(["--statistics"]) == 0
     assert "heavy_light_buyers" in capsys.readouterr().out
+
+
+def test_refinement_draws_inside_the_box_of_worlds_not_ruled_out(tmp_path):
+    """History matching: the next wave lies in the (padded) box of the worlds whose
+    implausibility is within the cutoff; ruled-out worlds do not widen it; same results,
+    same wave (ids reused); nothing left, no wave."""
+    spec = write_spec(tmp_path / "t.yaml", tmp_path / "out", wave_candidates=16, cutoff=1.0)
+    cal = targets.load(str(spec))
+    first = sample.design(cal, 8)
+    cands = first.copy()
+    cands["implausibility"] = [0.0, 0.5, 3.0, 9.0, 0.9, 5.0, 2.0, 7.0]
+    wave = sample.refine(cal, cands, 1)
+    kept = cands[cands["implausibility"] <= 1.0]
+    assert len(wave) == 16 and all(i.startswith("tiny_") and "_r1" in i for i in wave.index)
+    for p in cal.parameters:
+        lo, hi = kept[p.key].min(), kept[p.key].max()
+        pad = max(0.1 * (hi - lo), 0.02 * (p.hi - p.lo))
+        assert wave[p.key].min() >= max(lo - pad, p.lo) - 1e-9
+        assert wave[p.key].max() <= min(hi + pad, p.hi) + 1e-9
+    pd.testing.assert_frame_equal(sample.refine(cal, cands, 1), wave)
+    moved = cands.assign(implausibility=[0.0, 9, 9, 9, 9, 9, 0.3, 9])
+    assert not set(sample.refine(cal, moved, 1).index) & set(wave.index)
+    assert sample.refine(cal, cands.assign(implausibility=9.0), 1) is None
+
+
+def test_a_refinement_wave_runs_and_is_reported(tmp_path):
+    spec = write_spec(
+        tmp_path / "t.yaml", tmp_path / "out", candidates=2, waves=1, wave_candidates=2
+    )
+    done = calibrate(spec)
+    assert done.returncode == 0, done.stderr
+    assert "wave 1: 2 worlds in the box of the 2 not ruled out" in done.stdout
+    table = pd.read_csv(tmp_path / "out" / "candidates.csv", index_col=0)
+    assert len(table) == 4 and table["accepted"].all()
+    assert table["implausibility"].eq(0).all()

@@ -33,6 +33,21 @@ def within(cal: Calibration, stats: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=stats.index)
 
 
+def implausibility(cal: Calibration, stats: pd.DataFrame) -> pd.Series:
+    """History matching's implausibility of each world: the largest miss of an enforced
+    target beyond its acceptance interval, in half-widths (0 when every target is met;
+    infinite when a statistic could not be measured)."""
+    worst = pd.Series(0.0, index=stats.index)
+    for t in cal.targets:
+        if not t.enforce:
+            continue
+        lo, hi = t.bounds
+        x = stats[t.statistic].astype(float)
+        miss = np.maximum(np.maximum(lo - x, x - hi), 0.0) / t.half_width
+        worst = np.maximum(worst, miss.fillna(np.inf))
+    return worst
+
+
 def distance(cal: Calibration, stats: pd.DataFrame) -> pd.Series:
     """Weighted RMS miss from the targets' centres in half-widths (NaN if unmeasured)."""
     total = pd.Series(0.0, index=stats.index)
@@ -51,6 +66,7 @@ def table(cal: Calibration, params: pd.DataFrame, stats: pd.DataFrame) -> pd.Dat
     for name in ok.columns:
         out[f"meets_{name}"] = ok[name].reindex(out.index, fill_value=False)
     out["distance"] = distance(cal, stats).reindex(out.index)
+    out["implausibility"] = implausibility(cal, stats).reindex(out.index, fill_value=np.inf)
     required = ok[[t.name for t in cal.targets if t.enforce]]
     out["accepted"] = (out["status"] == "measured") & required.all(axis=1).reindex(
         out.index, fill_value=False

@@ -24,6 +24,8 @@ import argparse
 import sys
 import time
 
+import pandas as pd
+
 EMPTY = 3
 
 
@@ -119,17 +121,33 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     )
     if plan_only:
         return 0
-    sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
-    code, seconds, made, since = 0, 0.0, 0, time.time()
-    if run:  # the sweeps decide what to run: new, stale and failed runs
-        code, seconds = runner.sweep(cal, plan, hydra_args)
-        made = runner.made_since(cal, plan, since)
-        if code == 2:
-            return fail("the sweep refused the command (see above); nothing was calibrated")
-    start = time.perf_counter()
-    stats = runner.measure_all(cal, plan, cal.out / "measures.csv")
-    measure_s = time.perf_counter() - start
-    cands = accept.table(cal, params, stats)
+    code, seconds, made, measure_s = 0, 0.0, 0, 0.0
+    cands = pd.DataFrame()
+    for wave in range(cal.waves + 1):
+        if wave:  # history matching: the next design lies where no target rules worlds out
+            more = sample.refine(cal, cands, wave)
+            if more is None:
+                print(f"[loyaltysim calibrate] wave {wave}: every world is ruled out", flush=True)
+                break
+            params = pd.concat([params, more])
+            plan = runner.plan(cal, list(params.index))
+            print(
+                f"[loyaltysim calibrate] wave {wave}: {len(more)} worlds in the box of the "
+                f"{int((cands['implausibility'] <= cal.cutoff).sum())} not ruled out",
+                flush=True,
+            )
+        sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
+        since = time.time()
+        if run:  # the sweeps decide what to run: new, stale and failed runs
+            step_code, step_s = runner.sweep(cal, plan, hydra_args)
+            code, seconds = code or step_code, seconds + step_s
+            made += runner.made_since(cal, plan, since)
+            if step_code == 2:
+                return fail("the sweep refused the command (see above); nothing was calibrated")
+        start = time.perf_counter()
+        stats = runner.measure_all(cal, plan, cal.out / "measures.csv")
+        measure_s += time.perf_counter() - start
+        cands = accept.table(cal, params, stats)
     meta = {
         "runs": plan.runs,
         "new_runs": made,

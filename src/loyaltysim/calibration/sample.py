@@ -8,6 +8,7 @@ candidate is written as a Hydra config (``world/<id>.yaml``, ``# @package _globa
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,31 @@ def design(cal: Calibration, n: int | None = None) -> pd.DataFrame:
         for j, p in enumerate(cal.parameters)
     }
     return pd.DataFrame(cols, index=pd.Index([cal.world_id(i) for i in range(n)], name="world"))
+
+
+def refine(cal: Calibration, cands: pd.DataFrame, wave: int) -> pd.DataFrame | None:
+    """Refinement wave ``wave`` (sequential history matching): ``cal.wave_candidates``
+    Sobol points in the box of the worlds not yet ruled out (implausibility at most
+    ``cal.cutoff``), padded by a tenth of its width on each side, within the ranges.
+
+    The ids carry a hash of the box, so a wave is reused while the earlier results that
+    drew it stay the same, and new points are drawn when they change. None when every
+    world so far is ruled out (nothing left to refine)."""
+    keep = cands[cands["implausibility"] <= cal.cutoff]
+    if keep.empty:
+        return None
+    unit = np.column_stack([unscale(p, keep[p.key].to_numpy(float)) for p in cal.parameters])
+    lo, hi = unit.min(axis=0), unit.max(axis=0)
+    pad = np.maximum(0.1 * (hi - lo), 0.02)
+    lo, hi = np.clip(lo - pad, 0.0, 1.0), np.clip(hi + pad, 0.0, 1.0)
+    u = lo + unit_design(len(cal.parameters), cal.wave_candidates, cal.seed + wave) * (hi - lo)
+    box = hashlib.sha1(np.round(np.concatenate([lo, hi]), 6).tobytes()).hexdigest()[:4]
+    cols = {
+        p.key: [_tidy(v, p.integer) for v in scale(p, u[:, j])]
+        for j, p in enumerate(cal.parameters)
+    }
+    ids = [f"{cal.name}_{cal.design_hash()}_r{wave}{box}_{i:05d}" for i in range(len(u))]
+    return pd.DataFrame(cols, index=pd.Index(ids, name="world"))
 
 
 def nested(values: dict[str, Any]) -> dict[str, Any]:

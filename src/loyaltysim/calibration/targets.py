@@ -11,7 +11,10 @@ what is allowed, before anything runs. The file holds:
   ``value``) widened by ``tolerance`` on each side; ``enforce: false`` reports a target
   and counts it in the distance without requiring it for acceptance;
 - the design: ``seed``, ``candidates``, ``replications``, ``customers``, ``weeks``,
-  ``overrides`` (fixed for every run: your market), ``out`` and ``world_dir``.
+  ``overrides`` (fixed for every run: your market), ``out`` and ``world_dir``;
+- refinement (sequential history matching): ``waves`` further designs of
+  ``wave_candidates`` worlds each, drawn in the box of the worlds not yet ruled out (every
+  enforced target missed by at most ``cutoff`` half-widths beyond its tolerance).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ TOP = {
     "candidates": "an integer >= 1",
     "replications": "an integer >= 1",
     "customers": "an integer >= 200",
+    "waves": "an integer >= 0 (refinement waves after the first design)",
+    "wave_candidates": "an integer >= 1 (candidates per refinement wave)",
+    "cutoff": "a number >= 0 (implausibility, in half-widths, that rules a world out)",
     "weeks": "an integer >= 78",
     "overrides": "a list of key=value overrides for every run",
     "out": "a folder",
@@ -94,6 +100,9 @@ class Calibration:
     replications: int = 2
     customers: int = 3000
     weeks: int = 104
+    waves: int = 0  # refinement waves (history matching) after the first design
+    wave_candidates: int = 64
+    cutoff: float = 1.0  # implausibility above which a world is ruled out
     overrides: tuple[str, ...] = ()
     out: Path = Path("results/calibration")
     world_dir: Path | None = None
@@ -147,6 +156,13 @@ def load(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Calibration:
     return parse(data, path.stem, str(path))
 
 
+def _cutoff(data: dict) -> float:
+    value = data.get("cutoff", 1.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ConfigError("calibration.cutoff", value, TOP["cutoff"])
+    return float(value)
+
+
 def _int(data: dict, key: str, default: int, least: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -193,6 +209,9 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
         replications=_int(data, "replications", 2, 1),
         customers=_int(data, "customers", 3000, 200),
         weeks=_int(data, "weeks", 104, 78),
+        waves=_int(data, "waves", 0, 0),
+        wave_candidates=_int(data, "wave_candidates", 64, 1),
+        cutoff=_cutoff(data),
         overrides=tuple(overrides),
         out=Path(data.get("out") or f"results/calibration-{name}"),
         world_dir=Path(world_dir) if world_dir else None,
