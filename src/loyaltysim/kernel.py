@@ -1,0 +1,310 @@
+"""Compiled loops (numba) for the array engine's hot path: the same rules as
+:mod:`~loyaltysim.purchases`, :mod:`~loyaltysim.memory` and :func:`~loyaltysim.metrics.
+population_metrics`, one customer at a time in a single pass, with the per-firm sums of the
+metrics accumulated in the same pass.
+
+The NumPy rules stay the readable reference: :mod:`~loyaltysim.engine` chooses between them
+and these loops, and the tests check that both give identical state, outcomes and metrics.
+To be bit-identical the loops repeat the NumPy code's floating-point operations in the same
+order (sums over firms from the first firm to the last, as NumPy reduces a few columns; the
+logit weights ``exp(u - max u)``; the main-firm decay ``main_decay ** elapsed`` looked up in
+a table NumPy computed). ``exp``, ``log1p`` and ``pow`` here come from the C library, which
+may differ from NumPy's SIMD versions in the last bit; they only feed comparisons with a
+uniform draw (purchase counts, the logit choice, drop-out), so an outcome could differ only
+for a draw within about 1e-16 of a threshold.
+
+Functions are compiled on first use and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+ACTIVE, GONE = 1, 2
+NEVER = int(np.iinfo(np.int32).min)
+MAX_FIRMS = 8  # from 8 columns NumPy sums pairwise: the engine keeps such markets in NumPy
+
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+# indices into the float parameters of `buy`
+(EW, LW, PRIOR, PW, PRICE_RELIEF, CHURN_RELIEF, LIFT, SMOOTH, GAIN, PENALTY, LOYAL) = range(11)
+# columns of the per-firm float and count accumulators of `buy`
+F_UNITS, F_REVENUE, F_MEMBER_DISC, F_OFFER_DISC = range(4)
+(
+    C_PURCHASES,
+    C_RETURNING,
+    C_STAYED,
+    C_CHURN,
+    C_DEF_ACTIVE,
+    C_DEF_PASSIVE,
+    C_SWITCHED_IN,
+    C_CHURN_OUT,
+) = range(8)
+# columns of the stock accumulators of `settle`
+S_G, S_SCR = range(2)
+(K_CUSTOMERS, K_ACTIVE_LOYAL, K_PASSIVE_LOYAL, K_MEMBERS, K_LOYAL_MEMBERS, K_LOYAL) = range(6)
+
+
+@njit(**_JIT)
+def timing(rows, rate, u, trial, recent_week, dt, week):
+    """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at ``u``; returns the
+    buyers (occasions or a trial due), their occasions and the range of weeks since their
+    purchase history was last brought up to date."""
+    n = rows.size
+    b = np.empty(n, np.int64)
+    repeat = np.empty(n, np.int64)
+    nb = 0
+    lo, hi = 0, 0
+    for j in range(n):
+        i = rows[j]
+        lam = rate[i] * dt
+        p = np.exp(-lam)
+        x = u[i]
+        k = 0
+        if x > p:
+            cdf = p
+            m = 1
+            while True:
+                p *= lam / m
+                cdf += p
+                k += 1
+                if not (x > cdf and p > 0):
+                    break
+                m += 1
+        if k > 0 or trial[i]:
+            e = week - recent_week[i]
+            if nb == 0 or e < lo:
+                lo = e
+            if nb == 0 or e > hi:
+                hi = e
+            b[nb] = i
+            repeat[nb] = k
+            nb += 1
+    return b[:nb], repeat[:nb], lo, hi
+
+
+@njit(**_JIT)
+def buy(
+    b, repeat, week, cohort, window, persistence, par,  # buyers, rules, parameters
+    engagement, habit, member, offer_until, taste, points, recent, recent_week, home,
+    challenger, challenge_since, last_interaction, last_loyal_week, last_loyal_active,
+    last_firm, purchases, spend, firm_spend, status, left_week, trial_pending,
+    sensitivity, dropout, basket,  # customer state (the pool's arrays)
+    u_choice, u_failure, u_churn,  # the step's draws
+    price, rebate, earn, personal, offer_depth, is_open, has_points, point_value, threshold,
+    reward, keep, failure,  # terms
+    decay_pow, pow_lo,  # main_decay ** e for e = pow_lo, pow_lo + 1, ...
+    o_firm, o_prev, o_prev_home, o_home, o_was_loyal, o_was_active, o_trips, o_units,
+    o_list, o_rebate, o_offer, o_redeemed, o_paid, o_earned, o_member, o_failed, o_left,
+    fsum, count,  # outcome per buyer; per-firm sums
+):  # fmt: skip
+    """One step of purchases for buyers ``b`` (see :func:`loyaltysim.purchases.purchase_step`);
+    updates the state in place, writes each buyer's outcome and adds the per-firm flows."""
+    n_firms = engagement.shape[1]
+    g = np.empty(n_firms)
+    u = np.empty(n_firms)
+    lookback = persistence + window
+    n_open = 0.0
+    for f in range(n_firms):
+        n_open += 1.0 if is_open[f] else 0.0
+    for j in range(b.size):
+        i = b[j]
+        r = j if personal else 0
+        # utilities (purchases.utilities)
+        held = 0.0
+        for f in range(n_firms):
+            held += habit[i, f]
+        held += par[PRIOR]
+        mean_price = 0.0
+        for f in range(n_firms):
+            e = engagement[i, f]
+            g[f] = e / (1.0 + abs(e))
+            discount = 0.0 + rebate[r, f] * (1.0 if member[i, f] else 0.0)
+            discount += offer_depth[f] * (1.0 if offer_until[i, f] >= week else 0.0)
+            u[f] = max(price[f] * (1.0 - discount), 0.0)  # unit price, for now
+            if is_open[f]:
+                mean_price += u[f]
+        mean_price /= n_open
+        for f in range(n_firms):
+            beta = (1.0 - par[PRICE_RELIEF] * max(g[f], 0.0)) * sensitivity[i]
+            unit_price = u[f] - mean_price
+            v = par[EW] * g[f]
+            v += par[LW] * (habit[i, f] / held)
+            v += taste[i, f]
+            v -= beta * unit_price
+            if has_points:
+                points_eur = points[i, f] * point_value[f] * (1.0 if member[i, f] else 0.0)
+                v += par[PW] * beta * points_eur / basket[i]
+            u[f] = v if is_open[f] else -np.inf
+        # logit choice (purchases.choose)
+        top = u[0]
+        for f in range(1, n_firms):
+            top = max(top, u[f])
+        total = 0.0
+        for f in range(n_firms):
+            u[f] = np.exp(u[f] - top)
+            total += u[f]
+        target = u_choice[i] * total
+        c = 0
+        cum = 0.0
+        for f in range(n_firms - 1):
+            cum += u[f]
+            if target > cum:
+                c += 1
+
+        g_c = max(g[c], 0.0)
+        member_c = member[i, c]
+        offer_c = offer_until[i, c] >= week
+        d = dropout[i] * (1.0 - par[CHURN_RELIEF] * g_c)
+        if cohort:
+            jumps = np.floor(np.log1p(-u_churn[i]) / np.log1p(-d)) + 1
+            left = jumps <= repeat[j]
+            k = (np.int64(jumps) if left else repeat[j]) + (1 if trial_pending[i] else 0)
+            trial_pending[i] = False
+        else:
+            k = repeat[j]
+            left = u_churn[i] < 1.0 - (1.0 - d) ** np.float64(k)
+
+        units = basket[i] * (1.0 + par[LIFT] * g_c) * np.float64(k)
+        list_value = price[c] * units
+        rebate_v = list_value * rebate[r, c] * (1.0 if member_c else 0.0)
+        offer_v = list_value * offer_depth[c] * (1.0 if offer_c else 0.0)
+        before = max(list_value - rebate_v - offer_v, 0.0)
+        redeemed = 0.0
+        earned = 0.0
+        paid = before
+        if has_points:
+            balance = points[i, c]
+            redeem = member_c and balance >= threshold[c]
+            if redeem:
+                redeemed = min(reward[c], before)
+            paid = before - redeemed
+            earned = paid * earn[r, c] * keep[c] * (1.0 if member_c else 0.0)
+            points[i, c] = balance - (threshold[c] if redeem else 0.0) + earned
+        if offer_c:
+            offer_until[i, c] = NEVER
+        failed = u_failure[i] < failure[c]
+        engagement[i, c] += -par[PENALTY] if failed else par[GAIN]
+
+        # status before the purchases (status.loyal_before)
+        prev_home = home[i]
+        held = 0.0
+        for f in range(n_firms):
+            held += recent[i, f]
+        share = recent[i, prev_home] / held if held > 0 else 0.0
+        if share >= par[LOYAL]:
+            last_loyal_week[i] = week
+            last_loyal_active[i] = last_interaction[i, prev_home] > week - window
+        was_loyal = last_loyal_week[i] > week - lookback
+        was_active = was_loyal and last_loyal_active[i]
+
+        for f in range(n_firms):
+            habit[i, f] *= par[SMOOTH]
+        habit[i, c] += 1.0
+
+        # main firm (status.update_main)
+        factor = decay_pow[week - recent_week[i] - pow_lo]
+        for f in range(n_firms):
+            recent[i, f] *= factor
+        recent[i, c] += np.float64(k)
+        recent_week[i] = week
+        main = home[i]
+        best, best_v = main, recent[i, main]
+        for f in range(n_firms):
+            if recent[i, f] > best_v:
+                best, best_v = f, recent[i, f]
+        since = challenge_since[i]
+        contested = best != main
+        if contested and challenger[i] != best:
+            since = week
+        switch = contested and week - since >= persistence
+        if switch:
+            main = best
+        challenger[i] = best if contested and not switch else -1
+        challenge_since[i] = since
+        home[i] = main
+
+        prev = last_firm[i]
+        last_firm[i] = c
+        purchases[i] += k
+        spend[i] += paid
+        firm_spend[i, c] += paid
+        if left:
+            status[i] = GONE
+            left_week[i] = week
+
+        o_firm[j], o_prev[j], o_prev_home[j], o_home[j] = c, prev, prev_home, main
+        o_was_loyal[j], o_was_active[j], o_trips[j], o_units[j] = was_loyal, was_active, k, units
+        o_list[j], o_rebate[j], o_offer[j], o_redeemed[j] = list_value, rebate_v, offer_v, redeemed
+        o_paid[j], o_earned[j], o_member[j] = paid, earned, member_c
+        o_failed[j], o_left[j] = failed, left
+        # per-firm flows (metrics.purchase_flows)
+        fsum[c, F_UNITS] += units
+        fsum[c, F_REVENUE] += list_value
+        fsum[c, F_MEMBER_DISC] += rebate_v + redeemed
+        fsum[c, F_OFFER_DISC] += offer_v
+        count[c, C_PURCHASES] += k
+        if prev >= 0:
+            count[prev, C_RETURNING] += 1
+            if prev == c:
+                count[c, C_STAYED] += 1
+        if main != prev_home:
+            count[prev_home, C_CHURN] += 1
+            if was_active:
+                count[prev_home, C_DEF_ACTIVE] += 1
+            elif was_loyal:
+                count[prev_home, C_DEF_PASSIVE] += 1
+            count[main, C_SWITCHED_IN] += 1
+        if left:
+            count[main, C_CHURN_OUT] += 1
+
+
+@njit(**_JIT)
+def settle(
+    status, segment, forget, engagement, habit, contacted, decay, observe,
+    recent, member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
+):  # fmt: skip
+    """End of step over the pool: engagement decays, active customers of a forgetful segment
+    forget the firms that did not contact them (memory.decay_memory); with ``observe``, the
+    stocks of the active population are summed per firm (metrics.population_metrics).
+    Returns the number of active customers."""
+    n, n_firms = engagement.shape
+    n_active = 0
+    for i in range(n):
+        for f in range(n_firms):
+            engagement[i, f] *= decay
+        if status[i] != ACTIVE:
+            continue
+        n_active += 1
+        rate = forget[segment[i]]
+        if rate > 0:
+            kept = 1.0 - rate
+            for f in range(n_firms):
+                if not contacted[i, f]:
+                    habit[i, f] *= kept
+        if not observe:
+            continue
+        held = 0.0
+        for f in range(n_firms):
+            held += recent[i, f]
+        h = home[i]
+        e = engagement[i, h]
+        own = recent[i, h] / held if held > 0 else 0.0
+        scount[h, K_CUSTOMERS] += 1
+        ssum[h, S_G] += e / (1.0 + abs(e))
+        ssum[h, S_SCR] += own
+        if own >= loyal_threshold:
+            if last_interaction[i, h] > week - window:
+                scount[h, K_ACTIVE_LOYAL] += 1
+            else:
+                scount[h, K_PASSIVE_LOYAL] += 1
+        for f in range(n_firms):
+            loyal = (recent[i, f] / held if held > 0 else 0.0) >= loyal_threshold
+            if member[i, f]:
+                scount[f, K_MEMBERS] += 1
+                if loyal:
+                    scount[f, K_LOYAL_MEMBERS] += 1
+            if loyal:
+                scount[f, K_LOYAL] += 1
+    return n_active
