@@ -173,12 +173,15 @@ def settle(
     n_firms = pop.n_firms
     ssum = np.zeros((n_firms, 2))
     scount = np.zeros((n_firms, 6), np.int64)
-    n_active = k.settle(
-        pop.status, pop.segment, np.asarray(forget, float), pop.engagement, pop.habit,
-        pop.contacted, float(decay), bool(observed), pop.recent, pop.member, pop.home,
+    pop.engagement *= decay  # as memory.decay_memory: the whole pool
+    rows = pop.active_index()
+    k.settle(
+        rows, pop.segment, np.asarray(forget, float), pop.habit, pop.contacted,
+        bool(observed), pop.engagement, pop.recent, pop.member, pop.home,
         pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
     )  # fmt: skip
+    n_active = rows.size
     if not observed:
         return None
     customers = scount[:, k.K_CUSTOMERS].copy()

@@ -19,10 +19,13 @@ Functions are compiled on first use and cached on disk (``cache=True``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 ACTIVE, GONE = 1, 2
 NEVER = int(np.iinfo(np.int32).min)
+AHEAD = 8  # buyers ahead whose rows are prefetched
 MAX_FIRMS = 8  # from 8 columns NumPy sums pairwise: the engine keeps such markets in NumPy
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
@@ -46,6 +49,26 @@ S_G, S_SCR = range(2)
 (K_CUSTOMERS, K_ACTIVE_LOYAL, K_PASSIVE_LOYAL, K_MEMBERS, K_LOYAL_MEMBERS, K_LOYAL) = range(6)
 
 
+@intrinsic
+def _prefetch(typingctx, arr, index):
+    """Hint the CPU to fetch ``arr[index]`` into cache (``llvm.prefetch``): one customer's
+    row of each of many arrays is read, so the hardware prefetcher alone falls behind."""
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = builder.module.globals.get("llvm.prefetch.p0")
+        if fn is None:
+            fn = ir.Function(builder.module, fnty, name="llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(data, [args[1]]), i8p)
+        builder.call(fn, [ptr, i32(1), i32(3), i32(1)])  # write, keep in all levels, data
+        return context.get_dummy_value()
+
+    return types.void(arr, index), codegen
+
+
 @njit(**_JIT)
 def timing(rows, rate, u, trial, recent_week, dt, week):
     """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at ``u``; returns the
@@ -55,7 +78,6 @@ def timing(rows, rate, u, trial, recent_week, dt, week):
     b = np.empty(n, np.int64)
     repeat = np.empty(n, np.int64)
     nb = 0
-    lo, hi = 0, 0
     for j in range(n):
         i = rows[j]
         lam = rate[i] * dt
@@ -72,15 +94,14 @@ def timing(rows, rate, u, trial, recent_week, dt, week):
                 if not (x > cdf and p > 0):
                     break
                 m += 1
-        if k > 0 or trial[i]:
-            e = week - recent_week[i]
-            if nb == 0 or e < lo:
-                lo = e
-            if nb == 0 or e > hi:
-                hi = e
-            b[nb] = i
-            repeat[nb] = k
-            nb += 1
+        b[nb] = i
+        repeat[nb] = k
+        nb += 1 if (k > 0) | trial[i] else 0
+    lo, hi = 0, 0
+    for j in range(nb):
+        e = week - recent_week[b[j]]
+        lo = e if j == 0 or e < lo else lo
+        hi = e if j == 0 or e > hi else hi
     return b[:nb], repeat[:nb], lo, hi
 
 
@@ -111,6 +132,20 @@ def buy(
     for j in range(b.size):
         i = b[j]
         r = j if personal else 0
+        if j + AHEAD < b.size:
+            a = b[j + AHEAD]
+            af = a * n_firms
+            for arr in (engagement, habit, taste, recent, firm_spend):
+                _prefetch(arr.reshape(-1), af)
+            _prefetch(member.reshape(-1), af)
+            _prefetch(offer_until.reshape(-1), af)
+            _prefetch(last_interaction.reshape(-1), af)
+            for arr in (sensitivity, dropout, basket, u_choice, u_failure, u_churn, spend):
+                _prefetch(arr, a)
+            for arr in (recent_week, home, challenger, challenge_since, last_loyal_week, last_firm):
+                _prefetch(arr, a)
+            _prefetch(purchases, a)
+            _prefetch(last_loyal_active, a)
         # utilities (purchases.utilities)
         held = 0.0
         for f in range(n_firms):
@@ -143,15 +178,14 @@ def buy(
             top = max(top, u[f])
         total = 0.0
         for f in range(n_firms):
-            u[f] = np.exp(u[f] - top)
+            u[f] = 1.0 if u[f] == top else np.exp(u[f] - top)  # exp(0) is 1
             total += u[f]
         target = u_choice[i] * total
         c = 0
         cum = 0.0
         for f in range(n_firms - 1):
             cum += u[f]
-            if target > cum:
-                c += 1
+            c += 1 if target > cum else 0
 
         g_c = max(g[c], 0.0)
         member_c = member[i, c]
@@ -164,7 +198,8 @@ def buy(
             trial_pending[i] = False
         else:
             k = repeat[j]
-            left = u_churn[i] < 1.0 - (1.0 - d) ** np.float64(k)
+            kept = 1.0 - d if k == 1 else (1.0 - d) ** np.float64(k)  # x ** 1 is x
+            left = u_churn[i] < 1.0 - kept
 
         units = basket[i] * (1.0 + par[LIFT] * g_c) * np.float64(k)
         list_value = price[c] * units
@@ -193,9 +228,10 @@ def buy(
         for f in range(n_firms):
             held += recent[i, f]
         share = recent[i, prev_home] / held if held > 0 else 0.0
-        if share >= par[LOYAL]:
-            last_loyal_week[i] = week
-            last_loyal_active[i] = last_interaction[i, prev_home] > week - window
+        loyal = share >= par[LOYAL]
+        active = last_interaction[i, prev_home] > week - window
+        last_loyal_week[i] = week if loyal else last_loyal_week[i]
+        last_loyal_active[i] = active if loyal else last_loyal_active[i]
         was_loyal = last_loyal_week[i] > week - lookback
         was_active = was_loyal and last_loyal_active[i]
 
@@ -247,8 +283,7 @@ def buy(
         count[c, C_PURCHASES] += k
         if prev >= 0:
             count[prev, C_RETURNING] += 1
-            if prev == c:
-                count[c, C_STAYED] += 1
+            count[c, C_STAYED] += 1 if prev == c else 0
         if main != prev_home:
             count[prev_home, C_CHURN] += 1
             if was_active:
@@ -262,49 +297,38 @@ def buy(
 
 @njit(**_JIT)
 def settle(
-    status, segment, forget, engagement, habit, contacted, decay, observe,
-    recent, member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
+    rows, segment, forget, habit, contacted, observe, engagement, recent, member, home,
+    last_interaction, loyal_threshold, week, window, ssum, scount,
 ):  # fmt: skip
-    """End of step over the pool: engagement decays, active customers of a forgetful segment
-    forget the firms that did not contact them (memory.decay_memory); with ``observe``, the
-    stocks of the active population are summed per firm (metrics.population_metrics).
-    Returns the number of active customers."""
-    n, n_firms = engagement.shape
-    n_active = 0
-    for i in range(n):
-        for f in range(n_firms):
-            engagement[i, f] *= decay
-        if status[i] != ACTIVE:
-            continue
-        n_active += 1
+    """End of step for the active customers ``rows`` (engagement has decayed): those of a
+    forgetful segment forget the firms that did not contact them (memory.decay_memory); with
+    ``observe``, their stocks are summed per firm (metrics.population_metrics)."""
+    n_firms = habit.shape[1]
+    share = np.empty(n_firms)
+    for j in range(rows.size):
+        i = rows[j]
         rate = forget[segment[i]]
         if rate > 0:
-            kept = 1.0 - rate
             for f in range(n_firms):
-                if not contacted[i, f]:
-                    habit[i, f] *= kept
+                habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
         if not observe:
             continue
         held = 0.0
         for f in range(n_firms):
             held += recent[i, f]
+        for f in range(n_firms):
+            share[f] = recent[i, f] / held if held > 0 else 0.0
         h = home[i]
         e = engagement[i, h]
-        own = recent[i, h] / held if held > 0 else 0.0
+        loyal = share[h] >= loyal_threshold
+        active = loyal and last_interaction[i, h] > week - window
         scount[h, K_CUSTOMERS] += 1
+        scount[h, K_ACTIVE_LOYAL] += 1 if active else 0
+        scount[h, K_PASSIVE_LOYAL] += 1 if loyal and not active else 0
         ssum[h, S_G] += e / (1.0 + abs(e))
-        ssum[h, S_SCR] += own
-        if own >= loyal_threshold:
-            if last_interaction[i, h] > week - window:
-                scount[h, K_ACTIVE_LOYAL] += 1
-            else:
-                scount[h, K_PASSIVE_LOYAL] += 1
+        ssum[h, S_SCR] += share[h]
         for f in range(n_firms):
-            loyal = (recent[i, f] / held if held > 0 else 0.0) >= loyal_threshold
-            if member[i, f]:
-                scount[f, K_MEMBERS] += 1
-                if loyal:
-                    scount[f, K_LOYAL_MEMBERS] += 1
-            if loyal:
-                scount[f, K_LOYAL] += 1
-    return n_active
+            loyal = share[f] >= loyal_threshold
+            scount[f, K_MEMBERS] += 1 if member[i, f] else 0
+            scount[f, K_LOYAL_MEMBERS] += 1 if member[i, f] and loyal else 0
+            scount[f, K_LOYAL] += 1 if loyal else 0
