@@ -125,11 +125,11 @@ def test_settle_equals_decay_and_stock_metrics(seed, observed):
         assert got is None
 
 
-def test_regression_values_hold_with_the_numpy_rules(monkeypatch):
+def test_regression_values_hold_with_the_kernel(monkeypatch):
     from loyaltysim import run_one
     from test_determinism import REGRESSION
 
-    monkeypatch.setenv(engine.KERNEL_ENV, "numpy")
+    monkeypatch.setenv(engine.KERNEL_ENV, "numba")
     res = run_one(small_config(seed=0))
     focal = res.summary.set_index("firm").loc["focal"]
     got = {
@@ -143,9 +143,12 @@ def test_regression_values_hold_with_the_numpy_rules(monkeypatch):
 def test_engine_choice_is_validated(monkeypatch):
     monkeypatch.setenv(engine.KERNEL_ENV, "fortran")
     with pytest.raises(ValueError, match="LOYALTYSIM_KERNEL"):
-        engine.use_kernel(3)
+        engine.use_kernel(3, 1000)
     monkeypatch.setenv(engine.KERNEL_ENV, "numpy")
-    assert not engine.use_kernel(3)
+    assert not engine.use_kernel(3, 10**6)
     monkeypatch.setenv(engine.KERNEL_ENV, "numba")
-    assert engine.use_kernel(3)
-    assert not engine.use_kernel(8)  # NumPy sums 8 or more columns pairwise: NumPy rules
+    assert engine.use_kernel(3, 1000)
+    assert not engine.use_kernel(8, 1000)  # NumPy sums 8 or more columns pairwise
+    monkeypatch.delenv(engine.KERNEL_ENV)
+    assert engine.use_kernel(3, engine.AUTO_MIN_POOL)
+    assert not engine.use_kernel(3, engine.AUTO_MIN_POOL - 1)  # small: the NumPy rules

@@ -144,8 +144,8 @@ def test_memory_decay_and_forgetting_match_reference(seed):
     ],
 )
 def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch, programme):
-    """Swap the reference rules into the market: the whole run (with the default engine,
-    the compiled kernel where numba is installed) must not change."""
+    """Swap the reference rules into the market: the whole run, played by the compiled
+    kernel where numba is installed, must not change."""
     from loyaltysim import market as market_module
 
     cfg = small_config(
@@ -155,6 +155,7 @@ def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch, progra
         *programme,
         seed=8,
     )
+    monkeypatch.setenv("LOYALTYSIM_KERNEL", "numba")
     vec = Market(cfg).run().metrics()
     monkeypatch.setattr(market_module, "purchase_step", reference.purchase_step)
     monkeypatch.setattr(market_module, "decay_memory", reference.decay_memory)

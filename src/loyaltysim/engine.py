@@ -7,8 +7,9 @@ of :mod:`~loyaltysim.kernel`, with the same inputs and results as the NumPy rule
 :func:`~loyaltysim.metrics.population_metrics`. Both give bit-identical state, outcomes and
 metrics (tests/test_kernel.py). The market uses them when :func:`use_kernel` says so:
 numba is importable, the market has fewer than eight firms, and the environment variable
-``LOYALTYSIM_KERNEL`` is unset or ``numba``; ``LOYALTYSIM_KERNEL=numpy`` selects the NumPy
-rules (the readable reference the kernel is tested against).
+``LOYALTYSIM_KERNEL`` is ``numba``, or unset (``auto``) and the pool holds at least
+``AUTO_MIN_POOL`` people; ``LOYALTYSIM_KERNEL=numpy`` selects the NumPy rules (the readable
+reference the kernel is tested against).
 """
 
 from __future__ import annotations
@@ -24,20 +25,26 @@ from .status import StatusRules
 from .trades import Draws, Outcome, Terms
 
 KERNEL_ENV = "LOYALTYSIM_KERNEL"
-CHOICES = ("numba", "numpy")
+CHOICES = ("auto", "numba", "numpy")
+# "auto" compiles for pools from this size: loading the compiled loops costs a process about
+# half a second, which a smaller run (one per worker process in a sweep) does not win back
+AUTO_MIN_POOL = 50_000
 
 
 def selected() -> str:
-    """The engine the environment asks for (``numba`` unless ``LOYALTYSIM_KERNEL`` says)."""
-    value = os.environ.get(KERNEL_ENV, "numba").strip().lower() or "numba"
+    """The engine the environment asks for: ``auto`` (default), ``numba`` or ``numpy``."""
+    value = os.environ.get(KERNEL_ENV, "auto").strip().lower() or "auto"
     if value not in CHOICES:
         raise ValueError(f"{KERNEL_ENV}={value!r}; allowed: {', '.join(CHOICES)}")
     return value
 
 
-def use_kernel(n_firms: int) -> bool:
-    """Whether a market of ``n_firms`` firms plays its customers with the compiled loops."""
-    if selected() != "numba":
+def use_kernel(n_firms: int, pool: int) -> bool:
+    """Whether a market of ``n_firms`` firms and ``pool`` people plays its customers with the
+    compiled loops: with ``numba``, or ``auto`` and a pool of at least ``AUTO_MIN_POOL``;
+    never without numba or with eight firms or more."""
+    choice = selected()
+    if choice == "numpy" or (choice == "auto" and pool < AUTO_MIN_POOL):
         return False
     try:
         from . import kernel

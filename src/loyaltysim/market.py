@@ -111,7 +111,7 @@ class Market(mesa.Model):
         ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
         # the customer rules: compiled loops (kernel) or the NumPy rules (see engine)
-        self.kernel = engine.use_kernel(len(self.firms))
+        self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
         self._draw_buffers: np.ndarray | None = None
         self._warm_up()
