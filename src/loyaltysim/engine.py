@@ -98,27 +98,15 @@ def trade(
         ],
         float,
     )
-    nb = b.size
-    out = Outcome(
-        buyers=b,
-        firm=np.empty(nb, np.int64),
-        prev_firm=np.empty(nb, pop.last_firm.dtype),
-        prev_home=np.empty(nb, pop.home.dtype),
-        home=np.empty(nb, np.int32),
-        was_loyal=np.empty(nb, bool),
-        was_active=np.empty(nb, bool),
-        trips=np.empty(nb, np.int64),
-        units=np.empty(nb),
-        list_value=np.empty(nb),
-        rebate=np.empty(nb),
-        offer=np.empty(nb),
-        redeemed=np.empty(nb),
-        paid=np.empty(nb),
-        points_earned=np.empty(nb),
-        member=np.empty(nb, bool),
-        failed=np.empty(nb, bool),
-        left=np.empty(nb, bool),
-    )
+    # the outcome in four arrays, one row per buyer (few memory streams for the loop to
+    # write); its fields are their columns
+    packed = [
+        np.empty((b.size, len(names)), dtype)
+        for names, dtype in zip(k.OUTCOME_COLUMNS, (np.int64, np.int32, bool, float), strict=True)
+    ]
+    fields = {n: a[:, i] for names, a in zip(k.OUTCOME_COLUMNS, packed, strict=True)
+              for i, n in enumerate(names)}  # fmt: skip
+    out = Outcome(buyers=b, **fields)
     fsum = np.zeros((n_firms, 4))
     count = np.zeros((n_firms, 8), np.int64)
     k.buy(
@@ -136,10 +124,7 @@ def trade(
         np.asarray(terms.threshold, float), terms.reward_eur(),
         np.asarray(terms.points_keep, float), np.asarray(terms.failure, float),
         decay_pow, int(lo),
-        out.firm, out.prev_firm, out.prev_home, out.home, out.was_loyal, out.was_active,
-        out.trips, out.units, out.list_value, out.rebate, out.offer, out.redeemed, out.paid,
-        out.points_earned, out.member, out.failed, out.left,
-        fsum, count,
+        *packed, fsum, count,
     )  # fmt: skip
     units, revenue = fsum[:, k.F_UNITS].copy(), fsum[:, k.F_REVENUE].copy()
     cogs = units * unit_cost

@@ -32,6 +32,13 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 # indices into the float parameters of `buy`
 (EW, LW, PRIOR, PW, PRICE_RELIEF, CHURN_RELIEF, LIFT, SMOOTH, GAIN, PENALTY, LOYAL) = range(11)
+# the outcome fields `buy` writes, by array (int64, int32, bool, float), in column order
+OUTCOME_COLUMNS = (
+    ("firm", "trips"),
+    ("prev_firm", "prev_home", "home"),
+    ("was_loyal", "was_active", "member", "failed", "left"),
+    ("units", "list_value", "rebate", "offer", "redeemed", "paid", "points_earned"),
+)
 # columns of the per-firm float and count accumulators of `buy`
 F_UNITS, F_REVENUE, F_MEMBER_DISC, F_OFFER_DISC = range(4)
 (
@@ -116,9 +123,8 @@ def buy(
     price, rebate, earn, personal, offer_depth, is_open, has_points, point_value, threshold,
     reward, keep, failure,  # terms
     decay_pow, pow_lo,  # main_decay ** e for e = pow_lo, pow_lo + 1, ...
-    o_firm, o_prev, o_prev_home, o_home, o_was_loyal, o_was_active, o_trips, o_units,
-    o_list, o_rebate, o_offer, o_redeemed, o_paid, o_earned, o_member, o_failed, o_left,
-    fsum, count,  # outcome per buyer; per-firm sums
+    o_int, o_week, o_flag, o_eur,  # outcome per buyer (one row each: OUTCOME_* columns)
+    fsum, count,  # per-firm sums
 ):  # fmt: skip
     """One step of purchases for buyers ``b`` (see :func:`loyaltysim.purchases.purchase_step`);
     updates the state in place, writes each buyer's outcome and adds the per-firm flows."""
@@ -270,11 +276,12 @@ def buy(
             status[i] = GONE
             left_week[i] = week
 
-        o_firm[j], o_prev[j], o_prev_home[j], o_home[j] = c, prev, prev_home, main
-        o_was_loyal[j], o_was_active[j], o_trips[j], o_units[j] = was_loyal, was_active, k, units
-        o_list[j], o_rebate[j], o_offer[j], o_redeemed[j] = list_value, rebate_v, offer_v, redeemed
-        o_paid[j], o_earned[j], o_member[j] = paid, earned, member_c
-        o_failed[j], o_left[j] = failed, left
+        o_int[j, 0], o_int[j, 1] = c, k
+        o_week[j, 0], o_week[j, 1], o_week[j, 2] = prev, prev_home, main
+        o_flag[j, 0], o_flag[j, 1], o_flag[j, 2] = was_loyal, was_active, member_c
+        o_flag[j, 3], o_flag[j, 4] = failed, left
+        o_eur[j, 0], o_eur[j, 1], o_eur[j, 2], o_eur[j, 3] = units, list_value, rebate_v, offer_v
+        o_eur[j, 4], o_eur[j, 5], o_eur[j, 6] = redeemed, paid, earned
         # per-firm flows (metrics.purchase_flows)
         fsum[c, F_UNITS] += units
         fsum[c, F_REVENUE] += list_value
