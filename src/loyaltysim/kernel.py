@@ -141,17 +141,13 @@ def buy(
         if j + AHEAD < b.size:
             a = b[j + AHEAD]
             af = a * n_firms
-            for arr in (engagement, habit, taste, recent, firm_spend):
+            for arr in (engagement, habit, taste, firm_spend):
                 _prefetch(arr.reshape(-1), af)
             _prefetch(member.reshape(-1), af)
             _prefetch(offer_until.reshape(-1), af)
-            _prefetch(last_interaction.reshape(-1), af)
             for arr in (sensitivity, dropout, basket, u_choice, u_failure, u_churn, spend):
                 _prefetch(arr, a)
-            for arr in (recent_week, home, challenger, challenge_since, last_loyal_week, last_firm):
-                _prefetch(arr, a)
             _prefetch(purchases, a)
-            _prefetch(last_loyal_active, a)
         # utilities (purchases.utilities)
         held = 0.0
         for f in range(n_firms):
@@ -228,6 +224,39 @@ def buy(
         failed = u_failure[i] < failure[c]
         engagement[i, c] += -par[PENALTY] if failed else par[GAIN]
 
+        for f in range(n_firms):
+            habit[i, f] *= par[SMOOTH]
+        habit[i, c] += 1.0
+
+        purchases[i] += k
+        spend[i] += paid
+        firm_spend[i, c] += paid
+        if left:
+            status[i] = GONE
+            left_week[i] = week
+
+        o_int[j, 0], o_int[j, 1] = c, k
+        o_flag[j, 2], o_flag[j, 3], o_flag[j, 4] = member_c, failed, left
+        o_eur[j, 0], o_eur[j, 1], o_eur[j, 2], o_eur[j, 3] = units, list_value, rebate_v, offer_v
+        o_eur[j, 4], o_eur[j, 5], o_eur[j, 6] = redeemed, paid, earned
+        # per-firm flows (metrics.purchase_flows)
+        fsum[c, F_UNITS] += units
+        fsum[c, F_REVENUE] += list_value
+        fsum[c, F_MEMBER_DISC] += rebate_v + redeemed
+        fsum[c, F_OFFER_DISC] += offer_v
+        count[c, C_PURCHASES] += k
+
+    # status and main firm in a second pass: each pass reads fewer arrays at once
+    for j in range(b.size):
+        i = b[j]
+        c, k, left = o_int[j, 0], o_int[j, 1], o_flag[j, 4]
+        if j + AHEAD < b.size:
+            a = b[j + AHEAD]
+            _prefetch(recent.reshape(-1), a * n_firms)
+            _prefetch(last_interaction.reshape(-1), a * n_firms)
+            for arr in (recent_week, home, challenger, challenge_since, last_loyal_week, last_firm):
+                _prefetch(arr, a)
+            _prefetch(last_loyal_active, a)
         # status before the purchases (status.loyal_before)
         prev_home = home[i]
         held = 0.0
@@ -241,10 +270,6 @@ def buy(
         was_loyal = last_loyal_week[i] > week - lookback
         was_active = was_loyal and last_loyal_active[i]
 
-        for f in range(n_firms):
-            habit[i, f] *= par[SMOOTH]
-        habit[i, c] += 1.0
-
         # main firm (status.update_main)
         factor = decay_pow[week - recent_week[i] - pow_lo]
         for f in range(n_firms):
@@ -254,8 +279,9 @@ def buy(
         main = home[i]
         best, best_v = main, recent[i, main]
         for f in range(n_firms):
-            if recent[i, f] > best_v:
-                best, best_v = f, recent[i, f]
+            higher = recent[i, f] > best_v
+            best = f if higher else best
+            best_v = recent[i, f] if higher else best_v
         since = challenge_since[i]
         contested = best != main
         if contested and challenger[i] != best:
@@ -269,25 +295,8 @@ def buy(
 
         prev = last_firm[i]
         last_firm[i] = c
-        purchases[i] += k
-        spend[i] += paid
-        firm_spend[i, c] += paid
-        if left:
-            status[i] = GONE
-            left_week[i] = week
-
-        o_int[j, 0], o_int[j, 1] = c, k
         o_week[j, 0], o_week[j, 1], o_week[j, 2] = prev, prev_home, main
-        o_flag[j, 0], o_flag[j, 1], o_flag[j, 2] = was_loyal, was_active, member_c
-        o_flag[j, 3], o_flag[j, 4] = failed, left
-        o_eur[j, 0], o_eur[j, 1], o_eur[j, 2], o_eur[j, 3] = units, list_value, rebate_v, offer_v
-        o_eur[j, 4], o_eur[j, 5], o_eur[j, 6] = redeemed, paid, earned
-        # per-firm flows (metrics.purchase_flows)
-        fsum[c, F_UNITS] += units
-        fsum[c, F_REVENUE] += list_value
-        fsum[c, F_MEMBER_DISC] += rebate_v + redeemed
-        fsum[c, F_OFFER_DISC] += offer_v
-        count[c, C_PURCHASES] += k
+        o_flag[j, 0], o_flag[j, 1] = was_loyal, was_active
         if prev >= 0:
             count[prev, C_RETURNING] += 1
             count[c, C_STAYED] += 1 if prev == c else 0
