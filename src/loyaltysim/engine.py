@@ -53,6 +53,12 @@ def use_kernel(n_firms: int, pool: int) -> bool:
     return n_firms < kernel.MAX_FIRMS
 
 
+def no_trip_odds(pop: Population, dt: float) -> np.ndarray:
+    """``exp(-rate * dt)`` per person: the probability of no purchase in a step, computed as
+    :func:`~loyaltysim.purchases.poisson_from_uniform` computes it."""
+    return np.exp(-(pop.purchase_rate * dt))
+
+
 def trade(
     pop: Population,
     rows: np.ndarray,
@@ -64,17 +70,21 @@ def trade(
     memory: MemoryParams,
     rules: StatusRules,
     unit_cost: np.ndarray,
+    no_trip: np.ndarray | None = None,
 ) -> tuple[Outcome, dict[str, np.ndarray]]:
     """One step of purchases for the active customers ``rows`` (updates ``pop`` in place):
     the buyers' :class:`Outcome` and the per-firm flows of
-    :func:`~loyaltysim.metrics.purchase_flows`."""
+    :func:`~loyaltysim.metrics.purchase_flows`. ``no_trip``: :func:`no_trip_odds` of the
+    pool, if the caller keeps it (purchase rates do not change)."""
     from . import kernel as k
 
     n_firms = pop.n_firms
     week = int(week)
+    no_trip = no_trip_odds(pop, dt) if no_trip is None else no_trip
     b, repeat, lo, hi = k.timing(
-        rows, pop.purchase_rate, draws.trips, pop.trial_pending, pop.recent_week, float(dt), week
-    )
+        rows, pop.purchase_rate, no_trip, draws.trips, pop.trial_pending, pop.recent_week,
+        float(dt), week,
+    )  # fmt: skip
     rebate, earn = terms.member_rates(b)
     personal = rebate.ndim == 2
     rebate = np.ascontiguousarray(np.atleast_2d(rebate), dtype=float)

@@ -77,21 +77,22 @@ def _prefetch(typingctx, arr, index):
 
 
 @njit(**_JIT)
-def timing(rows, rate, u, trial, recent_week, dt, week):
-    """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at ``u``; returns the
-    buyers (occasions or a trial due), their occasions and the range of weeks since their
-    purchase history was last brought up to date."""
+def timing(rows, rate, no_trip, u, trial, recent_week, dt, week):
+    """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at ``u`` (``no_trip``:
+    ``exp(-rate * dt)`` per person, as NumPy computes it); returns the buyers (occasions or a
+    trial due), their occasions and the range of weeks since their purchase history was
+    last brought up to date."""
     n = rows.size
     b = np.empty(n, np.int64)
     repeat = np.empty(n, np.int64)
     nb = 0
     for j in range(n):
         i = rows[j]
-        lam = rate[i] * dt
-        p = np.exp(-lam)
+        p = no_trip[i]
         x = u[i]
         k = 0
         if x > p:
+            lam = rate[i] * dt
             cdf = p
             m = 1
             while True:

@@ -114,6 +114,7 @@ class Market(mesa.Model):
         self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
         self._draw_buffers: np.ndarray | None = None
+        self._no_trip: np.ndarray | None = None
         self._warm_up()
 
     @property
@@ -176,7 +177,9 @@ class Market(mesa.Model):
         unit_cost = np.array([f.params.unit_cost for f in firms])
         args = (pop, rows, terms, self.draws(reuse=True), week, dt, cu.choice, cu.memory, rules)
         if self.kernel:
-            out, flows = engine.trade(*args, unit_cost)  # 5
+            if self._no_trip is None:  # purchase rates are fixed: computed once
+                self._no_trip = engine.no_trip_odds(pop, dt)
+            out, flows = engine.trade(*args, unit_cost, self._no_trip)  # 5
         else:
             out = purchase_step(*args)
             flows = purchase_flows(out, unit_cost)
