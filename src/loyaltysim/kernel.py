@@ -58,8 +58,9 @@ S_G, S_SCR = range(2)
 
 @intrinsic
 def _prefetch(typingctx, arr, index):
-    """Hint the CPU to fetch ``arr[index]`` into cache (``llvm.prefetch``): one customer's
-    row of each of many arrays is read, so the hardware prefetcher alone falls behind."""
+    """Hint the CPU to fetch element ``index`` of C-contiguous ``arr`` (counted over all its
+    elements, row-major) into cache (``llvm.prefetch``): one customer's row of each of many
+    arrays is read, so the hardware prefetcher alone falls behind."""
 
     def codegen(context, builder, sig, args):
         data = context.make_array(sig.args[0])(context, builder, args[0]).data
@@ -143,9 +144,9 @@ def buy(
             a = b[j + AHEAD]
             af = a * n_firms
             for arr in (engagement, habit, taste, firm_spend):
-                _prefetch(arr.reshape(-1), af)
-            _prefetch(member.reshape(-1), af)
-            _prefetch(offer_until.reshape(-1), af)
+                _prefetch(arr, af)
+            _prefetch(member, af)
+            _prefetch(offer_until, af)
             for arr in (sensitivity, dropout, basket, u_choice, u_failure, u_churn, spend):
                 _prefetch(arr, a)
             _prefetch(purchases, a)
@@ -253,8 +254,8 @@ def buy(
         c, k, left = o_int[j, 0], o_int[j, 1], o_flag[j, 4]
         if j + AHEAD < b.size:
             a = b[j + AHEAD]
-            _prefetch(recent.reshape(-1), a * n_firms)
-            _prefetch(last_interaction.reshape(-1), a * n_firms)
+            _prefetch(recent, a * n_firms)
+            _prefetch(last_interaction, a * n_firms)
             for arr in (recent_week, home, challenger, challenge_since, last_loyal_week, last_firm):
                 _prefetch(arr, a)
             _prefetch(last_loyal_active, a)
