@@ -115,7 +115,9 @@ def test_settle_equals_decay_and_stock_metrics(seed, observed):
     seg = model.segments
     decay_memory(ref, model.engagement_decay, seg.forget, seg.forget_rows)
     expected = population_metrics(ref, ref.n_firms, 0.6, 4, 13)
-    got = engine.settle(pop, model.engagement_decay, seg.forget, observed, 0.6, 4, 13)
+    got = engine.settle(
+        pop, model.engagement_decay, seg.forget, seg.forget_rows, observed, 0.6, 4, 13
+    )
     assert_same_arrays(
         {n: getattr(ref, n) for n in FULL_STATE}, {n: getattr(pop, n) for n in FULL_STATE}
     )

@@ -162,14 +162,16 @@ def settle(
     pop: Population,
     decay: float,
     forget: np.ndarray,
+    forget_rows: np.ndarray,
     observed: bool,
     loyal_threshold: float,
     week: int,
     active_window: int,
 ) -> dict[str, np.ndarray] | None:
     """End of step: memory decay and forgetting (``forget``: the weekly rate per segment;
-    the people of a segment with a rate above 0 forget); on ``observed`` steps, the stock
-    metrics of :func:`~loyaltysim.metrics.population_metrics` (else ``None``)."""
+    ``forget_rows``: the people of the forgetful segments, as in
+    :func:`~loyaltysim.memory.decay_memory`); on ``observed`` steps, the stock metrics of
+    :func:`~loyaltysim.metrics.population_metrics` (else ``None``)."""
     from . import kernel as k
 
     n_firms = pop.n_firms
@@ -178,8 +180,8 @@ def settle(
     pop.engagement *= decay  # as memory.decay_memory: the whole pool
     rows = pop.active_index()
     k.settle(
-        rows, pop.segment, np.asarray(forget, float), pop.habit, pop.contacted,
-        bool(observed), pop.engagement, pop.recent, pop.member, pop.home,
+        rows, forget_rows, pop.status, pop.segment, np.asarray(forget, float), pop.habit,
+        pop.contacted, bool(observed), pop.engagement, pop.recent, pop.member, pop.home,
         pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
     )  # fmt: skip

@@ -315,22 +315,30 @@ def buy(
 
 @njit(**_JIT)
 def settle(
-    rows, segment, forget, habit, contacted, observe, engagement, recent, member, home,
-    last_interaction, loyal_threshold, week, window, ssum, scount,
+    rows, forget_rows, status, segment, forget, habit, contacted, observe, engagement, recent,
+    member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
 ):  # fmt: skip
-    """End of step for the active customers ``rows`` (engagement has decayed): those of a
-    forgetful segment forget the firms that did not contact them (memory.decay_memory); with
-    ``observe``, their stocks are summed per firm (metrics.population_metrics)."""
+    """End of step (engagement has decayed): the active people among ``forget_rows`` (the
+    forgetful segments) forget the firms that did not contact them (memory.decay_memory);
+    with ``observe``, the stocks of the active customers ``rows`` are summed per firm
+    (metrics.population_metrics)."""
     n_firms = habit.shape[1]
+    for j in range(forget_rows.size):
+        i = forget_rows[j]
+        if j + AHEAD < forget_rows.size:
+            a = forget_rows[j + AHEAD]
+            _prefetch(habit, a * n_firms)
+            _prefetch(contacted, a * n_firms)
+            _prefetch(status, a)
+        if status[i] == ACTIVE:
+            rate = forget[segment[i]]
+            for f in range(n_firms):
+                habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
+    if not observe:
+        return
     share = np.empty(n_firms)
     for j in range(rows.size):
         i = rows[j]
-        rate = forget[segment[i]]
-        if rate > 0:
-            for f in range(n_firms):
-                habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
-        if not observe:
-            continue
         held = 0.0
         for f in range(n_firms):
             held += recent[i, f]

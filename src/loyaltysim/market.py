@@ -220,7 +220,12 @@ class Market(mesa.Model):
         seg = self.segments  # 9 (and 10's stocks)
         if self.kernel:
             stocks = engine.settle(
-                pop, self.engagement_decay, seg.forget, observed, *rules_at(rules, week)
+                pop,
+                self.engagement_decay,
+                seg.forget,
+                seg.forget_rows,
+                observed,
+                *rules_at(rules, week),
             )
         else:
             decay_memory(pop, self.engagement_decay, seg.forget, seg.forget_rows)
