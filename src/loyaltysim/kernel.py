@@ -41,16 +41,8 @@ OUTCOME_COLUMNS = (
 )
 # columns of the per-firm float and count accumulators of `buy`
 F_UNITS, F_REVENUE, F_MEMBER_DISC, F_OFFER_DISC = range(4)
-(
-    C_PURCHASES,
-    C_RETURNING,
-    C_STAYED,
-    C_CHURN,
-    C_DEF_ACTIVE,
-    C_DEF_PASSIVE,
-    C_SWITCHED_IN,
-    C_CHURN_OUT,
-) = range(8)
+C_PURCHASES, C_RETURNING, C_STAYED, C_CHURN = range(4)
+C_DEF_ACTIVE, C_DEF_PASSIVE, C_SWITCHED_IN, C_CHURN_OUT = range(4, 8)
 # columns of the stock accumulators of `settle`
 S_G, S_SCR = range(2)
 (K_CUSTOMERS, K_ACTIVE_LOYAL, K_PASSIVE_LOYAL, K_MEMBERS, K_LOYAL_MEMBERS, K_LOYAL) = range(6)
