@@ -59,9 +59,8 @@ def _prefetch(typingctx, arr, index):
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = builder.module.globals.get("llvm.prefetch.p0")
-        if fn is None:
-            fn = ir.Function(builder.module, fnty, name="llvm.prefetch.p0")
+        # named for the pointer type by llvmlite (p0 with opaque pointers, p0i8 before)
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
         ptr = builder.bitcast(builder.gep(data, [args[1]]), i8p)
         builder.call(fn, [ptr, i32(1), i32(3), i32(1)])  # write, keep in all levels, data
         return context.get_dummy_value()
