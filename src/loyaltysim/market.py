@@ -113,7 +113,6 @@ class Market(mesa.Model):
         # the customer rules: compiled loops (kernel) or the NumPy rules (see engine)
         self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
-        self._draw_buffers: np.ndarray | None = None
         self._no_trip: np.ndarray | None = None
         self._warm_up()
 
@@ -175,7 +174,7 @@ class Market(mesa.Model):
                 rules.active_window,
             )
         unit_cost = np.array([f.params.unit_cost for f in firms])
-        args = (pop, rows, terms, self.draws(reuse=True), week, dt, cu.choice, cu.memory, rules)
+        args = (pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules)
         if self.kernel:
             if self._no_trip is None:  # purchase rates are fixed: computed once
                 self._no_trip = engine.no_trip_odds(pop, dt)
@@ -259,22 +258,17 @@ class Market(mesa.Model):
         cumulative = np.array([f.cumulative_profit for f in self.firms])
         self.recorder.record(self.steps, ledger.row(flows, stocks, price, profit, cumulative))
 
-    def draws(self, reuse: bool = False) -> Draws:
+    def draws(self) -> Draws:
         """This step's uniform draws, one per person in the pool, from the purchase, choice,
-        service and churn streams (common random numbers across arms). With ``reuse`` they
-        are written into the market's own buffers (the same numbers; no fresh memory each
-        step), which the next such call overwrites."""
+        service and churn streams (common random numbers across arms)."""
         size = self.population.size
-        if not reuse or self._draw_buffers is None or self._draw_buffers.shape[1] != size:
-            buffers = np.empty((4, size))
-            if reuse:
-                self._draw_buffers = buffers
-        else:
-            buffers = self._draw_buffers
         s = self.streams
-        for name, out in zip(("purchase", "choice", "service", "churn"), buffers, strict=True):
-            s.get(name).random(out=out)
-        return Draws(*buffers)
+        return Draws(
+            trips=s.get("purchase").random(size),
+            choice=s.get("choice").random(size),
+            failure=s.get("service").random(size),
+            churn=s.get("churn").random(size),
+        )
 
     # ------------------------------------------------------------------------- running
     def run(self, steps: int | None = None) -> Market:
