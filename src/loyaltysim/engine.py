@@ -176,7 +176,7 @@ def settle(
 
     n_firms = pop.n_firms
     ssum = np.zeros((n_firms, 2))
-    scount = np.zeros((n_firms, 6), np.int64)
+    scount = np.zeros((n_firms, 7), np.int64)
     pop.engagement *= decay  # as memory.decay_memory: the whole pool
     rows = pop.active_index()
     k.settle(
@@ -188,17 +188,18 @@ def settle(
     n_active = rows.size
     if not observed:
         return None
-    customers = scount[:, k.K_CUSTOMERS].copy()
+    home, firm = scount[:, k.K_HOME : k.K_HOME + 3], scount[:, k.K_FIRM : k.K_FIRM + 4]
+    customers = home.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_g = ssum[:, k.S_G] / customers
         mean_scr = ssum[:, k.S_SCR] / customers
-    members = scount[:, k.K_MEMBERS].copy()
-    loyal_members = scount[:, k.K_LOYAL_MEMBERS].copy()
-    loyal_nonmembers = scount[:, k.K_LOYAL] - loyal_members
+    members = firm[:, 2] + firm[:, 3]
+    loyal_members = firm[:, 3].copy()
+    loyal_nonmembers = firm[:, 1].copy()
     return {
         "customers": customers,
-        "active_loyal": scount[:, k.K_ACTIVE_LOYAL].copy(),
-        "passive_loyal": scount[:, k.K_PASSIVE_LOYAL].copy(),
+        "active_loyal": home[:, 2].copy(),
+        "passive_loyal": home[:, 1].copy(),
         "mean_engagement": mean_g,
         "mean_scr": mean_scr,
         "members": members,

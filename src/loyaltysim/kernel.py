@@ -45,7 +45,10 @@ C_PURCHASES, C_RETURNING, C_STAYED, C_CHURN = range(4)
 C_DEF_ACTIVE, C_DEF_PASSIVE, C_SWITCHED_IN, C_CHURN_OUT = range(4, 8)
 # columns of the stock accumulators of `settle`
 S_G, S_SCR = range(2)
-(K_CUSTOMERS, K_ACTIVE_LOYAL, K_PASSIVE_LOYAL, K_MEMBERS, K_LOYAL_MEMBERS, K_LOYAL) = range(6)
+# counts: per main firm of customers by status (column 0 + status: 0 not loyal, 1 passive
+# loyal, 2 active loyal); per firm of customers by membership and loyalty (column 3 + 2
+# member + loyal); one increment each instead of one per count
+K_HOME, K_FIRM = 0, 3
 
 
 @intrinsic
@@ -339,13 +342,9 @@ def settle(
         e = engagement[i, h]
         loyal = share[h] >= loyal_threshold
         active = loyal and last_interaction[i, h] > week - window
-        scount[h, K_CUSTOMERS] += 1
-        scount[h, K_ACTIVE_LOYAL] += 1 if active else 0
-        scount[h, K_PASSIVE_LOYAL] += 1 if loyal and not active else 0
+        scount[h, K_HOME + (1 if loyal else 0) + (1 if active else 0)] += 1
         ssum[h, S_G] += e / (1.0 + abs(e))
         ssum[h, S_SCR] += share[h]
         for f in range(n_firms):
-            loyal = share[f] >= loyal_threshold
-            scount[f, K_MEMBERS] += 1 if member[i, f] else 0
-            scount[f, K_LOYAL_MEMBERS] += 1 if member[i, f] and loyal else 0
-            scount[f, K_LOYAL] += 1 if loyal else 0
+            code = (2 if member[i, f] else 0) + (1 if share[f] >= loyal_threshold else 0)
+            scount[f, K_FIRM + code] += 1
