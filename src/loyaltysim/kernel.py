@@ -1,19 +1,24 @@
 """Compiled loops (numba) for the array engine's hot path: the same rules as
 :mod:`~loyaltysim.purchases`, :mod:`~loyaltysim.memory` and :func:`~loyaltysim.metrics.
-population_metrics`, one customer at a time in a single pass, with the per-firm sums of the
-metrics accumulated in the same pass.
+population_metrics`, one customer at a time, with the per-firm sums of the metrics added up
+in the same passes: :func:`timing` (who buys), :func:`buy` (choice, payment, memory; then
+status and main firm) and :func:`settle` (forgetting; the stocks).
 
 The NumPy rules stay the readable reference: :mod:`~loyaltysim.engine` chooses between them
 and these loops, and the tests check that both give identical state, outcomes and metrics.
 To be bit-identical the loops repeat the NumPy code's floating-point operations in the same
 order (sums over firms from the first firm to the last, as NumPy reduces a few columns; the
-logit weights ``exp(u - max u)``; the main-firm decay ``main_decay ** elapsed`` looked up in
-a table NumPy computed). ``exp``, ``log1p`` and ``pow`` here come from the C library, which
-may differ from NumPy's SIMD versions in the last bit; they only feed comparisons with a
-uniform draw (purchase counts, the logit choice, drop-out), so an outcome could differ only
+logit weights ``exp(u - max u)``), and take from NumPy the values it computes with its own
+SIMD functions that feed the state (the odds of no purchase ``exp(-rate dt)``, the main-firm
+decay ``main_decay ** weeks``). The ``exp`` of the logit weights, and ``log1p`` and ``pow`` of
+the drop-out, come from the C library, which may differ from NumPy's SIMD versions in the
+last bit; they only decide comparisons with a uniform draw, so an outcome could differ only
 for a draw within about 1e-16 of a threshold.
 
-Functions are compiled on first use and cached on disk (``cache=True``).
+Each buyer reads one row of some 30 arrays spread over the whole pool, which the hardware
+prefetcher cannot follow: the loops prefetch the rows of the buyer ``AHEAD`` places on, and
+split the work into passes over fewer arrays. Functions are compiled on first use and cached
+on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-ACTIVE, GONE = 1, 2
-NEVER = int(np.iinfo(np.int32).min)
+from .population import ACTIVE, GONE, NEVER
+
 AHEAD = 8  # buyers ahead whose rows are prefetched
 MAX_FIRMS = 8  # from 8 columns NumPy sums pairwise: the engine keeps such markets in NumPy
 
