@@ -144,7 +144,8 @@ def test_memory_decay_and_forgetting_match_reference(seed):
     ],
 )
 def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch, programme):
-    """Swap the reference rules into the market: the whole run must not change."""
+    """Swap the reference rules into the market: the whole run, played by the compiled
+    kernel where numba is installed, must not change."""
     from loyaltysim import market as market_module
 
     cfg = small_config(
@@ -154,9 +155,11 @@ def test_full_run_with_reference_rules_equals_vectorised_run(monkeypatch, progra
         *programme,
         seed=8,
     )
+    monkeypatch.setenv("LOYALTYSIM_KERNEL", "numba")
     vec = Market(cfg).run().metrics()
     monkeypatch.setattr(market_module, "purchase_step", reference.purchase_step)
     monkeypatch.setattr(market_module, "decay_memory", reference.decay_memory)
+    monkeypatch.setenv("LOYALTYSIM_KERNEL", "numpy")  # the market's NumPy path calls them
     ref = Market(cfg).run().metrics()
     assert vec["purchases"].sum() > 0
     np.testing.assert_allclose(vec.select_dtypes("number"), ref.select_dtypes("number"), rtol=1e-9)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
+from . import engine
 from .agents import CustomerAgent
 from .config import SimConfig
 from .customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
@@ -43,6 +44,11 @@ from .status import StatusRules
 from .streams import Streams
 
 TransactionSink = Callable[[int, Outcome], None]
+
+
+def rules_at(rules: StatusRules, week: int) -> tuple[float, int, int]:
+    """The arguments of the stock metrics: loyal threshold, week, active window."""
+    return rules.loyal_threshold, week, rules.active_window
 
 
 class Market(mesa.Model):
@@ -104,7 +110,10 @@ class Market(mesa.Model):
             for i in range(len(self.firms))
         ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
+        # the customer rules: compiled loops (kernel) or the NumPy rules (see engine)
+        self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
+        self._no_trip: np.ndarray | None = None
         self._warm_up()
 
     @property
@@ -164,10 +173,15 @@ class Market(mesa.Model):
                 rules.loyal_threshold,
                 rules.active_window,
             )
-        out = purchase_step(
-            pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules
-        )  # 5
-        flows = purchase_flows(out, np.array([f.params.unit_cost for f in firms]))
+        unit_cost = np.array([f.params.unit_cost for f in firms])
+        args = (pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules)
+        if self.kernel:
+            if self._no_trip is None:  # purchase rates are fixed: computed once
+                self._no_trip = engine.no_trip_odds(pop, dt)
+            out, flows = engine.trade(*args, unit_cost, self._no_trip)  # 5
+        else:
+            out = purchase_step(*args)
+            flows = purchase_flows(out, unit_cost)
         ledger.programme_cost += flows.pop("member_discounts")
         if observed:
             sales = [out.for_firm(f.index) for f in firms]
@@ -202,11 +216,22 @@ class Market(mesa.Model):
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
 
-        decay_memory(  # 9
-            pop, self.engagement_decay, self.segments.forget, self.segments.forget_rows
-        )
+        seg = self.segments  # 9 (and 10's stocks)
+        if self.kernel:
+            stocks = engine.settle(
+                pop,
+                self.engagement_decay,
+                seg.forget,
+                seg.forget_rows,
+                observed,
+                *rules_at(rules, week),
+            )
+        else:
+            decay_memory(pop, self.engagement_decay, seg.forget, seg.forget_rows)
+            if observed:
+                stocks = population_metrics(pop, len(firms), *rules_at(rules, week))
         if observed:
-            self._record(ledger, flows, terms.price, week)  # 10
+            self._record(ledger, flows, stocks, terms.price)  # 10
             if self.transaction_sink is not None:
                 self.transaction_sink(week, out)
 
@@ -226,11 +251,7 @@ class Market(mesa.Model):
             for f in self.firms
         ]
 
-    def _record(self, ledger: StepLedger, flows: dict[str, np.ndarray], price, week) -> None:
-        rules = self.status_rules
-        stocks = population_metrics(
-            self.population, len(self.firms), rules.loyal_threshold, week, rules.active_window
-        )
+    def _record(self, ledger: StepLedger, flows: dict, stocks: dict, price) -> None:
         profit = ledger.profit(flows["gross_margin"])
         for firm in self.firms:
             firm.book_profit(float(profit[firm.index]))

@@ -15,6 +15,8 @@
   Updated in :mod:`~loyaltysim.purchases`.
 - *Forgetting* (S6): customers of a forgetful segment lose a share ``forget_rate`` of their
   habit each week for every firm that did not contact them.
+
+:func:`decay_memory` is the reference for the compiled end of step (:mod:`loyaltysim.kernel`).
 """
 
 from __future__ import annotations

@@ -209,7 +209,8 @@ def population_metrics(
 ) -> dict[str, np.ndarray]:
     """Stock metrics of the active population at the end of the step that started in
     ``week``: customers per main firm, loyal ones split into active (interacted with it
-    within ``active_window`` weeks) and passive (S6), membership by loyal status (S9)."""
+    within ``active_window`` weeks) and passive (S6), membership by loyal status (S9).
+    The reference for the compiled :func:`loyaltysim.kernel.settle` (bit-identical)."""
     rows = pop.active_index()
     home = pop.home[rows]
     own = np.arange(rows.size) * n_firms + home

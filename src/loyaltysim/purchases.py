@@ -34,7 +34,10 @@ One call of :func:`purchase_step` plays one model step of category purchases:
    after the j-th purchase of a step makes no further purchases in it.
 
 The same rules, written per customer with plain Python loops, live in
-:mod:`loyaltysim.reference`; the tests check that both agree on the same draws.
+:mod:`loyaltysim.reference`; the tests check that both agree on the same draws. The market
+plays large pools with compiled loops (:mod:`loyaltysim.kernel`, through
+:mod:`loyaltysim.engine`) that repeat these array rules operation for operation; this module
+stays the readable reference they are tested against, bit for bit.
 """
 
 from __future__ import annotations

@@ -1,0 +1,210 @@
+"""The array engine's fast path: the customer rules of one step played by the compiled loops
+of :mod:`~loyaltysim.kernel`, with the same inputs and results as the NumPy rules.
+
+:func:`trade` is :func:`~loyaltysim.purchases.purchase_step` followed by
+:func:`~loyaltysim.metrics.purchase_flows`; :func:`settle` is
+:func:`~loyaltysim.memory.decay_memory` followed (on observed steps) by
+:func:`~loyaltysim.metrics.population_metrics`. Both give bit-identical state, outcomes and
+metrics (tests/test_kernel.py). The market uses them when :func:`use_kernel` says so:
+numba is importable, the market has fewer than eight firms, and the environment variable
+``LOYALTYSIM_KERNEL`` is ``numba``, or unset (``auto``) and the pool holds at least
+``AUTO_MIN_POOL`` people; ``LOYALTYSIM_KERNEL=numpy`` selects the NumPy rules (the readable
+reference the kernel is tested against).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .memory import MemoryParams
+from .population import Population
+from .purchases import ChoiceParams
+from .status import StatusRules
+from .trades import Draws, Outcome, Terms
+
+KERNEL_ENV = "LOYALTYSIM_KERNEL"
+CHOICES = ("auto", "numba", "numpy")
+# "auto" compiles for pools from this size: loading the compiled loops costs a process about
+# half a second, which a smaller run (one per worker process in a sweep) does not win back
+AUTO_MIN_POOL = 50_000
+
+
+def selected() -> str:
+    """The engine the environment asks for: ``auto`` (default), ``numba`` or ``numpy``."""
+    value = os.environ.get(KERNEL_ENV, "auto").strip().lower() or "auto"
+    if value not in CHOICES:
+        raise ValueError(f"{KERNEL_ENV}={value!r}; allowed: {', '.join(CHOICES)}")
+    return value
+
+
+def use_kernel(n_firms: int, pool: int) -> bool:
+    """Whether a market of ``n_firms`` firms and ``pool`` people plays its customers with the
+    compiled loops: with ``numba``, or ``auto`` and a pool of at least ``AUTO_MIN_POOL``;
+    never without numba or with eight firms or more."""
+    choice = selected()
+    if choice == "numpy" or (choice == "auto" and pool < AUTO_MIN_POOL):
+        return False
+    try:
+        from . import kernel
+    except ImportError:  # numba missing: the NumPy rules
+        return False
+    return n_firms < kernel.MAX_FIRMS
+
+
+def no_trip_odds(pop: Population, dt: float) -> np.ndarray:
+    """``exp(-rate * dt)`` per person: the probability of no purchase in a step, computed as
+    :func:`~loyaltysim.purchases.poisson_from_uniform` computes it."""
+    return np.exp(-(pop.purchase_rate * dt))
+
+
+def trade(
+    pop: Population,
+    rows: np.ndarray,
+    terms: Terms,
+    draws: Draws,
+    week: int,
+    dt: float,
+    choice: ChoiceParams,
+    memory: MemoryParams,
+    rules: StatusRules,
+    unit_cost: np.ndarray,
+    no_trip: np.ndarray | None = None,
+) -> tuple[Outcome, dict[str, np.ndarray]]:
+    """One step of purchases for the active customers ``rows`` (updates ``pop`` in place):
+    the buyers' :class:`Outcome` and the per-firm flows of
+    :func:`~loyaltysim.metrics.purchase_flows`. ``no_trip``: :func:`no_trip_odds` of the
+    pool, if the caller keeps it (purchase rates do not change)."""
+    from . import kernel as k
+
+    n_firms = pop.n_firms
+    week = int(week)
+    no_trip = no_trip_odds(pop, dt) if no_trip is None else no_trip
+    b, repeat, lo, hi = k.timing(
+        rows, pop.purchase_rate, no_trip, draws.trips, pop.trial_pending, pop.recent_week,
+        float(dt), week,
+    )  # fmt: skip
+    rebate, earn = terms.member_rates(b)
+    personal = rebate.ndim == 2
+    rebate = np.ascontiguousarray(np.atleast_2d(rebate), dtype=float)
+    earn = np.ascontiguousarray(np.atleast_2d(earn), dtype=float)
+    # the main-firm decay as NumPy computes it (its SIMD pow may differ from libm's)
+    decay_pow = rules.main_decay ** np.arange(lo, hi + 1)
+    is_open = np.ones(n_firms, bool) if terms.open is None else terms.open.astype(bool)
+    par = np.array(
+        [
+            choice.engagement_weight,
+            choice.loyalty_weight,
+            choice.habit_prior,
+            choice.points_weight,
+            choice.engagement_price_relief,
+            choice.engagement_churn_relief,
+            choice.engagement_basket_lift,
+            memory.loyalty_smoothing,
+            memory.experience_gain,
+            memory.failure_penalty,
+            rules.loyal_threshold,
+        ],
+        float,
+    )
+    # the outcome in four arrays, one row per buyer (few memory streams for the loop to
+    # write); its fields are their columns
+    packed = [
+        np.empty((b.size, len(names)), dtype)
+        for names, dtype in zip(k.OUTCOME_COLUMNS, (np.int64, np.int32, bool, float), strict=True)
+    ]
+    fields = {n: a[:, i] for names, a in zip(k.OUTCOME_COLUMNS, packed, strict=True)
+              for i, n in enumerate(names)}  # fmt: skip
+    out = Outcome(buyers=b, **fields)
+    fsum = np.zeros((n_firms, 4))
+    count = np.zeros((n_firms, 8), np.int64)
+    k.buy(
+        b, repeat, week, bool(rules.cohort), int(rules.active_window),
+        int(rules.main_persistence), par,
+        pop.engagement, pop.habit, pop.member, pop.offer_until, pop.taste, pop.points,
+        pop.recent, pop.recent_week, pop.home, pop.challenger, pop.challenge_since,
+        pop.last_interaction, pop.last_loyal_week, pop.last_loyal_active, pop.last_firm,
+        pop.purchases, pop.spend, pop.firm_spend, pop.status, pop.left_week,
+        pop.trial_pending, pop.price_sensitivity, pop.dropout, pop.basket,
+        draws.choice, draws.failure, draws.churn,
+        np.asarray(terms.price, float), rebate, earn, personal,
+        np.asarray(terms.offer_depth, float), is_open,
+        bool(np.isfinite(terms.threshold).any()), np.asarray(terms.point_value, float),
+        np.asarray(terms.threshold, float), terms.reward_eur(),
+        np.asarray(terms.points_keep, float), np.asarray(terms.failure, float),
+        decay_pow, int(lo),
+        *packed, fsum, count,
+    )  # fmt: skip
+    units, revenue = fsum[:, k.F_UNITS].copy(), fsum[:, k.F_REVENUE].copy()
+    cogs = units * unit_cost
+    with np.errstate(invalid="ignore", divide="ignore"):
+        repeat_rate = count[:, k.C_STAYED] / count[:, k.C_RETURNING]
+    flows = {
+        "purchases": count[:, k.C_PURCHASES].copy(),
+        "units": units,
+        "revenue": revenue,
+        "cogs": cogs,
+        "gross_margin": revenue - cogs,
+        "member_discounts": fsum[:, k.F_MEMBER_DISC].copy(),
+        "offer_discounts": fsum[:, k.F_OFFER_DISC].copy(),
+        "repeat_rate": repeat_rate,
+        "churn_to_competitor": count[:, k.C_CHURN].copy(),
+        "defected_active_loyal": count[:, k.C_DEF_ACTIVE].copy(),
+        "defected_passive_loyal": count[:, k.C_DEF_PASSIVE].copy(),
+        "switched_in": count[:, k.C_SWITCHED_IN].copy(),
+        "churn_out": count[:, k.C_CHURN_OUT].copy(),
+    }
+    return out, flows
+
+
+def settle(
+    pop: Population,
+    decay: float,
+    forget: np.ndarray,
+    forget_rows: np.ndarray,
+    observed: bool,
+    loyal_threshold: float,
+    week: int,
+    active_window: int,
+) -> dict[str, np.ndarray] | None:
+    """End of step: memory decay and forgetting (``forget``: the weekly rate per segment;
+    ``forget_rows``: the people of the forgetful segments, as in
+    :func:`~loyaltysim.memory.decay_memory`); on ``observed`` steps, the stock metrics of
+    :func:`~loyaltysim.metrics.population_metrics` (else ``None``)."""
+    from . import kernel as k
+
+    n_firms = pop.n_firms
+    ssum = np.zeros((n_firms, 2))
+    scount = np.zeros((n_firms, 7), np.int64)
+    pop.engagement *= decay  # as memory.decay_memory: the whole pool
+    rows = pop.active_index()
+    k.settle(
+        rows, forget_rows, pop.status, pop.segment, np.asarray(forget, float), pop.habit,
+        pop.contacted, bool(observed), pop.engagement, pop.recent, pop.member, pop.home,
+        pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
+        ssum, scount,
+    )  # fmt: skip
+    n_active = rows.size
+    if not observed:
+        return None
+    home, firm = scount[:, k.K_HOME : k.K_HOME + 3], scount[:, k.K_FIRM : k.K_FIRM + 4]
+    customers = home.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_g = ssum[:, k.S_G] / customers
+        mean_scr = ssum[:, k.S_SCR] / customers
+    members = firm[:, 2] + firm[:, 3]
+    loyal_members = firm[:, 3].copy()
+    loyal_nonmembers = firm[:, 1].copy()
+    return {
+        "customers": customers,
+        "active_loyal": home[:, 2].copy(),
+        "passive_loyal": home[:, 1].copy(),
+        "mean_engagement": mean_g,
+        "mean_scr": mean_scr,
+        "members": members,
+        "loyal_members": loyal_members,
+        "loyal_nonmembers": loyal_nonmembers,
+        "disloyal_members": members - loyal_members,
+        "disloyal_nonmembers": n_active - members - loyal_nonmembers,
+    }
