@@ -238,7 +238,7 @@ def run_one(
         summary.to_csv(path / "summary.csv", index=False)
         if customers is not None:
             customers.to_parquet(path / "customers.parquet", index=False)
-        if cfg.output.figure:
+        if cfg.output.figure is not False:  # None: yes (the CLI turns it off in sweeps)
             from .plotting import run_figure
 
             run_figure(metrics, path / "figure.png", title=f"seed {cfg.seed}")

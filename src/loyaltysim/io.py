@@ -2,8 +2,9 @@
 
 A run folder holds ``config.yaml`` (resolved), ``manifest.json`` (seed and stream keys,
 package versions, git commit, wall time), ``metrics.csv`` (tidy per-step, per-firm table),
-``customers.parquet`` (final customer table), ``summary.csv``, ``figure.png`` and, when asked
-for, ``transactions.parquet`` (one row per purchase, written in chunks).
+``customers.parquet`` (final customer table), ``summary.csv``, ``figure.png`` (single runs;
+in a sweep only with ``output.figure=true``) and, when asked for, ``transactions.parquet``
+(one row per purchase, written in chunks).
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ class OutputParams(Params):
         500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
     )
     customer_table: bool = param(True, kind=CONSTANT, doc="write the final customer table")
-    figure: bool = param(True, kind=CONSTANT, doc="draw the run's figure (PNG)")
+    figure: bool | None = param(
+        None,
+        kind=CONSTANT,
+        doc="draw the run's figure (PNG); null: in a single run yes, in a sweep (-m) no "
+        "(0.3 s a run); true: always",
+    )
     print_summary: bool = param(True, kind=CONSTANT, doc="print the summary table at the end")
 
 
