@@ -71,3 +71,24 @@ def test_pickles_as_the_plain_loader(hydra_loader):
     loader, _ = hydra_loader
     back = pickle.loads(pickle.dumps(CachingConfigLoader(loader)))
     assert type(back) is type(loader)
+
+
+def test_groups_from_an_extra_search_path(tmp_path):
+    # a config group only on hydra.searchpath (as the calibration's candidate worlds)
+    (tmp_path / "extra_world").mkdir()
+    for name, n in (("a", 123), ("b", 456)):
+        (tmp_path / "extra_world" / f"{name}.yaml").write_text(
+            f"# @package _global_\ncustomers:\n  n: {n}\n"
+        )
+    master_overrides = ["hydra.sweep.dir=/tmp/unused", f"hydra.searchpath=[file://{tmp_path}]"]
+    jobs = [[f"+extra_world={w}", f"seed={s}"] for w in ("a", "b") for s in range(3)]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", master_overrides, RunMode.MULTIRUN)
+        fast = CachingConfigLoader(loader)
+        for job in jobs:
+            assert _load(fast, master, job) == _load(loader, master, job), job
+        assert fast.composed == 2 and fast.reused == 6
+        assert fast.load_sweep_config(master, jobs[-1]).customers.n == 456
+    GlobalHydra.instance().clear()

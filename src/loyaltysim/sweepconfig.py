@@ -12,8 +12,10 @@ composes once per distinct set of *structural* overrides (group choices, ``hydra
 settings, dict values) and then applies the job's plain value overrides to a copy, with
 Hydra's own override code, in the order Hydra applies them (after composition). The result
 is the config Hydra would have composed (``tests/test_sweep.py`` checks it, key by key).
-Anything it does not handle the same way (a ``hydra.searchpath`` override, a parse error)
-goes to Hydra's own ``load_sweep_config``, which also reports errors as before.
+Config groups are looked up in the same search path as Hydra's (``hydra.searchpath``
+included, as the calibration's candidate worlds use). Anything it does not handle the same
+way (a parse error, an override that fails) goes to Hydra's own ``load_sweep_config``,
+which also reports errors as before.
 
 The wrapper pickles as the plain loader (its cache stays behind), so launchers that ship
 the Hydra context to other processes or machines (Ray, submitit, joblib) work unchanged.
@@ -42,6 +44,7 @@ class CachingConfigLoader:
     def __init__(self, loader: Any) -> None:
         self._loader = loader
         self._bases: dict[tuple[str, ...], DictConfig] = {}
+        self._repos: dict[tuple[str, ...], Any] = {}
         self._lock = threading.Lock()
         self.composed = 0  # full compositions made (for tests and benchmarks)
         self.reused = 0  # configs made from a cached composition
@@ -89,11 +92,11 @@ class CachingConfigLoader:
         hydra_overrides = list(OmegaConf.to_container(master_config.hydra.overrides.hydra))
         lines = [*hydra_overrides, *sweep_overrides]
         parsed = OverridesParser.create().parse_overrides(overrides=lines)
-        repo = self._loader.repository
+        repo = self._repository(master_config, lines, parsed)
         structural, values = [], []
         for line, override in zip(lines, parsed, strict=True):
             key = override.key_or_group
-            if override.is_sweep_override() or key.startswith("hydra.searchpath"):
+            if override.is_sweep_override():
                 return None
             if (
                 override.is_hydra_override()
@@ -109,6 +112,23 @@ class CachingConfigLoader:
         if structural[:n] != hydra_overrides:
             return None
         return tuple(structural[n:]), values, parsed
+
+    def _repository(self, master_config: DictConfig, lines: list[str], parsed: list[Any]) -> Any:
+        """The config repository Hydra composes this job from: the loader's, extended by
+        any ``hydra.searchpath`` override (made once per distinct search path)."""
+        searchpath = tuple(
+            line
+            for line, o in zip(lines, parsed, strict=True)
+            if o.key_or_group.startswith("hydra.searchpath")
+        )
+        with self._lock:
+            repo = self._repos.get(searchpath)
+        if repo is None:
+            name = master_config.hydra.job.config_name
+            _, repo = self._loader._parse_overrides_and_create_caching_repo(name, list(searchpath))
+            with self._lock:
+                self._repos[searchpath] = repo
+        return repo
 
     @staticmethod
     def _finish(cfg: DictConfig, values: list[Any], parsed: list[Any]) -> None:
