@@ -71,7 +71,8 @@ def _task(cfg: DictConfig) -> float | None:
     try:
         _test_hook(out_dir.name)
         # in a sweep the folder is this job's own: the sweeper has moved any older one aside
-        result = run_one(cfg, out_dir, overwrite=True if multirun else None)
+        # the customer table goes to its file in chunks, never whole in memory
+        result = run_one(cfg, out_dir, overwrite=True if multirun else None, keep_customers=False)
     except ConfigError as err:
         if not multirun:
             print(f"loyaltysim: {err}", file=sys.stderr)
