@@ -246,9 +246,9 @@ def run_one(
             customers.to_parquet(path / "customers.parquet", index=False)
         elif cfg.output.customer_table:
             if not keep_model:
-                # the table does not read the social network: free it first (8 bytes an
-                # edge, 16 edges a person by default), so the table's chunks fit under the
-                # run's own peak memory
+                # the table does not read the social network: free it first (4 bytes a
+                # neighbour, 16 neighbours a person by default), so that the table's chunks
+                # fit under the run's own peak memory
                 model.network = None
             write_customer_table(model, path / "customers.parquet")
         if cfg.output.figure is not False:  # None: yes (the CLI turns it off in sweeps)
