@@ -19,7 +19,6 @@ import os
 import signal
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import hydra
@@ -126,11 +125,6 @@ def main() -> None:
 
     from .sweeper import StaleRunsError
 
-    # conf/hydra/launcher/ray.yaml is merged onto hydra-ray-launcher's schema of the same
-    # name on purpose (its settings, our launcher): Hydra's deprecation note is noise here
-    warnings.filterwarnings(
-        "ignore", message="\n'hydra/launcher/ray' is validated against ConfigStore schema"
-    )
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
     # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it
     # raises them instead, so they can be told apart from failures and reported in one line
