@@ -44,7 +44,8 @@ def test_ray_sweep_records_a_killed_job_and_reruns_only_it(tmp_path, ray_tmp):
         f"+hydra.launcher.ray.init._temp_dir={ray_tmp}",
     )
     killed = run_id([*TINY, "seed=1"])
-    env = {"LOYALTYSIM_TEST_HOOK": f"kill:{killed}", "RAY_AUTH_MODE": "disabled"}
+    quiet = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}  # nothing leaves
+    env = {"LOYALTYSIM_TEST_HOOK": f"kill:{killed}", **quiet}
     proc = sweep(tmp_path, "seed=0,1,2", *settings, launcher="ray", rc=1, env=env)
     assert "finished: 2 done, 1 failed" in proc.stdout, proc.stdout + proc.stderr
     error = json.loads((tmp_path / killed / ERROR).read_text())
@@ -53,8 +54,7 @@ def test_ray_sweep_records_a_killed_job_and_reruns_only_it(tmp_path, ray_tmp):
     done = sorted(p.name for p in tmp_path.iterdir() if (p / DONE).is_file())
     assert done == sorted(run_id([*TINY, f"seed={s}"]) for s in (0, 2))
 
-    env = {"RAY_AUTH_MODE": "disabled"}
-    proc = sweep(tmp_path, "seed=0,1,2", *settings, launcher="ray", env=env)
+    proc = sweep(tmp_path, "seed=0,1,2", *settings, launcher="ray", env=quiet)
     assert "2 runs already finished" in proc.stdout
     assert "finished: 3 done, 0 failed" in proc.stdout
     assert list((tmp_path / "superseded").glob(f"{killed}.failed-*"))

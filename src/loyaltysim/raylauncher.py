@@ -16,12 +16,14 @@ them, after the sweeper has moved the failed folder aside.
 Skipping finished runs, fingerprints and locks are the sweeper's
 (:mod:`loyaltysim.sweeper`), so they work here as with any launcher. On a cluster, every
 node needs loyaltysim installed (the same version) and the sweep folder on a shared file
-system: each job writes its run folder where it runs.
+system: each job writes its run folder where it runs. Ray's usage statistics are off
+unless ``RAY_USAGE_STATS_ENABLED=1`` is set.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,9 @@ def launch(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_id
 
     from .launcher import _record_death
 
+    # Ray reports usage statistics to its makers unless told not to; a sweep does not
+    # (set RAY_USAGE_STATS_ENABLED=1 to allow it)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     setup_globals()
     assert launcher.config is not None and launcher.hydra_context is not None
     configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
