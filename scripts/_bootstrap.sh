@@ -15,8 +15,8 @@ STAMP=.venv/.loyaltysim-installed
 WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    # the app, notebook, sensitivity and CLV extras: their tests run in CI too
-    .venv/bin/python -m pip install --quiet -e ".[test,app,notebooks,sensitivity,clv]"
+    # the app, notebook, sensitivity, CLV, Ray and Slurm extras: their tests run in CI too
+    .venv/bin/python -m pip install --quiet -e ".[test,app,notebooks,sensitivity,clv,ray,slurm]"
     echo "$WANT" > "$STAMP"
 fi
 export MPLBACKEND=Agg

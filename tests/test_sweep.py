@@ -34,6 +34,7 @@ def sweep(
     rc: int = 0,
     env: dict | None = None,
     flags: tuple[str, ...] = (),
+    tiny: list[str] = TINY,
 ) -> subprocess.CompletedProcess:
     """Run ``loyaltysim -m`` into ``sweep_dir``; check its exit status."""
     env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
@@ -43,7 +44,7 @@ def sweep(
         "loyaltysim",
         *flags,
         "-m",
-        *TINY,
+        *tiny,
         *overrides,
         f"hydra/launcher={launcher}",
         f"hydra.sweep.dir={sweep_dir}",
@@ -145,6 +146,15 @@ def test_basic_launcher_still_works(tmp_path):
     proc = sweep(tmp_path, "seed=0,1", launcher="basic")
     assert "2 done, 0 failed" in proc.stdout
     assert len([p for p in tmp_path.iterdir() if (p / DONE).exists()]) == 2
+
+
+def test_sweep_draws_figures_only_when_asked(tmp_path):
+    # output.figure: null (the default) draws none in a sweep; true draws one per run
+    tiny = [o for o in TINY if not o.startswith("output.figure")]
+    sweep(tmp_path, "output.figure=null,true", tiny=tiny)
+    null, true = (tmp_path / run_id([*tiny, f"output.figure={v}"]) for v in ("null", "true"))
+    assert (null / DONE).is_file() and not (null / "figure.png").exists()
+    assert (true / DONE).is_file() and (true / "figure.png").is_file()
 
 
 def test_run_ids_are_stable_readable_and_safe():

@@ -30,6 +30,7 @@ from .io import (
     config_dir,
     git_commit,
     package_versions,
+    write_customer_table,
     write_json,
 )
 from .limits import check
@@ -183,8 +184,13 @@ def run_one(
     out_dir: str | Path | None = None,
     keep_model: bool = False,
     overwrite: bool | None = None,
+    keep_customers: bool = True,
 ) -> RunResult:
     """Run one market from a config; write the run folder if ``out_dir`` is given.
+
+    With ``keep_customers=False`` the customer table is not returned
+    (``RunResult.customers`` is None) and, in the run folder, is written in row chunks
+    straight from the population, never whole in memory (the command line does this).
 
     Raises :class:`~loyaltysim.params.ConfigError` before anything runs if the config is
     invalid, if its money figures could overflow, if it would not fit in memory, or if
@@ -221,7 +227,7 @@ def run_one(
             log.close()
     wall = time.perf_counter() - start
     metrics = model.metrics()
-    customers = model.customers() if cfg.output.customer_table else None
+    customers = model.customers() if cfg.output.customer_table and keep_customers else None
     summary = summarise(metrics)
     manifest = {
         "seed": cfg.seed,
@@ -238,7 +244,14 @@ def run_one(
         summary.to_csv(path / "summary.csv", index=False)
         if customers is not None:
             customers.to_parquet(path / "customers.parquet", index=False)
-        if cfg.output.figure:
+        elif cfg.output.customer_table:
+            if not keep_model:
+                # the table does not read the social network: free it first (4 bytes a
+                # neighbour, 16 neighbours a person by default), so that the table's chunks
+                # fit under the run's own peak memory
+                model.network = None
+            write_customer_table(model, path / "customers.parquet")
+        if cfg.output.figure is not False:  # None: yes (the CLI turns it off in sweeps)
             from .plotting import run_figure
 
             run_figure(metrics, path / "figure.png", title=f"seed {cfg.seed}")

@@ -4,12 +4,12 @@
     loyaltysim firm/programme=engagement customers.n=20000 seed=7
     loyaltysim debug=default                     # seconds
     loyaltysim --cfg job                         # show the composed config
-    loyaltysim -m firm/programme=none,discount seed='range(0,20)'   # sweep (joblib, 2 jobs)
+    loyaltysim -m firm/programme=none,discount seed='range(0,20)'   # sweep, 2 jobs at a time
     loyaltysim -m experiment=withdrawal          # an experiment with its own sweep
 
-In a sweep (``-m``) a failed run is recorded in its folder (``error.json``) and the sweep
-goes on; finished runs (``done.json``) are skipped when the sweep is run again into the
-same ``hydra.sweep.dir``.
+In a sweep (``-m``) runs draw no figure unless ``output.figure=true``; a failed run is
+recorded in its folder (``error.json``) and the sweep goes on; finished runs (``done.json``)
+are skipped when the sweep is run again into the same ``hydra.sweep.dir``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from . import runrecord, sweep
 from .io import config_dir
@@ -62,11 +62,16 @@ def _task(cfg: DictConfig) -> float | None:
     fingerprint = runrecord.fingerprint(cfg)
     if multirun and runrecord.classify(out_dir, fingerprint).status == "done":
         return None  # finished earlier with this config and code: never redo or overwrite it
+    if multirun and cfg.output.get("figure") is None:
+        # per-run figures are off in sweeps unless asked for (output.figure=true)
+        with open_dict(cfg):
+            cfg.output.figure = False
     start = time.perf_counter()
     try:
         _test_hook(out_dir.name)
         # in a sweep the folder is this job's own: the sweeper has moved any older one aside
-        result = run_one(cfg, out_dir, overwrite=True if multirun else None)
+        # the customer table goes to its file in chunks, never whole in memory
+        result = run_one(cfg, out_dir, overwrite=True if multirun else None, keep_customers=False)
     except ConfigError as err:
         if not multirun:
             print(f"loyaltysim: {err}", file=sys.stderr)

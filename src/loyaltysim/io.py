@@ -2,8 +2,9 @@
 
 A run folder holds ``config.yaml`` (resolved), ``manifest.json`` (seed and stream keys,
 package versions, git commit, wall time), ``metrics.csv`` (tidy per-step, per-firm table),
-``customers.parquet`` (final customer table), ``summary.csv``, ``figure.png`` and, when asked
-for, ``transactions.parquet`` (one row per purchase, written in chunks).
+``customers.parquet`` (final customer table), ``summary.csv``, ``figure.png`` (single runs;
+in a sweep only with ``output.figure=true``) and, when asked for, ``transactions.parquet``
+(one row per purchase, written in chunks).
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ class OutputParams(Params):
         500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
     )
     customer_table: bool = param(True, kind=CONSTANT, doc="write the final customer table")
-    figure: bool = param(True, kind=CONSTANT, doc="draw the run's figure (PNG)")
+    figure: bool | None = param(
+        None,
+        kind=CONSTANT,
+        doc="draw the run's figure (PNG); null: in a single run yes, in a sweep (-m) no "
+        "(0.3 s a run); true: always",
+    )
     print_summary: bool = param(True, kind=CONSTANT, doc="print the summary table at the end")
 
 
@@ -239,3 +245,61 @@ class TransactionLog:
             pq.write_table(self.SCHEMA.empty_table(), self.path)
         else:
             self._writer.close()
+
+
+# population rows per Parquet row group of the customer table: about 8 MB of table a chunk
+CUSTOMER_CHUNK_ROWS = 1 << 15
+
+
+class _Rows:
+    """Rows ``[start, stop)`` of a population, as :func:`loyaltysim.metrics.customer_table`
+    reads a population: every per-person array sliced (views, no copies), ``main_share``
+    shifted to the slice's rows."""
+
+    def __init__(self, pop: Any, start: int, stop: int) -> None:
+        self._pop, self._start, self._stop = pop, start, stop
+        self.size = stop - start
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._pop, name)
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == self._pop.size:
+            return value[self._start : self._stop]
+        raise AttributeError(f"the customer table read {name!r}, which _Rows does not slice")
+
+    def main_share(self, rows: np.ndarray, recent: np.ndarray | None = None) -> np.ndarray:
+        return self._pop.main_share(rows + self._start, recent)
+
+
+def write_customer_table(model: Any, path: Path, chunk_rows: int = CUSTOMER_CHUNK_ROWS) -> int:
+    """Write a market's customer table (the rows of ``Market.customers()``, same columns,
+    types and order) to Parquet, ``chunk_rows`` people of the population at a time, so the
+    whole table never sits in memory (a million-customer run would hold ~200 MB of it
+    twice: as a DataFrame and as Arrow). Returns the number of rows written."""
+    from .metrics import customer_table
+
+    pop = model.population
+    threshold = model.config.market.loyal_threshold
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for start in range(0, pop.size, chunk_rows):
+            part = customer_table(
+                _Rows(pop, start, min(pop.size, start + chunk_rows)), model.firm_names, threshold
+            )
+            if part.empty:
+                continue
+            part["customer_id"] += start
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            del part
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            elif not table.schema.equals(writer.schema, check_metadata=False):
+                table = table.cast(writer.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+        if writer is None:  # nobody was a customer: the empty table, as pandas writes it
+            model.customers().to_parquet(path, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

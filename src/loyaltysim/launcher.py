@@ -176,7 +176,11 @@ def _run_dir(cfg: DictConfig) -> Path:
 
 
 def _record_death(
-    overrides: Sequence[str], cfg: DictConfig, exitcode: int | None, why: str | None
+    overrides: Sequence[str],
+    cfg: DictConfig,
+    exitcode: int | None,
+    why: str | None,
+    error: str | None = None,
 ) -> None:
     """Record a job that ended without finishing, unless the job recorded it itself."""
     run_dir = _run_dir(cfg)
@@ -194,7 +198,7 @@ def _record_death(
         )
     else:
         extra.update(
-            error="WorkerDied" if why is None or exitcode is not None else "Interrupted",
+            error=error or ("WorkerDied" if why is None or exitcode is not None else "Interrupted"),
             message=why or f"the process running this job exited with status {exitcode}",
         )
     sweep.record_failure(run_dir, None, overrides, task_cfg, **extra)

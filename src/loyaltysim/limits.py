@@ -21,11 +21,15 @@ PER_PERSON = 5 * 8 + 4 * 4 + 3 + 3 * 8
 PER_PERSON_FIRM = 4 * 8 + 4 + 2
 # whole-pool draws and temporaries of one step (several float64 arrays per person)
 PER_PERSON_STEP = 12 * 8
-# the referral network: CSR indptr + indices, and the edge lists it is built from
-PER_EDGE_BUILD = 8 * 4 + 1
-# the interpreter, NumPy, pandas, Mesa: a fixed cost; and a margin on the estimate
+# the referral network: CSR indices (int32) in both directions, and the int32 edge lists
+# and sparse temporaries it is built from
+PER_EDGE_BUILD = 4 * 4 + 1
+# the interpreter, NumPy, pandas, Mesa: a fixed cost; and a margin on the estimate. Measured
+# (benchmarks/bench_memory.py): 392 bytes a person in the pool at the peak of a default
+# run, ~205 MiB fixed; the estimate is about 1.2x that (10M customers: 8.9 GiB estimated,
+# 7.5 GiB measured)
 BASE_BYTES = 300 * 2**20
-MARGIN = 1.5
+MARGIN = 1.25
 
 MAX_EUR = 1e12  # any money figure in the config, EUR
 MAX_ACQUIRED_PER_WEEK = 1e9  # budget_per_week / cost_per_customer

@@ -17,8 +17,8 @@ from scipy import sparse
 
 @dataclass(frozen=True)
 class Network:
-    indptr: np.ndarray
-    indices: np.ndarray
+    indptr: np.ndarray  # int64, n + 1
+    indices: np.ndarray  # int32 (int64 beyond 2**31 people): the neighbours of each row
 
     @property
     def degree(self) -> np.ndarray:
@@ -29,7 +29,8 @@ class Network:
         start = self.indptr[rows]
         deg = self.indptr[rows + 1] - start
         pick = start + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
-        return np.where(deg > 0, self.indices[np.minimum(pick, self.indices.size - 1)], -1)
+        found = self.indices[np.minimum(pick, self.indices.size - 1)].astype(np.int64)
+        return np.where(deg > 0, found, -1)
 
 
 def small_world(n: int, k: int, p: float, rng: np.random.Generator) -> Network:
@@ -37,18 +38,25 @@ def small_world(n: int, k: int, p: float, rng: np.random.Generator) -> Network:
     half = min(k // 2, (n - 1) // 2)
     if half <= 0:
         return Network(np.zeros(n + 1, np.int64), np.zeros(0, np.int64))
-    src = np.repeat(np.arange(n, dtype=np.int64), half)
-    dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    # ids as int32 while they fit: half the memory of int64, in the edge lists built here
+    # and in the neighbours kept (64 bytes a person at the default degree); neighbour()
+    # hands them out as int64. The same draws and the same graph as with int64.
+    ids = np.int32 if n + half <= np.iinfo(np.int32).max else np.int64
+    src = np.repeat(np.arange(n, dtype=ids), half)
+    dst = (src + np.tile(np.arange(1, half + 1, dtype=ids), n)) % n
     rewire = rng.random(src.size) < p
     dst[rewire] = rng.integers(0, n, int(rewire.sum()))
     keep = src != dst
     src, dst = src[keep], dst[keep]
+    del rewire, keep
     ones = np.ones(src.size, np.int8)
-    adj = sparse.coo_array((ones, (src, dst)), shape=(n, n)).tocsr()
+    adj = sparse.coo_array((ones, (src, dst)), shape=(n, n))
+    del src, dst, ones
+    adj = adj.tocsr()
     adj = (adj + adj.T).tocsr()
     adj.sum_duplicates()
     adj.sort_indices()
-    return Network(adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
+    return Network(adj.indptr.astype(np.int64), adj.indices.astype(ids, copy=False))
 
 
 def to_networkx(net: Network) -> nx.Graph:

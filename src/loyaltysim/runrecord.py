@@ -89,8 +89,6 @@ def fingerprint(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     """What produced a run: config hash, code hash, package version and git commit."""
     from importlib import metadata
 
-    from .io import git_commit
-
     try:
         version = metadata.version("loyaltysim")
     except metadata.PackageNotFoundError:
@@ -99,8 +97,16 @@ def fingerprint(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
         "config": config_hash(cfg),
         "code": code_hash(),
         "version": version,
-        "git_commit": git_commit(),
+        "git_commit": _git_commit(),
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _git_commit() -> str | None:
+    """The checkout's commit, asked of git once per process (two subprocesses a call)."""
+    from .io import git_commit
+
+    return git_commit()
 
 
 def checksums(run_dir: Path) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,13 @@ def run_id(overrides: Iterable[str]) -> str:
 
 OmegaConf.register_new_resolver(
     "loyaltysim_run_id", lambda overrides: run_id(overrides or []), replace=True
+)
+# conf/hydra/launcher/ray.yaml is merged onto hydra-ray-launcher's schema of the same name
+# on purpose (its settings, loyaltysim's launcher class): Hydra's deprecation note about
+# such matching is noise. Set here, on import of the package, before Hydra composes (not
+# in the plugin module: Hydra imports plugins inside warnings.catch_warnings).
+warnings.filterwarnings(
+    "ignore", message="\n'hydra/launcher/ray' is validated against ConfigStore schema"
 )
 # the default single-run folder ends in this: unique among runs started in the same second
 OmegaConf.register_new_resolver(

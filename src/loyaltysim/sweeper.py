@@ -1,8 +1,9 @@
 """The sweeper behind ``loyaltysim -m``: Hydra's basic grid sweeper, plus a decision, made
 before anything is launched, about which runs need running.
 
-For each job it composes the job's config (as every Hydra launcher does), then looks at
-the job's folder (:func:`loyaltysim.runrecord.classify`):
+For each job it composes the job's config (as every Hydra launcher does, but once per
+distinct set of config group choices: :mod:`loyaltysim.sweepconfig`, which the launcher
+then shares), then looks at the job's folder (:func:`loyaltysim.runrecord.classify`):
 
 - a finished run with the same config and code and intact files is skipped, and not
   launched at all, so Hydra does not rewrite its ``.hydra/`` either;
@@ -29,9 +30,10 @@ from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from . import runrecord, sweep
+from . import runrecord, sweep, sweepconfig
 
 log = logging.getLogger(__name__)
 ON_STALE = ("rerun", "refuse")
@@ -77,6 +79,17 @@ class SafeSweeper(BasicSweeper):
 
             raise ConfigError("hydra.sweeper.on_stale", on_stale, "rerun or refuse")
         self.on_stale = on_stale
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        """As Hydra's, with the config loader wrapped so that the sweeper and the launcher
+        compose each distinct set of group choices once (:mod:`loyaltysim.sweepconfig`)."""
+        super().setup(
+            hydra_context=sweepconfig.wrap(hydra_context),
+            task_function=task_function,
+            config=config,
+        )
 
     def _job(self, overrides: list[str]) -> Job:
         assert self.hydra_context is not None and self.config is not None
