@@ -22,12 +22,14 @@ nothing and leaves the clock at the horizon.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
 
 from .agents import CustomerAgent
 from .config import SimConfig
+from .crowd import Crowd
 from .customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from .firms import Firm, acquire, offer_terms, review_prices
 from .memory import decay_memory
@@ -43,6 +45,11 @@ from .status import StatusRules
 from .streams import Streams
 
 TransactionSink = Callable[[int, Outcome], None]
+# the customer rules of phases 5, 7 and 9 in the vectorised engine (engine=arrays); a
+# Crowd of Mesa agents (engine=agents) has methods of the same names and contracts
+ARRAYS = SimpleNamespace(
+    purchase_step=purchase_step, referral_step=referral_step, decay_memory=decay_memory
+)
 
 
 class Market(mesa.Model):
@@ -105,6 +112,9 @@ class Market(mesa.Model):
         ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
         self._customer_views: dict[int, CustomerAgent] = {}
+        # engine=agents: one Mesa agent per person plays the customer phases
+        self.crowd = Crowd(self) if config.engine == "agents" else None
+        self.engine = self.crowd or ARRAYS
         self._warm_up()
 
     @property
@@ -164,7 +174,7 @@ class Market(mesa.Model):
                 rules.loyal_threshold,
                 rules.active_window,
             )
-        out = purchase_step(
+        out = self.engine.purchase_step(
             pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules
         )  # 5
         flows = purchase_flows(out, np.array([f.params.unit_cost for f in firms]))
@@ -174,7 +184,7 @@ class Market(mesa.Model):
             ledger.programme_cost += after_purchase_costs(programmes, ctxs, sales)  # 6
 
         still_active = rows[pop.status[rows] == ACTIVE]  # 7
-        refs = referral_step(
+        refs = self.engine.referral_step(
             pop,
             self.network,
             still_active,
@@ -202,7 +212,7 @@ class Market(mesa.Model):
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
 
-        decay_memory(  # 9
+        self.engine.decay_memory(  # 9
             pop, self.engagement_decay, self.segments.forget, self.segments.forget_rows
         )
         if observed:
@@ -269,9 +279,12 @@ class Market(mesa.Model):
         return customer_table(self.population, self.firm_names, self.config.market.loyal_threshold)
 
     def customer(self, customer_id: int) -> CustomerAgent:
-        """A Mesa agent view of one customer (made on demand, cached)."""
+        """A Mesa agent view of one customer (made on demand, cached); with
+        ``engine=agents``, the customer's own :class:`~loyaltysim.agents.Customer` agent."""
         if not 0 <= customer_id < self.population.size:
             raise IndexError(f"customer_id {customer_id} outside 0..{self.population.size - 1}")
+        if self.crowd is not None:
+            return self.crowd[customer_id]
         if customer_id not in self._customer_views:
             self._customer_views[customer_id] = CustomerAgent(self, customer_id)
         return self._customer_views[customer_id]
