@@ -178,8 +178,9 @@ class Customer(mesa.Agent):
             self.points[firm] = balance - (needed if redeem else 0.0) + earned
         if offer:
             self.offer_until[firm] = NEVER  # an offer is used once
-        return dict(trips=k, units=units, list_value=list_value, rebate=rebate, offer=offer_eur,
-                    redeemed=redeemed, paid=before - redeemed, points_earned=earned, member=member)  # fmt: skip
+        paid, bill = before - redeemed, dict(trips=k, units=units, list_value=list_value)
+        bill |= dict(rebate=rebate, offer=offer_eur, redeemed=redeemed, paid=paid)
+        return bill | dict(points_earned=earned, member=member)
 
     def experience(self, firm: int, w: Week) -> bool:
         """A service failure (probability 1 - quality) costs engagement; else a little gain."""

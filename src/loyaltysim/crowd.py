@@ -94,7 +94,9 @@ class Crowd:
         then, per referrer, one to pick the neighbour and one for a prospect's conversion."""
         u = rng.random(rows.size)
         rate = params.rate * dt
-        says = [(self[r], self[r].recommend(x, rate, wom, boost)) for r, x in zip(rows, u)]
+        says = [
+            (self[r], self[r].recommend(x, rate, wom, boost)) for r, x in zip(rows, u, strict=True)
+        ]
         said = [(c, firm) for c, firm in says if firm >= 0]
         pick = rng.random(len(said))
         convert = rng.random(len(said)) < params.conversion
