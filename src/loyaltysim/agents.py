@@ -87,15 +87,15 @@ class Customer(mesa.Agent):
             return None
         utility = self.utilities(w)  # what each firm is worth to them now, and why
         firm = self.choose(utility, w.draws.choice[self.row])  # logit choice
-        made, leaves = self.stay_or_leave(trips, firm, w)  # leave after the j-th purchase?
-        bought = self.pay(firm, made + trial, w)  # price, rebate, offer, points
+        made, leaves = self.stay_or_leave(trips, trial, firm, w)  # purchases made; leaves?
+        bought = self.pay(firm, made, w)  # price, rebate, offer, points
         bought["failed"] = self.experience(firm, w)  # service: good or a failure
         bought["prev_home"] = self.home
         bought["was_loyal"], bought["was_active"] = self.loyal_so_far(w)
         self.remember(firm, w.memory.loyalty_smoothing)  # habit: H <- a H + 1[firm]
-        bought["home"] = self.update_main_firm(firm, made + trial, w)
+        bought["home"] = self.update_main_firm(firm, made, w)
         bought["prev_firm"], self.last_firm = self.last_firm, firm
-        self.purchases += made + trial
+        self.purchases += made
         self.spend += bought["paid"]
         self.firm_spend[firm] += bought["paid"]
         if leaves:
@@ -147,8 +147,9 @@ class Customer(mesa.Agent):
         cum = np.cumsum(np.exp(utility - utility.max()))
         return int(np.searchsorted(cum[:-1], u * cum[-1]))
 
-    def stay_or_leave(self, trips: int, firm: int, w: Week) -> tuple[int, bool]:
-        """Drop-out after a purchase, d (1 - relief g_firm) (S4): purchases made, and left?"""
+    def stay_or_leave(self, trips: int, trial: bool, firm: int, w: Week) -> tuple[int, bool]:
+        """Drop-out after a purchase, d (1 - relief g_firm) (S4): purchases made, and left?
+        In a BG/NBD cohort the trial purchase carries no drop-out and none follow leaving."""
         g = max(self.engaged()[firm], 0.0)
         d = self.dropout * (1.0 - w.choice.engagement_churn_relief * g)
         u = w.draws.churn[self.row]
@@ -157,7 +158,7 @@ class Customer(mesa.Agent):
         self.trial_pending = False
         with np.errstate(divide="ignore", invalid="ignore"):  # BG/NBD: none after leaving
             j = np.floor(np.log1p(-u) / np.log1p(-d)) + 1  # first j: 1-(1-d)^j > u
-        return (int(j), True) if j <= trips else (trips, False)
+        return (int(j) + trial, True) if j <= trips else (trips + trial, False)
 
     def pay(self, firm: int, k: int, w: Week) -> dict:
         """List price less rebate, offer and a points reward; members earn points."""
