@@ -77,6 +77,15 @@ def test_every_programme_gives_identical_metrics_in_both_engines(key, setting):
     pd.testing.assert_frame_equal(arrays, agents, check_exact=True)
 
 
+def test_tier_reviews_and_points_give_identical_metrics_in_both_engines():
+    """Per-customer earn rates (tiers) reviewed often, points redeemed, offers used."""
+    tiers = ("firm.programme.top_tier_spend_eur=30", "firm.programme.review_weeks=4")
+    tiers += ("firm.programme.window_weeks=8", *POINTS, *BUSY)
+    arrays, agents = both_engines("firm/programme=tiered", *tiers, seed=8)
+    assert arrays["programme_cost"].sum() > 0 and arrays["offers_sent"].sum() > 0
+    pd.testing.assert_frame_equal(arrays, agents, check_exact=True)
+
+
 def scrambled_market(seed: int, n: int) -> Market:
     """A small agent-mode market whose customers carry varied engagement, loyalty, points
     and offers (written into the population table the agents' attributes view)."""

@@ -146,5 +146,18 @@ def _entries(week: int, c: Customer) -> list[dict]:
 def diary_frame(customer: Customer) -> pd.DataFrame:
     """A watched customer's diary: one row per week and firm, with engagement, g(E),
     habit loyalty and membership."""
-    columns = ["week", "firm", "engagement", "g", "loyalty", "member"]
-    return pd.DataFrame(customer.diary or [], columns=columns)
+    return memory_frame(customer.diary or [])
+
+
+def memory_frame(entries: list[dict]) -> pd.DataFrame:
+    """Diary entries (week, firm, engagement, g, loyalty, member) as a table."""
+    return pd.DataFrame(entries, columns=["week", "firm", "engagement", "g", "loyalty", "member"])
+
+
+def take_over(model: mesa.Model) -> Crowd:
+    """From now on, Mesa agents play the customers of ``model`` (built with either engine):
+    benchmarks warm a market up with arrays, then time both engines from the same state."""
+    if model.crowd is None:
+        model.crowd = Crowd(model)
+        model.engine = model.crowd
+    return model.crowd
