@@ -73,12 +73,14 @@ def main() -> None:
     ap.add_argument("--agent-steps", type=int, default=3, help="agent steps timed (slow)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
-    results = [compare(n, args.steps, args.agent_steps) for n in args.customers]
-    for res in results:
+    results = []
+    for n in args.customers:
+        results.append(res := compare(n, args.steps, args.agent_steps))
         width = max(map(len, res))
         for k, v in res.items():
-            print(f"{k:<{width}}  {v:,.3f}" if isinstance(v, float) else f"{k:<{width}}  {v:,}")
-        print()
+            shown = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else v
+            print(f"{k:<{width}}  {shown}", flush=True)
+        print(flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

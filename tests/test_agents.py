@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
+import textwrap
+from pathlib import Path
 import subprocess
 import sys
 
@@ -204,6 +207,11 @@ def test_a_customer_agent_owns_its_state_and_keeps_a_diary():
     assert list(diary["week"].unique()) == [0, 1, 2, 3, 4, 5]
     assert len(diary) == 6 * len(model.firms)
     assert "Customer(id=" in repr(c)
+
+
+def test_the_readme_quotes_the_customer_step_as_the_specification():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert textwrap.dedent(inspect.getsource(Customer.step)).strip() in readme
 
 
 def test_the_engine_is_validated():
