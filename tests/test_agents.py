@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-import textwrap
-from pathlib import Path
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
