@@ -14,6 +14,10 @@ One step plays ``dt = step_weeks`` weeks from week ``w``, in this order:
 9. engagement decays; quiet customers forget firms that did not contact them (S6; memory);
 10. the step's flows and stocks are recorded and profit booked (metrics).
 
+Customers play phases 5, 7 and 9 through ``self.engine``: the vectorised rules
+(``engine=arrays``, the default) or one Mesa agent per customer (``engine=agents``:
+:class:`~loyaltysim.crowd.Crowd` of :class:`~loyaltysim.agents.Customer`); same results.
+
 The clock is Mesa's ``steps``: inside step ``s`` the week is ``(s - 1) * step_weeks``, and
 :attr:`Market.week` is the number of weeks simulated so far. Stepping past the horizon does
 nothing and leaves the clock at the horizon.
