@@ -128,6 +128,7 @@ someone = model.customer(int(model.population.active_index()[0]))
 model.crowd.watch(someone.row)  # keep a diary of their memory of each firm
 model.run()
 print(someone, someone.memory())
+print("why they would choose each firm (parts of the utility):", someone.reasons())
 
 diary = diary_frame(someone)
 fig, ax = plt.subplots(figsize=(7, 3))

@@ -203,6 +203,11 @@ def test_a_customer_agent_owns_its_state_and_keeps_a_diary():
     assert set(memory[model.firm_names[0]]) == {"engagement", "g", "loyalty", "member"}
     crowd.watch(c.row)
     model.run(5)
+    # why they would choose each firm: the parts of the utility add up to it
+    why = c.reasons()
+    utility = c.utilities(model.this_week)
+    for f in model.firms:
+        assert sum(why[f.name].values()) == pytest.approx(utility[f.index], rel=1e-12)
     diary = diary_frame(c)
     assert list(diary["week"].unique()) == [0, 1, 2, 3, 4, 5]
     assert len(diary) == 6 * len(model.firms)

@@ -244,6 +244,31 @@ class Customer(mesa.Agent):
             self.habit *= 1.0 - forget_rate * ~self.contacted
 
     # ------------------------------------------------------------------- inspection
+    def reasons(self) -> dict[str, dict[str, float]]:
+        """Why they would choose each firm at this step's terms: the parts of the utility
+        (engagement, habit loyalty, taste, price against the mean, points), per firm."""
+        w = self.model.this_week
+        c, t = w.choice, w.terms
+        g, open_ = self.engaged(), np.ones(len(t.price), bool) if t.open is None else t.open
+        offer = self.offer_until >= w.week
+        price = np.maximum(
+            t.price * (1.0 - (self.member_terms(t)[0] * self.member + t.offer_depth * offer)), 0.0
+        )
+        beta = (1.0 - c.engagement_price_relief * np.maximum(g, 0.0)) * self.price_sensitivity
+        points = c.points_weight * beta * self.points * t.point_value * self.member / self.basket
+        parts = {
+            "engagement": c.engagement_weight * g,
+            "loyalty": c.loyalty_weight * self.habit / (self.habit.sum() + c.habit_prior),
+            "taste": self.taste.copy(),
+            "price": -beta * (price - price[open_].mean()),
+            "points": points if np.isfinite(t.threshold).any() else np.zeros_like(g),
+        }
+        return {
+            f.name: {k: float(v[f.index]) for k, v in parts.items()}
+            for f in self.model.firms
+            if open_[f.index]
+        }
+
     def memory(self) -> dict[str, dict[str, float]]:
         """Engagement, g(E) and habit loyalty toward each firm, now."""
         loyalty = self.habit / (self.habit.sum() + self.model.config.customers.choice.habit_prior)
