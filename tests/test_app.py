@@ -150,3 +150,22 @@ def test_the_app_in_a_real_browser_slider_step_plots_change(server):
         assert driver.save_screenshot(str(SHOTS / "app.png"))
     finally:
         driver.quit()
+
+
+def test_the_engine_switch_gives_the_same_market_and_portrays_a_customer_agent():
+    from loyaltysim.agents import Customer
+    from loyaltysim.app import memory_figure
+
+    kw = dict(customers=150, horizon_weeks=6, poaching_rate=0.1, seed=2, customer=7)
+    arrays, agents = LiveMarket(**kw), LiveMarket(engine="agents", **kw)
+    arrays.run()
+    agents.run()
+    assert isinstance(agents.customer(7), Customer) and agents.config.engine == "agents"
+    assert arrays.datacollector.get_model_vars_dataframe().equals(
+        agents.datacollector.get_model_vars_dataframe()
+    )
+    memory = agents.memory()
+    assert len(memory) == 7 * len(agents.firms)  # the start and six weeks, every firm
+    assert memory.equals(arrays.memory())
+    assert memory_figure(agents).axes[0].lines
+    assert LiveMarket(customers=6000, horizon_weeks=2, engine="agents").crowd is None

@@ -16,7 +16,7 @@ from loyaltysim.memory import decay_memory
 from loyaltysim.metrics import population_metrics, purchase_flows
 from loyaltysim.purchases import purchase_step
 from loyaltysim.status import StatusRules
-from test_reference import STATE, scrambled_market, terms_for
+from test_agents import STATE, scrambled_market, terms_for
 
 pytest.importorskip("numba")
 

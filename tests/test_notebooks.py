@@ -20,6 +20,8 @@ assert all(isinstance(w, widgets.FloatSlider) for w in controls.values())
 # engagement that fades slowly keeps more customers actively loyal than one that fades fast
 assert active_slow > active_fast
 assert not calm["churn_to_competitor"].equals(raided["churn_to_competitor"])
+assert same and isinstance(someone, Customer) and "def step" in inspect.getsource(Customer.step)
+assert len(diary) == 27 * len(model.firms)  # the start and 26 weeks, every firm
 """,
     "02_research_clv_and_sensitivity.py": """
 assert len(tx) and set(tx["firm"]) == {"focal"}

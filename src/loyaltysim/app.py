@@ -5,8 +5,11 @@
 
 Sliders for the main levers (your programme, its rebate and personalisation, your price)
 and uncertainties (how fast engagement fades, how hard rivals poach), play/step/reset, plots
-of share, profit, loyal customers (active and passive) and programme members per firm, and
-the referral network of a small market coloured by each customer's current firm.
+of share, profit, loyal customers (active and passive) and programme members per firm, the
+referral network of a small market coloured by each customer's current firm, and one
+customer's memory of each firm over time. The engine switch runs the same market with one
+Mesa agent per customer (``engine=agents``, same results, slower: for small markets); the
+watched customer is then a :class:`~loyaltysim.agents.Customer` agent keeping a diary.
 
 :class:`LiveMarket` is a :class:`~loyaltysim.Market` built from keyword parameters (SolaraViz
 rebuilds the model as ``model.__class__(**params)`` on reset) with a Mesa
@@ -25,6 +28,7 @@ from pathlib import Path
 from mesa import DataCollector
 
 from .api import load_config
+from .crowd import diary_frame, memory_frame
 from .market import Market
 
 PROGRAMMES = ("none", "discount", "engagement")
@@ -36,6 +40,8 @@ SERIES = {  # reporter stem -> (metrics column, scale)
     "members": ("members", 1.0),
 }
 DEFAULT_FIRMS = ("your firm", "rival1", "rival2")  # the names the default market shows
+ENGINES = ("arrays", "agents")
+AGENTS_MAX = 5000  # customers: the agent engine is for small markets
 
 
 class LiveMarket(Market):
@@ -53,7 +59,9 @@ class LiveMarket(Market):
         poaching_rate: float = 0.0,
         seed: int = 0,
         firm_name: str = "your firm",
-        warmup_weeks: int = 26,  # short: a small market would spend its prospects in 104
+        warmup_weeks: int = 26,
+        engine: str = "arrays",
+        customer: int = 0,  # short: a small market would spend its prospects in 104
         **kwargs,  # SolaraViz may pass keys of its own; the name must be "kwargs"
     ):
         overrides = [f"firm/programme={programme}"]
@@ -71,8 +79,14 @@ class LiveMarket(Market):
             customers__memory__engagement_half_life_weeks=float(half_life_weeks),
             competitor__poaching__rate=float(poaching_rate),
             seed=int(seed),
+            engine="agents" if engine == "agents" and int(customers) <= AGENTS_MAX else "arrays",
         )
         super().__init__(config)
+        # the watched customer: its agent keeps a diary (engine=agents), or a view is read
+        self.watched = int(customer) % self.population.size
+        self.memory_rows: list[dict] = []
+        if self.crowd is not None:
+            self.crowd.watch(self.watched)
         self.latest: dict[str, float] = {}
         reporters = {
             f"{firm} {stem}": (lambda m, key=f"{firm} {stem}": m.latest.get(key, 0.0))
@@ -89,7 +103,22 @@ class LiveMarket(Market):
             for row in last.itertuples():
                 for stem, (col, scale) in SERIES.items():
                     self.latest[f"{row.firm} {stem}"] = float(getattr(row, col)) * scale
+        if self.crowd is None:  # arrays: read the watched customer's row
+            pop, i = self.population, self.watched
+            loyalty = pop.habit[i] / (pop.habit[i].sum() + self.config.customers.choice.habit_prior)
+            for f in self.firms:
+                e = float(pop.engagement[i, f.index])
+                g, lo = e / (1 + abs(e)), float(loyalty[f.index])
+                m = bool(pop.member[i, f.index])
+                row = {"engagement": e, "g": g, "loyalty": lo, "member": m}
+                self.memory_rows.append({"week": self.week, "firm": f.name, **row})
         self.datacollector.collect(self)
+
+    def memory(self):
+        """The watched customer's memory of each firm, one row per week and firm."""
+        if self.crowd is not None:
+            return diary_frame(self.crowd[self.watched])
+        return memory_frame(self.memory_rows)
 
     def step(self) -> None:
         if not self.running:
@@ -126,6 +155,26 @@ def network_figure(model: Market, max_nodes: int = 400):
     return fig
 
 
+def memory_figure(model: LiveMarket):
+    """The watched customer's memory of each firm over time: engagement g(E) (solid) and
+    habit loyalty (dashed), per firm."""
+    from matplotlib.figure import Figure
+
+    memory = model.memory()
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    for i, name in enumerate(model.firm_names):
+        rows = memory[memory["firm"] == name]
+        ax.plot(rows["week"], rows["g"], color=f"C{i}", label=f"{name} g(E)")
+        ax.plot(rows["week"], rows["loyalty"], color=f"C{i}", ls="--", label=f"{name} loyalty")
+    who = repr(model.customer(model.watched))
+    ax.set_title(f"{who}\nmemory of each firm ({model.config.engine})", fontsize=8)
+    ax.set_xlabel("week", fontsize=8)
+    ax.set_ylim(-1, 1)
+    ax.legend(fontsize=6, ncol=2, loc="lower left")
+    return fig
+
+
 def model_params() -> dict:
     from mesa.visualization import Slider
 
@@ -138,6 +187,13 @@ def model_params() -> dict:
             "values": list(PROGRAMMES),
             "label": "Your programme",
         },
+        "engine": {
+            "type": "Select",
+            "value": "arrays",
+            "values": list(ENGINES),
+            "label": f"Engine (agents: one Mesa agent per customer, up to {AGENTS_MAX:,})",
+        },
+        "customer": Slider("Watched customer (id)", 0, 0, 399, 1),
         "rebate_rate": Slider("Rebate (discount programme)", 0.05, 0.0, 0.3, 0.01),
         "personalisation": Slider("Personalisation (engagement)", 0.8, 0.0, 1.0, 0.05),
         "price": Slider("Your price (EUR)", 5.0, 3.5, 7.0, 0.1),
@@ -158,6 +214,11 @@ def page():
         update_counter.get()
         solara.FigureMatplotlib(network_figure(model), format="png")
 
+    @solara.component
+    def Memory(model):
+        update_counter.get()
+        solara.FigureMatplotlib(memory_figure(model), format="png")
+
     def plot(stem: str):
         colours = {f"{f} {stem}": f"C{i}" for i, f in enumerate(DEFAULT_FIRMS)}
         return make_plot_component(colours, backend="matplotlib")
@@ -165,7 +226,7 @@ def page():
     model = LiveMarket(customers=400)
     return SolaraViz(
         model,
-        components=[plot(stem) for stem in SERIES] + [Network],
+        components=[plot(stem) for stem in SERIES] + [Network, Memory],
         model_params=model_params(),
         name="loyaltysim: how loyalty forms and breaks",
         play_interval=150,

@@ -10,7 +10,11 @@ markets and checks what must hold for every programme, whatever it does:
 - **determinism**: the same config and seed give identical tables; another seed differs;
 - **zero effect**: a programme that never starts equals no programme, bit for bit;
 - **common random numbers**: a programme starting at week X leaves weeks before X
-  identical to no programme.
+  identical to no programme;
+- **one model, two engines**: the vectorised engine (``engine=arrays``) and the Mesa agents
+  (``engine=agents``, :class:`~loyaltysim.agents.Customer`, the specification) give the
+  same metrics table, bit for bit, with the programme as the focal firm's and as the
+  rivals' (with poaching).
 
 The test suite runs it over the whole registry, so a new programme is tested without
 editing a test. Run it on your own programme with ``check_programme("my_key")``.
@@ -80,6 +84,17 @@ def _run(overrides: Sequence[str], seed: int) -> pd.DataFrame:
     return run_one(load_config([*SMALL, *overrides], seed=seed)).metrics
 
 
+def engine_difference(overrides: Sequence[str], seed: int = 0) -> str:
+    """Where the two engines' metrics tables differ for one config ('' if identical)."""
+    arrays = _run([*overrides, "engine=arrays"], seed)
+    agents = _run([*overrides, "engine=agents"], seed)
+    try:
+        pd.testing.assert_frame_equal(arrays, agents, check_exact=True)
+    except AssertionError as err:
+        return str(err)
+    return ""
+
+
 def check_programme(key: str, seeds: Sequence[int] = (0, 1), extra: Sequence[str] = ()) -> None:
     """Run the programme-agnostic checks on the registered programme ``key``.
 
@@ -103,6 +118,9 @@ def check_programme(key: str, seeds: Sequence[int] = (0, 1), extra: Sequence[str
         key,
         "another seed gives another table",
     )
+    for arm, overrides in arms.items():
+        diff = engine_difference(overrides, seeds[0])
+        _require(not diff, key, f"engine=agents differs from engine=arrays ({arm}): {diff}")
     none = _run(["firm/programme=none"], seeds[0])
     never = _run([*arms["focal"], "firm.programme.start_week=24"], seeds[0])
     _require(none.equals(never), key, "a programme that never starts changes nothing")

@@ -113,6 +113,12 @@ class SimConfig(Params):
     design: int = param(
         0, lo=0, doc="design number in experiments that draw random designs (loyaltysim.designs)"
     )
+    engine: str = param(
+        "arrays",
+        choices=("arrays", "agents"),
+        doc="how customers are simulated: arrays (vectorised, fast) or agents (one Mesa agent "
+        "per customer, for teaching and testing small markets); same draws, same results",
+    )
     market: MarketParams = param(MarketParams())
     customers: CustomerParams = param(CustomerParams())
     firm: FirmParams = param(FirmParams(programme=REGISTRY["discount"].Params()))

@@ -14,6 +14,10 @@ One step plays ``dt = step_weeks`` weeks from week ``w``, in this order:
 9. engagement decays; quiet customers forget firms that did not contact them (S6; memory);
 10. the step's flows and stocks are recorded and profit booked (metrics).
 
+Customers play phases 5, 7 and 9 through ``self.engine``: the vectorised rules
+(``engine=arrays``, the default) or one Mesa agent per customer (``engine=agents``:
+:class:`~loyaltysim.crowd.Crowd` of :class:`~loyaltysim.agents.Customer`); same results.
+
 The clock is Mesa's ``steps``: inside step ``s`` the week is ``(s - 1) * step_weeks``, and
 :attr:`Market.week` is the number of weeks simulated so far. Stepping past the horizon does
 nothing and leaves the clock at the horizon.
@@ -22,6 +26,7 @@ nothing and leaves the clock at the horizon.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -29,6 +34,7 @@ import numpy as np
 from . import engine
 from .agents import CustomerAgent
 from .config import SimConfig
+from .crowd import Crowd
 from .customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from .firms import Firm, acquire, offer_terms, review_prices
 from .memory import decay_memory
@@ -44,6 +50,11 @@ from .status import StatusRules
 from .streams import Streams
 
 TransactionSink = Callable[[int, Outcome], None]
+# the customer rules of phases 5, 7 and 9 in the vectorised engine (engine=arrays); a
+# Crowd of Mesa agents (engine=agents) has methods of the same names and contracts
+ARRAYS = SimpleNamespace(
+    purchase_step=purchase_step, referral_step=referral_step, decay_memory=decay_memory
+)
 
 
 def rules_at(rules: StatusRules, week: int) -> tuple[float, int, int]:
@@ -114,6 +125,10 @@ class Market(mesa.Model):
         self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
         self._no_trip: np.ndarray | None = None
+        # engine=agents: one Mesa agent per person plays the customer phases (never compiled)
+        self.crowd = Crowd(self) if config.engine == "agents" else None
+        self.engine = self.crowd or ARRAYS
+        self.kernel = self.kernel and self.crowd is None
         self._warm_up()
 
     @property
@@ -180,7 +195,7 @@ class Market(mesa.Model):
                 self._no_trip = engine.no_trip_odds(pop, dt)
             out, flows = engine.trade(*args, unit_cost, self._no_trip)  # 5
         else:
-            out = purchase_step(*args)
+            out = self.engine.purchase_step(*args)
             flows = purchase_flows(out, unit_cost)
         ledger.programme_cost += flows.pop("member_discounts")
         if observed:
@@ -188,7 +203,7 @@ class Market(mesa.Model):
             ledger.programme_cost += after_purchase_costs(programmes, ctxs, sales)  # 6
 
         still_active = rows[pop.status[rows] == ACTIVE]  # 7
-        refs = referral_step(
+        refs = self.engine.referral_step(
             pop,
             self.network,
             still_active,
@@ -227,7 +242,7 @@ class Market(mesa.Model):
                 *rules_at(rules, week),
             )
         else:
-            decay_memory(pop, self.engagement_decay, seg.forget, seg.forget_rows)
+            self.engine.decay_memory(pop, self.engagement_decay, seg.forget, seg.forget_rows)
             if observed:
                 stocks = population_metrics(pop, len(firms), *rules_at(rules, week))
         if observed:
@@ -290,9 +305,12 @@ class Market(mesa.Model):
         return customer_table(self.population, self.firm_names, self.config.market.loyal_threshold)
 
     def customer(self, customer_id: int) -> CustomerAgent:
-        """A Mesa agent view of one customer (made on demand, cached)."""
+        """A Mesa agent view of one customer (made on demand, cached); with
+        ``engine=agents``, the customer's own :class:`~loyaltysim.agents.Customer` agent."""
         if not 0 <= customer_id < self.population.size:
             raise IndexError(f"customer_id {customer_id} outside 0..{self.population.size - 1}")
+        if self.crowd is not None:
+            return self.crowd[customer_id]
         if customer_id not in self._customer_views:
             self._customer_views[customer_id] = CustomerAgent(self, customer_id)
         return self._customer_views[customer_id]

@@ -33,11 +33,12 @@ One call of :func:`purchase_step` plays one model step of category purchases:
    In a BG/NBD cohort the trial purchase carries no drop-out and a customer who drops out
    after the j-th purchase of a step makes no further purchases in it.
 
-The same rules, written per customer with plain Python loops, live in
-:mod:`loyaltysim.reference`; the tests check that both agree on the same draws. The market
-plays large pools with compiled loops (:mod:`loyaltysim.kernel`, through
-:mod:`loyaltysim.engine`) that repeat these array rules operation for operation; this module
-stays the readable reference they are tested against, bit for bit.
+The same rules, written for one customer at a time, are the Mesa agent
+:class:`loyaltysim.agents.Customer` (``engine=agents``), the specification this engine is
+tested against: both give the same results on the same draws. The market plays large pools
+with compiled loops (:mod:`loyaltysim.kernel`, through :mod:`loyaltysim.engine`) that repeat
+these array rules operation for operation; this module stays the readable version they are
+tested against, bit for bit.
 """
 
 from __future__ import annotations
