@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from conftest import small_config
 from loyaltysim import PROGRAMMES, ConfigError, Market, load_config
 from loyaltysim.agents import Customer
-from loyaltysim.crowd import diary_frame
+from loyaltysim.crowd import diary_frame, take_over
 from loyaltysim.memory import decay_memory
 from loyaltysim.population import NEVER
 from loyaltysim.purchases import Terms, purchase_step
@@ -228,3 +228,22 @@ def test_the_engine_is_validated():
     )
     assert proc.returncode == 2
     assert "engine = 'numpy'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_take_over_hands_every_customer_phase_to_the_agents(monkeypatch):
+    """A market warmed up with the compiled kernel, then taken over: the agents play the
+    purchases (the kernel is switched off), with the same metrics as the arrays copy."""
+    monkeypatch.setenv("LOYALTYSIM_KERNEL", "numba")
+    cfg = small_config(*SMALL, seed=5)
+    arrays, agents = Market(cfg), Market(cfg)
+    assert agents.kernel
+    crowd = take_over(agents)
+    assert not agents.kernel and agents.engine is crowd
+    calls = []
+    original = crowd.purchase_step
+    monkeypatch.setattr(crowd, "purchase_step", lambda *a: calls.append(1) or original(*a))
+    for _ in range(3):
+        arrays.step()
+        agents.step()
+    assert len(calls) == 3
+    pd.testing.assert_frame_equal(agents.metrics(), arrays.metrics(), check_exact=True)

@@ -160,4 +160,5 @@ def take_over(model: mesa.Model) -> Crowd:
     if model.crowd is None:
         model.crowd = Crowd(model)
         model.engine = model.crowd
+    model.kernel = False  # the agents play every customer phase, never the compiled loops
     return model.crowd
