@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -182,6 +183,10 @@ def test_impossible_target_gives_an_empty_ensemble_and_a_clear_message(tiny, tmp
     assert len(pd.read_csv(root / "out" / "accepted.csv")) == 0
     assert "No world met every target" in (root / "out" / "README.md").read_text()
     assert not (root / "out" / "central.yaml").exists()
+    # what the empty ensemble came nearest to: the least implausible world, and what it misses
+    summary = json.loads((root / "out" / "summary.json").read_text())
+    assert summary["closest_misses"] == ["planted"] and summary["closest_implausibility"] > 1
+    assert f"world {summary['closest']}" in (root / "out" / "closest.yaml").read_text()
     # no new runs: the statistics came from the finished runs
     assert " 0 not finished yet" in proc.stdout
 

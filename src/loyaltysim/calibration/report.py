@@ -129,6 +129,16 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
     elif (out / "central.yaml").exists():
         (out / "central.yaml").unlink()
     measured = int((cands["status"] == "measured").sum())
+    closest, misses, worst = None, [], None
+    if measured:  # history matching's least implausible world: what an empty ensemble nears
+        closest = str(cands.loc[cands["status"] == "measured", "implausibility"].idxmin())
+        worst = float(cands.at[closest, "implausibility"])
+        misses = [
+            t.name for t in cal.targets if t.enforce and not cands.at[closest, f"meets_{t.name}"]
+        ]
+        values = {p.key: _py(cands.at[closest, p.key]) for p in cal.parameters}
+        note = f" (least implausible world of {cal.name}: {worst:.2f}; misses {misses or 'none'})"
+        (out / "closest.yaml").write_text(world_yaml(closest, values, note))
     summary = {
         "calibration": cal.name,
         "file": cal.source_file,
@@ -140,6 +150,10 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         "central": central,
         "central_overrides": overrides_of(cal, cands, central) if central else [],
         "best_fit": best,
+        "closest": closest,
+        "closest_implausibility": worst,
+        "closest_misses": misses,
+        "closest_overrides": overrides_of(cal, cands, closest) if closest else [],
         "replications": cal.replications,
         "customers": cal.customers,
         "weeks": cal.weeks,
@@ -174,6 +188,10 @@ def _cost(out: Path, s: dict[str, Any]) -> dict[str, Any]:
 COST = ("candidates", "runs", "new_runs", "run_seconds", "measure_seconds", "hydra_args")
 
 
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
 def _table(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -204,6 +222,11 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
         f"{s['best_fit'] or 'none'}. Its overrides are in `central.yaml`; run any accepted "
         "world with `loyaltysim world=<id>` (files in the config group `world`).",
+        "",
+        f"Least implausible world (history matching: the largest miss of any enforced target "
+        f"beyond its tolerance, in half-widths; 0 for an accepted world): "
+        f"**{s['closest'] or 'none'}** ({_num(s['closest_implausibility'])}; misses: "
+        f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml`.",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
         f"runs made so far ({s.get('seconds_per_run') or '?'} s a run, wall clock, with "
