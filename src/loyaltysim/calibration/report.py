@@ -141,7 +141,7 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         (out / "closest.yaml").write_text(world_yaml(closest, values, note))
     summary = {
         "calibration": cal.name,
-        "file": cal.source_file,
+        "file": _shown(cal.source_file),
         "candidates": len(cands),
         "measured": measured,
         "failed": int(len(cands) - measured),
@@ -188,6 +188,18 @@ def _cost(out: Path, s: dict[str, Any]) -> dict[str, Any]:
 COST = ("candidates", "runs", "new_runs", "run_seconds", "measure_seconds", "hydra_args")
 
 
+def _shown(path: str) -> str:
+    """A path as a reader can follow it: relative to the package root or working folder."""
+    from ..io import config_dir
+
+    for base in (config_dir().parent, Path.cwd()):
+        try:
+            return str(Path(path).resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return path
+
+
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
@@ -210,7 +222,7 @@ def readme(cal, s, bind, pins, cands) -> str:
     lines = [
         f"# Calibration `{cal.name}`: an ensemble of plausible worlds",
         "",
-        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({cal.source_file}). "
+        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({_shown(cal.source_file)}). "
         f"{s['candidates']} candidate worlds (scrambled Sobol design over "
         f"{len(cal.parameters)} uncertainties, seed {cal.seed}), each run with "
         f"{cal.replications} replications of {cal.customers} customers over {cal.weeks} "
