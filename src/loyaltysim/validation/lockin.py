@@ -17,6 +17,20 @@ from .ehrenberg import PLAIN, main_share
 WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
+WEEKS = 104
+
+
+def sole_buyers(ctx: Context, settings: list[str]) -> np.ndarray:
+    """% of 4+ buyers buying >90% from one of three identical firms (no programmes, last 52
+    of ``WEEKS`` weeks), one row per setting (an override), one column per seed (paired)."""
+    n = ctx.pick(3000, 10000)
+    base = [*PLAIN, f"customers.n={n}", f"market.horizon_weeks={WEEKS}"]
+    runs = ctx.batch([[*base, x] for x in settings], log=True)
+    return np.array(
+        [[100 * float((main_share(r.log, WEEKS) > 0.9).mean()) for r in arm] for arm in runs]
+    )
+
+
 def crossing(weights, shares, level: float = 50.0) -> float:
     """First weight at which ``shares`` reaches ``level`` (linear interpolation)."""
     w, s = np.asarray(weights, float), np.asarray(shares, float)
@@ -36,14 +50,8 @@ def crossing(weights, shares, level: float = 50.0) -> float:
     "report: loyalty weight at which half of 4+ buyers buy >90% from one firm",
 )
 def _lockin(ctx: Context) -> Measured:
-    n = ctx.pick(3000, 10000)
-    weeks = 104
-    base = [*PLAIN, f"customers.n={n}", f"market.horizon_weeks={weeks}"]
-    arms = [[*base, f"customers.choice.loyalty_weight={w}"] for w in WEIGHTS]
-    runs = ctx.batch(arms, log=True)
-    curves = np.array(
-        [[100 * float((main_share(r.log, weeks) > 0.9).mean()) for r in arm] for arm in runs]
-    )  # (weights, seeds)
+    weeks = WEEKS
+    curves = sole_buyers(ctx, [f"customers.choice.loyalty_weight={w}" for w in WEIGHTS])
     values = {f"sole_over_90_pct_at_w{w:g}": list(curves[i]) for i, w in enumerate(WEIGHTS)}
     values["transition_weight"] = [crossing(WEIGHTS, curves[:, j]) for j in range(len(ctx.seeds))]
     current = load_config(list(ctx.overrides)).customers.choice.loyalty_weight
@@ -83,14 +91,8 @@ MEMORIES = (0.6, 0.8, 0.9)
     "(0.6 -> 0.8 -> 0.9; tolerance 1 percentage point per step, paired seeds)",
 )
 def _memory(ctx: Context) -> Measured:
-    n = ctx.pick(3000, 10000)
-    weeks = 104
-    base = [*PLAIN, f"customers.n={n}", f"market.horizon_weeks={weeks}"]
-    arms = [[*base, f"customers.memory.loyalty_smoothing={a}"] for a in MEMORIES]
-    runs = ctx.batch(arms, log=True)
-    sole = np.array(
-        [[100 * float((main_share(r.log, weeks) > 0.9).mean()) for r in arm] for arm in runs]
-    )  # (memories, seeds)
+    weeks = WEEKS
+    sole = sole_buyers(ctx, [f"customers.memory.loyalty_smoothing={a}" for a in MEMORIES])
     values = {f"sole_over_90_pct_at_a{a:g}": list(sole[i]) for i, a in enumerate(MEMORIES)}
     steps = np.diff(sole, axis=0)  # paired: same seed, longer memory minus shorter
     values["smallest_step_pct_points"] = list(steps.min(axis=0))
