@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .agents import Customer, Week
+from .engine import ArrayRules
 from .memory import MemoryParams
 from .network import Network
 from .population import ACTIVE, PROSPECT, Population
@@ -38,8 +39,10 @@ DTYPES |= {"home": np.int32, "trips": np.int64, "member": bool, "failed": bool, 
 DTYPES |= {"was_loyal": bool, "was_active": bool}
 
 
-class Crowd:
-    """The customers of one market as Mesa agents, with the phase methods the market calls."""
+class Crowd(ArrayRules):
+    """The customers of one market as Mesa agents, with the phase methods the market calls:
+    the agents' purchase, referral and memory rules; the engine's ``trade`` and ``settle``
+    (the step's flows and stock metrics) are inherited from :class:`ArrayRules`."""
 
     def __init__(self, model: mesa.Model) -> None:
         self.model = model
@@ -160,5 +163,4 @@ def take_over(model: mesa.Model) -> Crowd:
     if model.crowd is None:
         model.crowd = Crowd(model)
         model.engine = model.crowd
-    model.kernel = False  # the agents play every customer phase, never the compiled loops
     return model.crowd

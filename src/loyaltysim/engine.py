@@ -18,9 +18,11 @@ import os
 
 import numpy as np
 
-from .memory import MemoryParams
+from .memory import MemoryParams, decay_memory
+from .metrics import population_metrics, purchase_flows
 from .population import Population
-from .purchases import ChoiceParams
+from .purchases import ChoiceParams, purchase_step
+from .referrals import referral_step
 from .status import StatusRules
 from .trades import Draws, Outcome, Terms
 
@@ -51,6 +53,78 @@ def use_kernel(n_firms: int, pool: int) -> bool:
     except ImportError:  # numba missing: the NumPy rules
         return False
     return n_firms < kernel.MAX_FIRMS
+
+
+class ArrayRules:
+    """The NumPy rules of phases 5, 7 and 9 (``engine=arrays``, pools too small to compile).
+
+    Every engine has this contract: :meth:`trade` (purchases and their per-firm flows),
+    ``referral_step`` and :meth:`settle` (decay, forgetting and, on observed steps, the stock
+    metrics). :class:`CompiledRules` replaces trade and settle by the compiled loops; the
+    Mesa agents (:class:`~loyaltysim.crowd.Crowd`) replace the three rules they call."""
+
+    compiled = False
+    purchase_step = staticmethod(purchase_step)
+    referral_step = staticmethod(referral_step)
+    decay_memory = staticmethod(decay_memory)
+
+    def trade(
+        self,
+        pop: Population,
+        rows: np.ndarray,
+        terms: Terms,
+        draws: Draws,
+        week: int,
+        dt: float,
+        choice: ChoiceParams,
+        memory: MemoryParams,
+        rules: StatusRules,
+        unit_cost: np.ndarray,
+    ) -> tuple[Outcome, dict[str, np.ndarray]]:
+        """Phase 5: the buyers' outcome and the per-firm flows of the step."""
+        out = self.purchase_step(pop, rows, terms, draws, week, dt, choice, memory, rules)
+        return out, purchase_flows(out, unit_cost)
+
+    def settle(
+        self,
+        pop: Population,
+        decay: float,
+        forget: np.ndarray,
+        forget_rows: np.ndarray,
+        observed: bool,
+        loyal_threshold: float,
+        week: int,
+        active_window: int,
+    ) -> dict[str, np.ndarray] | None:
+        """Phase 9 and 10's stocks: as :func:`settle`."""
+        self.decay_memory(pop, decay, forget, forget_rows)
+        if not observed:
+            return None
+        return population_metrics(pop, pop.n_firms, loyal_threshold, week, active_window)
+
+
+class CompiledRules(ArrayRules):
+    """The compiled loops (:func:`trade`, :func:`settle`) for trade and settle."""
+
+    compiled = True
+
+    def __init__(self) -> None:
+        self._no_trip: np.ndarray | None = None  # purchase rates are fixed: computed once
+
+    def trade(self, pop, rows, terms, draws, week, dt, choice, memory, rules, unit_cost):
+        if self._no_trip is None:
+            self._no_trip = no_trip_odds(pop, dt)
+        return trade(
+            pop, rows, terms, draws, week, dt, choice, memory, rules, unit_cost, self._no_trip
+        )
+
+    def settle(self, pop, decay, forget, forget_rows, observed, loyal_threshold, week, window):
+        return settle(pop, decay, forget, forget_rows, observed, loyal_threshold, week, window)
+
+
+def array_engine(n_firms: int, pool: int) -> ArrayRules:
+    """The array engine of a market: compiled where :func:`use_kernel` says so."""
+    return CompiledRules() if use_kernel(n_firms, pool) else ArrayRules()
 
 
 def no_trip_odds(pop: Population, dt: float) -> np.ndarray:

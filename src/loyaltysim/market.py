@@ -26,7 +26,6 @@ nothing and leaves the clock at the horizon.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -37,29 +36,18 @@ from .config import SimConfig
 from .crowd import Crowd
 from .customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from .firms import Firm, acquire, offer_terms, review_prices
-from .memory import decay_memory
-from .metrics import Recorder, StepLedger, customer_table, population_metrics, purchase_flows
+from .metrics import Recorder, StepLedger, customer_table
 from .network import Network, small_world, to_networkx
 from .poaching import poach
 from .population import ACTIVE, Population
 from .programmes import StepContext, make_programme
 from .programmes.base import after_purchase_costs, referral_costs, weekly_costs, withdraw_due
-from .purchases import Draws, Outcome, purchase_step
-from .referrals import admit_referred, referral_step
+from .purchases import Draws, Outcome
+from .referrals import admit_referred
 from .status import StatusRules
 from .streams import Streams
 
 TransactionSink = Callable[[int, Outcome], None]
-# the customer rules of phases 5, 7 and 9 in the vectorised engine (engine=arrays); a
-# Crowd of Mesa agents (engine=agents) has methods of the same names and contracts
-ARRAYS = SimpleNamespace(
-    purchase_step=purchase_step, referral_step=referral_step, decay_memory=decay_memory
-)
-
-
-def rules_at(rules: StatusRules, week: int) -> tuple[float, int, int]:
-    """The arguments of the stock metrics: loyal threshold, week, active window."""
-    return rules.loyal_threshold, week, rules.active_window
 
 
 class Market(mesa.Model):
@@ -121,15 +109,17 @@ class Market(mesa.Model):
             for i in range(len(self.firms))
         ]
         self.recorder = Recorder(self.n_steps, len(self.firms))
-        # the customer rules: compiled loops (kernel) or the NumPy rules (see engine)
-        self.kernel = engine.use_kernel(len(self.firms), pop.size)
         self._customer_views: dict[int, CustomerAgent] = {}
-        self._no_trip: np.ndarray | None = None
-        # engine=agents: one Mesa agent per person plays the customer phases (never compiled)
+        # the customer rules of phases 5, 7 and 9: one Mesa agent per person (engine=agents),
+        # or the arrays, compiled for large pools (see engine)
         self.crowd = Crowd(self) if config.engine == "agents" else None
-        self.engine = self.crowd or ARRAYS
-        self.kernel = self.kernel and self.crowd is None
+        self.engine = self.crowd or engine.array_engine(len(self.firms), pop.size)
         self._warm_up()
+
+    @property
+    def kernel(self) -> bool:
+        """Whether the compiled loops play the customers (large pools, engine=arrays)."""
+        return self.engine.compiled
 
     @property
     def week(self) -> int:
@@ -189,14 +179,9 @@ class Market(mesa.Model):
                 rules.active_window,
             )
         unit_cost = np.array([f.params.unit_cost for f in firms])
-        args = (pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules)
-        if self.kernel:
-            if self._no_trip is None:  # purchase rates are fixed: computed once
-                self._no_trip = engine.no_trip_odds(pop, dt)
-            out, flows = engine.trade(*args, unit_cost, self._no_trip)  # 5
-        else:
-            out = self.engine.purchase_step(*args)
-            flows = purchase_flows(out, unit_cost)
+        out, flows = self.engine.trade(  # 5
+            pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules, unit_cost
+        )
         ledger.programme_cost += flows.pop("member_discounts")
         if observed:
             sales = [out.for_firm(f.index) for f in firms]
@@ -232,19 +217,16 @@ class Market(mesa.Model):
         ledger.acquisition_cost += flows.pop("offer_discounts")
 
         seg = self.segments  # 9 (and 10's stocks)
-        if self.kernel:
-            stocks = engine.settle(
-                pop,
-                self.engagement_decay,
-                seg.forget,
-                seg.forget_rows,
-                observed,
-                *rules_at(rules, week),
-            )
-        else:
-            self.engine.decay_memory(pop, self.engagement_decay, seg.forget, seg.forget_rows)
-            if observed:
-                stocks = population_metrics(pop, len(firms), *rules_at(rules, week))
+        stocks = self.engine.settle(
+            pop,
+            self.engagement_decay,
+            seg.forget,
+            seg.forget_rows,
+            observed,
+            rules.loyal_threshold,
+            week,
+            rules.active_window,
+        )
         if observed:
             self._record(ledger, flows, stocks, terms.price)  # 10
             if self.transaction_sink is not None:
