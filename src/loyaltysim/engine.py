@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from .memory import MemoryParams, decay_memory
-from .metrics import population_metrics, purchase_flows
+from .metrics import population_metrics, purchase_flows, stock_table
 from .population import Population
 from .purchases import ChoiceParams, purchase_step
 from .referrals import referral_step
@@ -267,18 +267,14 @@ def settle(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_g = ssum[:, k.S_G] / customers
         mean_scr = ssum[:, k.S_SCR] / customers
-    members = firm[:, 2] + firm[:, 3]
-    loyal_members = firm[:, 3].copy()
-    loyal_nonmembers = firm[:, 1].copy()
-    return {
-        "customers": customers,
-        "active_loyal": home[:, 2].copy(),
-        "passive_loyal": home[:, 1].copy(),
-        "mean_engagement": mean_g,
-        "mean_scr": mean_scr,
-        "members": members,
-        "loyal_members": loyal_members,
-        "loyal_nonmembers": loyal_nonmembers,
-        "disloyal_members": members - loyal_members,
-        "disloyal_nonmembers": n_active - members - loyal_nonmembers,
-    }
+    return stock_table(
+        customers,
+        active_loyal=home[:, 2].copy(),
+        passive_loyal=home[:, 1].copy(),
+        mean_engagement=mean_g,
+        mean_scr=mean_scr,
+        members=firm[:, 2] + firm[:, 3],
+        loyal_members=firm[:, 3].copy(),
+        loyal_nonmembers=firm[:, 1].copy(),
+        n_active=n_active,
+    )

@@ -83,14 +83,12 @@ def _child(conn: Any, parent: int, launcher: LocalLauncher, cfg: DictConfig) -> 
         os._exit(0 if status == "completed" else 1)
 
 
-class LocalLauncher(Launcher):
-    """Runs each job in its own forked process, ``n_jobs`` at a time."""
+class BoundLauncher(Launcher):
+    """A launcher that keeps what Hydra's ``setup`` hands it (ours: local and Ray)."""
 
-    def __init__(self, n_jobs: int = 2) -> None:
-        self.n_jobs = int(n_jobs) if int(n_jobs) > 0 else (os.cpu_count() or 1)
-        self.config: DictConfig | None = None
-        self.hydra_context: HydraContext | None = None
-        self.task_function: TaskFunction | None = None
+    config: DictConfig | None = None
+    hydra_context: HydraContext | None = None
+    task_function: TaskFunction | None = None
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -98,6 +96,13 @@ class LocalLauncher(Launcher):
         self.config = config
         self.hydra_context = hydra_context
         self.task_function = task_function
+
+
+class LocalLauncher(BoundLauncher):
+    """Runs each job in its own forked process, ``n_jobs`` at a time."""
+
+    def __init__(self, n_jobs: int = 2) -> None:
+        self.n_jobs = int(n_jobs) if int(n_jobs) > 0 else (os.cpu_count() or 1)
 
     def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
         assert self.hydra_context is not None and self.config is not None

@@ -229,18 +229,44 @@ def population_metrics(
     loyal = loyalty >= loyal_threshold
     members = column_counts(member)
     loyal_members = column_counts(loyal & member)
-    loyal_nonmembers = column_counts(loyal) - loyal_members
+    return stock_table(
+        customers,
+        active_loyal=np.bincount(home[active], minlength=n_firms),
+        passive_loyal=np.bincount(home[loyal_own & ~active], minlength=n_firms),
+        mean_engagement=mean_g,
+        mean_scr=mean_scr,
+        members=members,
+        loyal_members=loyal_members,
+        loyal_nonmembers=column_counts(loyal) - loyal_members,
+        n_active=rows.size,
+    )
+
+
+def stock_table(
+    customers: np.ndarray,
+    active_loyal: np.ndarray,
+    passive_loyal: np.ndarray,
+    mean_engagement: np.ndarray,
+    mean_scr: np.ndarray,
+    members: np.ndarray,
+    loyal_members: np.ndarray,
+    loyal_nonmembers: np.ndarray,
+    n_active: int,
+) -> dict[str, np.ndarray]:
+    """The stock metrics per firm from their counts (customers, loyal by activity, members
+    by loyal status), with the disloyal counts derived: every active customer is loyal or
+    not, a member or not."""
     return {
         "customers": customers,
-        "active_loyal": np.bincount(home[active], minlength=n_firms),
-        "passive_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),
-        "mean_engagement": mean_g,
+        "active_loyal": active_loyal,
+        "passive_loyal": passive_loyal,
+        "mean_engagement": mean_engagement,
         "mean_scr": mean_scr,
         "members": members,
         "loyal_members": loyal_members,
         "loyal_nonmembers": loyal_nonmembers,
         "disloyal_members": members - loyal_members,
-        "disloyal_nonmembers": rows.size - members - loyal_nonmembers,
+        "disloyal_nonmembers": n_active - members - loyal_nonmembers,
     }
 
 

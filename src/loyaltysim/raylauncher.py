@@ -29,16 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
-from hydra.plugins.launcher import Launcher
-from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
+
+from .launcher import BoundLauncher
 
 log = logging.getLogger(__name__)
 
 INSTALL = "the Ray launcher needs the ray extra: pip install 'loyaltysim[ray]'"
 
 
-class RayLauncher(Launcher):
+class RayLauncher(BoundLauncher):
     """Runs each job as a Ray task (hydra-ray-launcher's), recording each failure itself.
 
     ``ray`` holds hydra-ray-launcher's settings: ``init`` (the arguments of ``ray.init``:
@@ -48,16 +48,6 @@ class RayLauncher(Launcher):
 
     def __init__(self, ray: DictConfig) -> None:
         self.ray_cfg = ray
-        self.config: DictConfig | None = None
-        self.hydra_context: HydraContext | None = None
-        self.task_function: TaskFunction | None = None
-
-    def setup(
-        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
-    ) -> None:
-        self.config = config
-        self.hydra_context = hydra_context
-        self.task_function = task_function
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int

@@ -273,10 +273,10 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     # ----------------------------------------------------------------- swapped counters
     (
         "metrics.py",
-        '"active_loyal": np.bincount(home[active], minlength=n_firms),\n'
-        '        "passive_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),',
-        '"passive_loyal": np.bincount(home[active], minlength=n_firms),\n'
-        '        "active_loyal": np.bincount(home[loyal_own & ~active], minlength=n_firms),',
+        "active_loyal=np.bincount(home[active], minlength=n_firms),\n"
+        "        passive_loyal=np.bincount(home[loyal_own & ~active], minlength=n_firms),",
+        "passive_loyal=np.bincount(home[active], minlength=n_firms),\n"
+        "        active_loyal=np.bincount(home[loyal_own & ~active], minlength=n_firms),",
         "swapped counters: active and passive loyal",
     ),
     (
