@@ -109,6 +109,15 @@ def test_ehrenberg_statistics_on_constructed_data():
     assert rho < 0
     flat = pd.DataFrame({"A": [1, 1, 1], "B": [1, 1, 1], "C": [1, 1, 1]})
     assert np.isnan(ehrenberg.jeopardy(flat)[0]) or ehrenberg.jeopardy(flat)[1] == 0
+    # the double-jeopardy line w(1 - b) = w0: A (b 3/4, w 3), B (b 2/4, w 2) and C (b 1/4,
+    # w 2) give w(1 - b) = 0.75, 1.0 and 1.5, mean 3.25/3: C is 38.5% above the line
+    assert ehrenberg.law_deviation(table) == pytest.approx(100 * (1.5 / (3.25 / 3) - 1))
+    # firms on the line: w(1 - b) = 1.5 for A and C (b 1/2, w 3) and B (b 1/4, w 2)
+    on_line = pd.DataFrame({"A": [3, 3, 0, 0], "B": [2, 0, 0, 0], "C": [0, 0, 3, 3]})
+    assert ehrenberg.law_deviation(on_line) == pytest.approx(0)
+    # a niche firm whose few buyers buy it far more often is off the line
+    niche = pd.DataFrame({"A": [2, 2, 2, 2, 0], "B": [2, 2, 0, 0, 0], "C": [0, 0, 0, 0, 9]})
+    assert ehrenberg.law_deviation(niche) > 50
     # customer 0 moves from A to B, customer 1 stays with A, customer 2 ties (no switch)
     log = pd.DataFrame(
         {
@@ -171,3 +180,37 @@ def test_bgnbd_config_is_a_cohort_whose_log_starts_with_a_trial(tmp_path):
     log = pd.read_parquet(tmp_path / "transactions.parquet")
     first = log.groupby("customer_id")["week"].min()
     assert len(first) == 400 and (first == 0).all(), "every customer's trial is in week 0"
+
+
+def test_liu_measure_follows_members_by_pre_period_tercile():
+    """Liu (2007) followed the programme's members: a non-member's purchases count in the
+    all-buyers change only, and each tercile's change is members' post purchases in the
+    programme arm over the same customers' in the no-programme arm."""
+    from loyaltysim.validation.common import RunData
+
+    pre = [1, 1, 2, 2, 4, 4]  # focal purchases before week 26: light 0-1, moderate 2-3, heavy 4-5
+    post_base = [10] * 6
+    post_prog = [12, 10, 11, 11, 10, 10]  # customer 1 (light) never joins and does not move
+
+    def log(post):
+        rows = [(c, w, "focal") for c, k in enumerate(pre) for w in range(k)]
+        rows += [(c, 30 + w, "focal") for c, k in enumerate(post) for w in range(k)]
+        rows += [(0, 40, "rival")]  # another firm's sale is not counted
+        c, w, f = zip(*rows, strict=True)
+        return pd.DataFrame({"customer_id": c, "week": w, "firm": pd.Categorical(f)})
+
+    metrics = pd.DataFrame({"firm": ["focal"]})
+    member = np.array([[True], [False], [True], [True], [True], [True]])
+    base = [RunData(metrics, None, log(post_base))]
+    prog = [RunData(metrics, None, log(post_prog), {"member": member})]
+    v = programme.liu_values(base, prog, 26, 104)
+    assert v["light_change_pct"] == [pytest.approx(20.0)]  # member 0 only: 12 vs 10
+    assert v["light_change_all_pct"] == [pytest.approx(10.0)]  # 22 vs 20
+    assert v["light_members_pct"] == [pytest.approx(50.0)]
+    assert v["moderate_change_pct"] == [pytest.approx(10.0)]
+    assert v["heavy_change_pct"] == [pytest.approx(0.0)]
+    assert v["heavy_over_light"] == [pytest.approx(0.0)]
+    # the same membership read from a run folder's customer table
+    table = pd.DataFrame({"customer_id": np.arange(6), "member_focal": member[:, 0]})
+    prog = [RunData(metrics, table, log(post_prog))]
+    assert programme.liu_values(base, prog, 26, 104)["light_change_pct"] == [pytest.approx(20.0)]

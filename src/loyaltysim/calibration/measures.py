@@ -59,15 +59,7 @@ def _effects(key: str) -> Callable[[Runs, int, int], dict[str, list[float]]]:
 
 
 def _liu(arm: str) -> Callable[[Runs, int, int], dict[str, list[float]]]:
-    def fn(runs: Runs, n: int, weeks: int) -> dict[str, list[float]]:
-        values = programme.liu_values(runs["plain"], runs[arm], LATE, weeks)
-        light = np.asarray(values["light_change_pct"], float)
-        heavy = np.asarray(values["heavy_change_pct"], float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values["heavy_over_light"] = list(heavy / light)
-        return values
-
-    return fn
+    return lambda runs, n, weeks: programme.liu_values(runs["plain"], runs[arm], LATE, weeks)
 
 
 def _purchase(runs: Runs, n: int, weeks: int) -> dict[str, list[float]]:
@@ -95,11 +87,15 @@ EFFECT_KEYS = (
     "gain_new_customers_pct",
     "gain_initial_pct",
 )
-LIU_KEYS = ("light_change_pct", "moderate_change_pct", "heavy_change_pct", "heavy_over_light")
+LIU_KEYS = tuple(
+    f"{t}_{k}"
+    for k in ("change_pct", "change_all_pct", "members_pct")
+    for t in ("light", "moderate", "heavy")
+) + ("heavy_over_light",)
 JEOPARDY_KEYS = tuple(
     f"{k}_{s}w"
     for s in (52, 13)
-    for k in ("spearman", "cv_penetration", "cv_frequency", "cv_ratio")
+    for k in ("spearman", "cv_penetration", "cv_frequency", "cv_ratio", "law_deviation_pct")
 )
 
 FAMILIES: dict[str, Family] = {
@@ -137,7 +133,7 @@ FAMILIES: dict[str, Family] = {
         ("plain", "discount_late"),
         LIU_KEYS,
         _liu("discount_late"),
-        f"discount from week {LATE}: change in focal purchases by pre-period tercile (%)",
+        f"discount from week {LATE}: members' change in focal purchases by pre-period tercile (%)",
     ),
     "heavy_light_buyers_engagement": Family(
         ("plain", "engagement_late"),

@@ -112,7 +112,8 @@ def read_log(path: Path, start_date: Any) -> pd.DataFrame:
 
 def load_run(run_dir: Path) -> RunData:
     """A finished run folder (``loyaltysim`` or a sweep's job) as the checks' run data:
-    its metrics table and, if it wrote one, its compacted transaction log."""
+    its metrics table and, if it wrote them, its compacted transaction log and who is a
+    member of each firm's programme at the end (``customers``: customer_id, member_*)."""
     from omegaconf import OmegaConf
 
     run_dir = Path(run_dir)
@@ -121,7 +122,14 @@ def load_run(run_dir: Path) -> RunData:
     if (run_dir / "transactions.parquet").is_file():
         start = OmegaConf.load(run_dir / "config.yaml").market.start_date
         log = read_log(run_dir / "transactions.parquet", start)
-    return RunData(metrics, None, log)
+    customers = None
+    if (run_dir / "customers.parquet").is_file():  # only who is a member (Liu's measure)
+        import pyarrow.parquet as pq
+
+        path = run_dir / "customers.parquet"
+        names = [n for n in pq.read_schema(path).names if n.startswith("member_")]
+        customers = pq.read_table(path, columns=["customer_id", *names]).to_pandas()
+    return RunData(metrics, customers, log)
 
 
 def simulate(
