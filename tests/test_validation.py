@@ -214,3 +214,37 @@ def test_liu_measure_follows_members_by_pre_period_tercile():
     table = pd.DataFrame({"customer_id": np.arange(6), "member_focal": member[:, 0]})
     prog = [RunData(metrics, table, log(post_prog))]
     assert programme.liu_values(base, prog, 26, 104)["light_change_pct"] == [pytest.approx(20.0)]
+
+
+def test_report_compares_the_default_with_the_calibrated_ensemble(tmp_path):
+    """The validation README's targets table: the default's value and whether it is in
+    range, the central world's value and the ensemble's spread, from a calibration folder."""
+    from loyaltysim.api import config_dict, load_config
+    from loyaltysim.validation.common import Result
+    from loyaltysim.validation.ensemble import section
+
+    default_weight = config_dict(load_config())["customers"]["choice"]["loyalty_weight"]
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    central = [f"customers.choice.loyalty_weight={default_weight}"]
+    summary = {"calibration": "literature", "file": None, "accepted": 3, "measured": 9,
+               "central": "w1", "central_overrides": central, "customers": 3000,
+               "replications": 2}
+    (cal / "summary.json").write_text(json.dumps(summary))
+    pd.DataFrame({
+        "world": ["w0", "w1", "w2"],
+        "polygamy.sole_over_90_pct": [12.0, 20.0, 38.0],
+        "central": [False, True, False],
+    }).to_csv(cal / "accepted.csv", index=False)
+    ci = {"mean": 45.0, "lo": 44.0, "hi": 46.0, "n": 20}
+    res = Result("polygamy", "ehrenberg", "s", "t", "sole_over_90_pct",
+                 {"sole_over_90_pct": ci}, "fail", "e", [0], 0.1)
+    text = "\n".join(section([res], cal))
+    row = next(line for line in text.splitlines() if line.startswith("| `sole_buyers`"))
+    assert "45 [44, 46]" in row and "**no**" in row  # the default is out of 10-40
+    assert "| 20 |" in row and "12 / 20 / 38" in row
+    assert "The default config is the central world" in text
+    summary["central_overrides"] = [f"customers.choice.loyalty_weight={default_weight + 1}"]
+    (cal / "summary.json").write_text(json.dumps(summary))
+    assert "is **not** the central world" in "\n".join(section([res], cal))
+    assert "No calibration found" in section([res], tmp_path / "none")[2]

@@ -46,12 +46,7 @@ class Family:
 
 
 def _jeopardy(runs: Runs, n: int, weeks: int) -> dict[str, list[float]]:
-    values, _ = ehrenberg.jeopardy_values(runs["ladder"], weeks)
-    for span in (52, 13):  # CV(frequency) / CV(penetration): double jeopardy wants < 1
-        values[f"cv_ratio_{span}w"] = list(
-            np.divide(values[f"cv_frequency_{span}w"], values[f"cv_penetration_{span}w"])
-        )
-    return values
+    return ehrenberg.jeopardy_values(runs["ladder"], weeks)[0]
 
 
 def _effects(key: str) -> Callable[[Runs, int, int], dict[str, list[float]]]:

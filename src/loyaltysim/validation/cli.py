@@ -26,6 +26,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
     p.add_argument("--out", type=Path, default=Path("results/validation"), help="output folder")
     p.add_argument("--seeds", type=int, default=None, help="seeds per check (quick 3, full 20)")
+    p.add_argument(
+        "--calibration",
+        type=Path,
+        default=Path("results/calibration"),
+        help="calibration folder whose targets the report compares with (default "
+        "results/calibration; skipped with a note where there is none)",
+    )
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     return p.parse_args(argv)
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": git_commit(),
         "seconds": round(time.perf_counter() - start, 1),
     }
-    out = write(results, args.out, meta)
+    out = write(results, args.out, meta, args.calibration)
     print(
         f"wrote {out}/README.md, validation.json and {len(results)} figures in {meta['seconds']} s"
     )

@@ -73,10 +73,14 @@ def jeopardy_values(runs, weeks: int) -> tuple[dict[str, list[float]], dict]:
         for span in (52, 13):
             table = counts(r.log, weeks - span, weeks)
             tables.setdefault(span, table)
+            rho, cv_pen, cv_freq = jeopardy(table)
             for key, v in zip(
-                ("spearman", "cv_penetration", "cv_frequency"), jeopardy(table), strict=True
+                ("spearman", "cv_penetration", "cv_frequency"), (rho, cv_pen, cv_freq), strict=True
             ):
                 values.setdefault(f"{key}_{span}w", []).append(v)
+            # CV(frequency) / CV(penetration): double jeopardy wants < 1 (low penetrations)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values.setdefault(f"cv_ratio_{span}w", []).append(float(np.divide(cv_freq, cv_pen)))
             active = table[table.sum(axis=1) > 0]
             buyers = (active > 0).sum(axis=0)
             values.setdefault(f"law_deviation_pct_{span}w", []).append(law_deviation(active))

@@ -38,7 +38,11 @@ def _clean(x):
     return x
 
 
-def write(results: Sequence[Result], out: Path, meta: dict) -> Path:
+def write(
+    results: Sequence[Result], out: Path, meta: dict, calibration: Path | None = None
+) -> Path:
+    """Write the report; with ``calibration`` (a loyaltysim-calibrate folder), a table of
+    its targets at the default config and across its accepted worlds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures = {r.name: figure(r, out / f"{r.name}.png") for r in results}
@@ -68,6 +72,10 @@ def write(results: Sequence[Result], out: Path, meta: dict) -> Path:
             f"{fmt(r.measured[r.headline])} | {ICON[r.verdict]} |"
         )
     lines.append("")
+    if calibration is not None:
+        from .ensemble import section
+
+        lines += section(results, calibration)
     for r in results:
         lines += [f"## {r.name} ({r.family}): {ICON[r.verdict]}", "", r.evidence, ""]
         lines += ["| quantity | mean [95% CI] | seeds |", "|---|---|---|"]
