@@ -227,18 +227,37 @@ def test_report_compares_the_default_with_the_calibrated_ensemble(tmp_path):
     cal = tmp_path / "cal"
     cal.mkdir()
     central = [f"customers.choice.loyalty_weight={default_weight}"]
-    summary = {"calibration": "literature", "file": None, "accepted": 3, "measured": 9,
-               "central": "w1", "central_overrides": central, "customers": 3000,
-               "replications": 2}
+    summary = {
+        "calibration": "literature",
+        "file": None,
+        "accepted": 3,
+        "measured": 9,
+        "central": "w1",
+        "central_overrides": central,
+        "customers": 3000,
+        "replications": 2,
+    }
     (cal / "summary.json").write_text(json.dumps(summary))
-    pd.DataFrame({
-        "world": ["w0", "w1", "w2"],
-        "polygamy.sole_over_90_pct": [12.0, 20.0, 38.0],
-        "central": [False, True, False],
-    }).to_csv(cal / "accepted.csv", index=False)
+    pd.DataFrame(
+        {
+            "world": ["w0", "w1", "w2"],
+            "polygamy.sole_over_90_pct": [12.0, 20.0, 38.0],
+            "central": [False, True, False],
+        }
+    ).to_csv(cal / "accepted.csv", index=False)
     ci = {"mean": 45.0, "lo": 44.0, "hi": 46.0, "n": 20}
-    res = Result("polygamy", "ehrenberg", "s", "t", "sole_over_90_pct",
-                 {"sole_over_90_pct": ci}, "fail", "e", [0], 0.1)
+    res = Result(
+        "polygamy",
+        "ehrenberg",
+        "s",
+        "t",
+        "sole_over_90_pct",
+        {"sole_over_90_pct": ci},
+        "fail",
+        "e",
+        [0],
+        0.1,
+    )
     text = "\n".join(section([res], cal))
     row = next(line for line in text.splitlines() if line.startswith("| `sole_buyers`"))
     assert "45 [44, 46]" in row and "**no**" in row  # the default is out of 10-40

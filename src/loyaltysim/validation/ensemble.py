@@ -27,7 +27,7 @@ def _g(x: float) -> str:
 def _defaults_match(overrides: Sequence[str]) -> bool | None:
     """Whether the default config holds the central world's values (to 3 significant
     digits, the rounding the README's rule uses)."""
-    from ..api import load_config, config_dict
+    from ..api import config_dict, load_config
 
     flat = pd.json_normalize(config_dict(load_config())).iloc[0]
     for item in overrides:

@@ -246,9 +246,7 @@ def liu_values(base, prog, start: int, weeks: int) -> dict[str, list[float]]:
         for name in ("light", "moderate", "heavy"):
             sel = (tercile == name).to_numpy()
             for key, rows in (("change_pct", sel & member), ("change_all_pct", sel)):
-                change[f"{name}_{key}"] = 100 * (
-                    post1[rows].sum() / max(post0[rows].sum(), 1) - 1
-                )
+                change[f"{name}_{key}"] = 100 * (post1[rows].sum() / max(post0[rows].sum(), 1) - 1)
             change[f"{name}_members_pct"] = 100 * member[sel].mean() if sel.any() else np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             change["heavy_over_light"] = np.divide(
@@ -292,6 +290,7 @@ def _liu(ctx: Context) -> Measured:
         and lo["moderate_change_pct"] > 0
         and ci["heavy_change_pct"]["mean"] < 0.5 * ci["light_change_pct"]["mean"]
     )
+
     def pct(key: str) -> str:
         return f"{ci[key]['mean']:+.1f}%"
 
