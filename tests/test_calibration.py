@@ -318,3 +318,19 @@ def test_a_refinement_wave_runs_and_is_reported(tmp_path):
     table = pd.read_csv(tmp_path / "out" / "candidates.csv", index_col=0)
     assert len(table) == 4 and table["accepted"].all()
     assert table["implausibility"].eq(0).all()
+
+
+def test_cost_counts_only_calls_with_the_current_run_code(tmp_path):
+    """Runs of other code are stale (the sweeps redo them): their cost stays in cost.csv as
+    history but is not part of the total the README reports."""
+    from loyaltysim.calibration.report import COST, _cost
+    from loyaltysim.runrecord import code_hash
+
+    old = {k: 0 for k in COST} | {"new_runs": 100, "run_seconds": 600.0, "code": "0" * 16}
+    pd.DataFrame([old]).to_csv(tmp_path / "cost.csv", index=False)
+    call = {"new_runs": 10, "run_seconds": 30.0, "candidates": 2, "runs": 10}
+    total = _cost(tmp_path, call)
+    assert total["total_runs_made"] == 10 and total["total_run_minutes"] == 0.5
+    rows = pd.read_csv(tmp_path / "cost.csv", dtype={"code": str})
+    assert len(rows) == 2 and rows["code"].iloc[-1] == code_hash()
+    assert _cost(tmp_path, {"new_runs": 0})["total_runs_made"] == 10  # a call that ran nothing

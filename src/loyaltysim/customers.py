@@ -114,7 +114,7 @@ class CustomerParams(Params):
         1.0, lo=0, kind=CONSTANT, unit="people", doc="people outside the category per customer"
     )
     price_sensitivity_median: float = param(
-        0.41,
+        1.17,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -125,7 +125,7 @@ class CustomerParams(Params):
         "logit elasticity -beta*p*(1-s) at EUR 5 and s=1/3 gives -1 to -5 over this range",
     )
     price_sensitivity_sigma: float = param(
-        0.46,
+        0.779,
         lo=0,
         kind=UNCERTAINTY,
         unit="log units",
@@ -135,7 +135,7 @@ class CustomerParams(Params):
         "by a factor of 2-3 across households",
     )
     purchase_rate_mean: float = param(
-        0.208,
+        0.513,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -145,7 +145,7 @@ class CustomerParams(Params):
         source="reason: frequently bought categories are bought weekly to monthly",
     )
     purchase_rate_shape: float = param(
-        1.95,
+        2.5,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -166,7 +166,7 @@ class CustomerParams(Params):
         source="BG/NBD a = 0.79 on CDNOW (Fader, Hardie & Lee 2005)",
     )
     dropout_b: float = param(
-        96.7,
+        174.0,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,

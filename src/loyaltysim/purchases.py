@@ -69,7 +69,7 @@ class ChoiceParams(Params):
     """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
 
     engagement_weight: float = param(
-        0.376,
+        0.389,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -78,7 +78,7 @@ class ChoiceParams(Params):
         source="no published estimate: from no effect to half the loyalty weight",
     )
     loyalty_weight: float = param(
-        1.81,
+        1.42,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -102,7 +102,7 @@ class ChoiceParams(Params):
         "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
     )
     taste_sigma: float = param(
-        0.752,
+        1.42,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -112,7 +112,7 @@ class ChoiceParams(Params):
         "across households by about the utility of a 10-30% price difference",
     )
     points_weight: float = param(
-        0.255,
+        0.00967,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility per utility of EUR",
@@ -121,7 +121,7 @@ class ChoiceParams(Params):
         source="reason: points are valued from not at all to their face value (Klemperer)",
     )
     engagement_price_relief: float = param(
-        0.364,
+        0.333,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -131,7 +131,7 @@ class ChoiceParams(Params):
         source="reason: S4 states the direction, not the size; from none to half",
     )
     engagement_churn_relief: float = param(
-        0.384,
+        0.0329,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -142,7 +142,7 @@ class ChoiceParams(Params):
         "attrition; size per unit of engagement unknown",
     )
     engagement_basket_lift: float = param(
-        0.294,
+        0.0564,
         lo=0,
         kind=UNCERTAINTY,
         unit="fraction",

@@ -123,6 +123,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         return 0
     code, seconds, made, measure_s = 0, 0.0, 0, 0.0
     cands = pd.DataFrame()
+    new = list(params.index)  # the worlds this wave adds: earlier waves are swept already
     for wave in range(cal.waves + 1):
         if wave:  # history matching: the next design lies where no target rules worlds out
             more = sample.refine(cal, cands, wave)
@@ -131,6 +132,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
                 break
             params = pd.concat([params, more])
             plan = runner.plan(cal, list(params.index))
+            new = list(more.index)
             print(
                 f"[loyaltysim calibrate] wave {wave}: {len(more)} worlds in the box of the "
                 f"{int((cands['implausibility'] <= cal.cutoff).sum())} not ruled out",
@@ -139,9 +141,10 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
         since = time.time()
         if run:  # the sweeps decide what to run: new, stale and failed runs
-            step_code, step_s = runner.sweep(cal, plan, hydra_args)
+            step = runner.plan(cal, new)
+            step_code, step_s = runner.sweep(cal, step, hydra_args)
             code, seconds = code or step_code, seconds + step_s
-            made += runner.made_since(cal, plan, since)
+            made += runner.made_since(cal, step, since)
             if step_code == 2:
                 return fail("the sweep refused the command (see above); nothing was calibrated")
         start = time.perf_counter()

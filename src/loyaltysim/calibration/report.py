@@ -166,17 +166,23 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
 
 
 def _cost(out: Path, s: dict[str, Any]) -> dict[str, Any]:
-    """Append this call's cost to ``cost.csv``; totals over every call that ran something."""
+    """Append this call's cost to ``cost.csv``; totals over the calls that ran something
+    with the current run code (``code``: runs of other code are stale, the sweeps redo
+    them, so their cost is history, not part of these results)."""
+    from ..runrecord import code_hash
+
     path = out / "cost.csv"
-    row = pd.DataFrame([{k: s.get(k) for k in COST}])
+    code = code_hash()
+    row = pd.DataFrame([{**{k: s.get(k) for k in COST}, "code": code}])
     if s.get("new_runs"):
-        old = pd.read_csv(path) if path.is_file() else None
+        old = pd.read_csv(path, dtype={"code": str}) if path.is_file() else None
         row = row if old is None else pd.concat([old, row], ignore_index=True)
         row.to_csv(path, index=False)
     elif path.is_file():
-        row = pd.read_csv(path)
+        row = pd.read_csv(path, dtype={"code": str})  # a hex hash may look like a number
     else:
         return {"total_runs_made": 0, "total_run_minutes": 0.0}
+    row = row[row["code"] == code] if "code" in row else row[:0]
     runs, secs = int(row["new_runs"].sum()), float(row["run_seconds"].sum())
     return {
         "total_runs_made": runs,
@@ -241,7 +247,8 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml`.",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
-        f"runs made so far ({s.get('seconds_per_run') or '?'} s a run, wall clock, with "
+        f"runs made so far with this code ({s.get('seconds_per_run') or '?'} s a run, wall "
+        "clock, with "
         f"`{' '.join(s.get('hydra_args') or []) or 'the default launcher'}`; each call in "
         f"`cost.csv`); this call ran {s.get('new_runs', 0)} runs in {cost} s and measured "
         f"in {s.get('measure_seconds', '?')} s.",
