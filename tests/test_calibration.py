@@ -108,6 +108,9 @@ def test_tiny_calibration_end_to_end(tiny):
     assert len(runs) == 3
     printed = cli.main([f"calibration={spec}", "--central"])
     assert printed == 0
+    # the worlds are outside the package: the last line says how Hydra finds them
+    hint = f"loyaltysim hydra.searchpath=[file://{(out / 'world_group').resolve()}] world=<id>"
+    assert hint in proc.stdout
 
 
 def test_world_id_composes_and_runs_one_and_many(tiny, tmp_path):
@@ -186,7 +189,15 @@ def test_impossible_target_gives_an_empty_ensemble_and_a_clear_message(tiny, tmp
     # what the empty ensemble came nearest to: the least implausible world, and what it misses
     summary = json.loads((root / "out" / "summary.json").read_text())
     assert summary["closest_misses"] == ["planted"] and summary["closest_implausibility"] > 1
-    assert f"world {summary['closest']}" in (root / "out" / "closest.yaml").read_text()
+    closest = (root / "out" / "closest.yaml").read_text()
+    assert f"world {summary['closest']}" in closest
+    # the command in its header names where the candidate worlds are (a config group there)
+    search = (root / "out" / "candidates").resolve()
+    assert f"hydra.searchpath=[file://{search}] world={summary['closest']}" in closest
+    assert (search / "world" / f"{summary['closest']}.yaml").is_file()
+    assert "no world to run" in proc.stdout and "central world: none" in proc.stdout
+    readme = (root / "out" / "README.md").read_text()
+    assert "no `central.yaml`" in readme and "Of the enforced targets, fewest meet: planted" in readme
     # no new runs: the statistics came from the finished runs
     assert " 0 not finished yet" in proc.stdout
 

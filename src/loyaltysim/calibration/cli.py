@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -165,11 +166,17 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     acc = cands[cands["accepted"]][[p.key for p in cal.parameters]]
     sample.write_worlds(acc, world_dir, f" (accepted by {cal.name})", prefix=cal.name)
     failed = summary["failed"]
+    if Path(world_dir).resolve() == (config_dir() / "world").resolve():
+        how = "loyaltysim world=<id>"
+    else:  # Hydra finds the group in a folder named world under a search path
+        how = f"loyaltysim hydra.searchpath=[file://{Path(world_dir).resolve().parent}] world=<id>"
+        if Path(world_dir).name != "world":
+            how += f"; Hydra finds them only if the folder is named world, not {world_dir}"
+    where = f"worlds in {world_dir} ({how})" if summary["accepted"] else "no world to run"
     print(
         f"[loyaltysim calibrate] {summary['accepted']} of {summary['candidates']} worlds "
         f"accepted ({100 * summary['acceptance_rate']:.1f}%), {failed} not measured; "
-        f"central world: {summary['central']}; report: {cal.out}/README.md; worlds in "
-        f"{world_dir} (loyaltysim world=<id>)",
+        f"central world: {summary['central'] or 'none'}; report: {cal.out}/README.md; {where}",
         flush=True,
     )
     if not summary["accepted"]:

@@ -138,7 +138,12 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         ]
         values = {p.key: _py(cands.at[closest, p.key]) for p in cal.parameters}
         note = f" (least implausible world of {cal.name}: {worst:.2f}; misses {misses or 'none'})"
-        (out / "closest.yaml").write_text(world_yaml(closest, values, note))
+        search = (out / "candidates").resolve()  # a candidate is in the group there
+        text = world_yaml(closest, values, note).replace(
+            f"#   loyaltysim world={closest}",
+            f"#   loyaltysim hydra.searchpath=[file://{search}] world={closest}",
+        )
+        (out / "closest.yaml").write_text(text)
     summary = {
         "calibration": cal.name,
         "file": _shown(cal.source_file),
@@ -238,18 +243,26 @@ def readme(cal, s, bind, pins, cands) -> str:
         "",
         f"Most central world (medoid of the accepted worlds in the normalised parameter "
         f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
-        f"{s['best_fit'] or 'none'}. Its overrides are in `central.yaml`; run any accepted "
-        "world with `loyaltysim world=<id>` (files in the config group `world`).",
+        f"{s['best_fit'] or 'none'}. "
+        + (
+            "Its overrides are in `central.yaml`; run any accepted world with "
+            "`loyaltysim world=<id>` (files in the config group `world`)."
+            if s["central"]
+            else "With no accepted world there is no `central.yaml` and no world to run."
+        ),
         "",
         f"Least implausible world (history matching: the largest miss of any enforced target "
         f"beyond its tolerance, in half-widths; 0 for an accepted world): "
         f"**{s['closest'] or 'none'}** ({_num(s['closest_implausibility'])}; misses: "
-        f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml`.",
+        f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml` "
+        f"(run it with `loyaltysim hydra.searchpath=[file://{(cal.out / 'candidates').resolve()}] "
+        "world=<id>`, the candidates' config group).",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
         f"runs made so far with this code ({s.get('seconds_per_run') or '?'} s a run, wall "
         "clock, with "
-        f"`{' '.join(s.get('hydra_args') or []) or 'the default launcher'}`; each call in "
+        + (f"`{' '.join(s['hydra_args'])}`" if s.get("hydra_args") else "the default launcher")
+        + "; each call that ran something is in "
         f"`cost.csv`); this call ran {s.get('new_runs', 0)} runs in {cost} s and measured "
         f"in {s.get('measure_seconds', '?')} s.",
         "",
@@ -266,10 +279,11 @@ def readme(cal, s, bind, pins, cands) -> str:
         "## Targets",
         "",
         "How many measured candidates meet each target, and how many miss only that one "
-        "(a target with many such misses is the one that binds). Fewest meet: "
+        "(a target with many such misses is the one that binds). Of the enforced targets, "
+        "fewest meet: "
         + "; ".join(
             f"{r.target} ({r.met} of {r.measured})"
-            for r in bind.sort_values("met").head(3).itertuples()
+            for r in bind[[t.enforce for t in cal.targets]].sort_values("met").head(3).itertuples()
         )
         + ".",
         "",
