@@ -138,7 +138,7 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         ]
         values = {p.key: _py(cands.at[closest, p.key]) for p in cal.parameters}
         note = f" (least implausible world of {cal.name}: {worst:.2f}; misses {misses or 'none'})"
-        search = (out / "candidates").resolve()  # a candidate is in the group there
+        search = _shown(str((out / "candidates").resolve()))  # the candidates' group is there
         text = world_yaml(closest, values, note).replace(
             f"#   loyaltysim world={closest}",
             f"#   loyaltysim hydra.searchpath=[file://{search}] world={closest}",
@@ -255,7 +255,8 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"beyond its tolerance, in half-widths; 0 for an accepted world): "
         f"**{s['closest'] or 'none'}** ({_num(s['closest_implausibility'])}; misses: "
         f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml` "
-        f"(run it with `loyaltysim hydra.searchpath=[file://{(cal.out / 'candidates').resolve()}] "
+        "(run it from the project folder with `loyaltysim "
+        f"hydra.searchpath=[file://{_shown(str((cal.out / 'candidates').resolve()))}] "
         "world=<id>`, the candidates' config group).",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
