@@ -23,7 +23,9 @@ def stationarity_values(runs) -> tuple[dict[str, list[float]], list]:
     for r in runs:
         m = r.metrics
         w = m.assign(rp=m["repeat_rate"].fillna(0) * m["purchases"])
-        weekly = w.groupby("week")[["rp", "purchases", "customers"]].sum()
+        weekly = w.groupby("week")[
+            ["rp", "purchases", "customers", "acquired", "referred", "churn_out"]
+        ].sum()
         repeat = 100 * weekly["rp"] / weekly["purchases"].clip(lower=1)
         focal = m[m["firm"] == m["firm"].iloc[0]].set_index("week")["share"] * 100
         first, last = weekly.index <= weekly.index[0] + 51, weekly.index > weekly.index[-1] - 52
@@ -37,6 +39,9 @@ def stationarity_values(runs) -> tuple[dict[str, list[float]], list]:
             "repeat_slope_pp_per_year": 52 * fit.slope,
             "repeat_slope_p": fit.pvalue,
             "repeat_first_weeks_pct": repeat.iloc[:4].mean(),
+            # where the customer base is heading: arrivals against departures, last 52 weeks
+            "arrivals_per_week": (weekly["acquired"] + weekly["referred"])[last].mean(),
+            "departures_per_week": weekly["churn_out"][last].mean(),
         }
         for k, v in row.items():
             values.setdefault(k, []).append(float(v))
@@ -61,9 +66,12 @@ def _stationarity(ctx: Context) -> Measured:
         f"pp from the first to the last 52 weeks (slope {ci['repeat_slope_pp_per_year']:+.2f} pp a "
         f"year; {ci['repeat_first_weeks_pct']:.1f}% in the first 4 weeks), customers "
         f"{ci['customers_change_pct']:+.1f}%, the focal share "
-        f"{ci['focal_share_change_pp']:+.2f} pp. "
-        "A trend is evidence of a start-up transient that cumulative comparisons mix with the "
-        "effect of a programme."
+        f"{ci['focal_share_change_pp']:+.2f} pp. In the last 52 weeks "
+        f"{ci['arrivals_per_week']:.1f} customers a week arrive (acquired or referred) and "
+        f"{ci['departures_per_week']:.1f} leave the category: the base moves towards the size "
+        "at which they balance, which the acquisition budget (euros a week, whatever "
+        "customers.n) sets. A trend is evidence of a start-up transient that cumulative "
+        "comparisons mix with the effect of a programme."
     )
 
     def figure(fig):
