@@ -39,11 +39,16 @@ def counts(log: pd.DataFrame, first_week: int, last_week: int) -> pd.DataFrame:
     return w.groupby(["customer_id", "firm"], observed=False).size().unstack(fill_value=0)
 
 
+def firm_stats(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """Over the customers who bought anything: the table of them, each firm's buyers, its
+    penetration b (share of them who bought it) and its frequency w (purchases per buyer)."""
+    active = table[table.sum(axis=1) > 0]
+    buyers = (active > 0).sum(axis=0)
+    return active, buyers, buyers / len(active), active.sum(axis=0) / buyers.clip(lower=1)
+
+
 def jeopardy(table: pd.DataFrame) -> tuple[float, float, float]:
-    table = table[table.sum(axis=1) > 0]
-    buyers = (table > 0).sum(axis=0)
-    pen = buyers / len(table)
-    freq = table.sum(axis=0) / buyers.clip(lower=1)
+    _, _, pen, freq = firm_stats(table)
     with warnings.catch_warnings():  # equal firms: the correlation is undefined (NaN)
         warnings.simplefilter("ignore", stats.ConstantInputWarning)
         rho = stats.spearmanr(pen, freq).statistic
@@ -56,10 +61,7 @@ def law_deviation(table: pd.DataFrame) -> float:
     (Ehrenberg, Goodhardt & Barwise 1990: w(1 - b) is about constant across a category's
     brands). Small: the firms' frequencies differ as their sizes predict, no more (no
     niche or lock-in loyalty)."""
-    table = table[table.sum(axis=1) > 0]
-    buyers = (table > 0).sum(axis=0)
-    pen = buyers / len(table)
-    freq = table.sum(axis=0) / buyers.clip(lower=1)
+    _, _, pen, freq = firm_stats(table)
     w_times = freq * (1 - pen)
     return float(100 * np.max(np.abs(w_times / w_times.mean() - 1)))
 
@@ -69,28 +71,27 @@ def jeopardy_values(runs, weeks: int) -> tuple[dict[str, list[float]], dict]:
     the first run's purchase tables (for the figure)."""
     values: dict[str, list[float]] = {}
     tables = {}
+
+    def add(key: str, value: float) -> None:
+        values.setdefault(key, []).append(float(value))
+
     for r in runs:
         for span in (52, 13):
             table = counts(r.log, weeks - span, weeks)
             tables.setdefault(span, table)
             rho, cv_pen, cv_freq = jeopardy(table)
-            for key, v in zip(
-                ("spearman", "cv_penetration", "cv_frequency"), (rho, cv_pen, cv_freq), strict=True
-            ):
-                values.setdefault(f"{key}_{span}w", []).append(v)
+            add(f"spearman_{span}w", rho)
+            add(f"cv_penetration_{span}w", cv_pen)
+            add(f"cv_frequency_{span}w", cv_freq)
             # CV(frequency) / CV(penetration): double jeopardy wants < 1 (low penetrations)
             with np.errstate(divide="ignore", invalid="ignore"):
-                values.setdefault(f"cv_ratio_{span}w", []).append(float(np.divide(cv_freq, cv_pen)))
-            active = table[table.sum(axis=1) > 0]
-            buyers = (active > 0).sum(axis=0)
-            values.setdefault(f"law_deviation_pct_{span}w", []).append(law_deviation(active))
+                add(f"cv_ratio_{span}w", np.divide(cv_freq, cv_pen))
+            add(f"law_deviation_pct_{span}w", law_deviation(table))
+            active, buyers, _, freq = firm_stats(table)
+            pct = 100 * buyers / len(active)
             for firm in active.columns:
-                values.setdefault(f"penetration_pct_{span}w_{firm}", []).append(
-                    100 * buyers[firm] / len(active)
-                )
-                values.setdefault(f"frequency_{span}w_{firm}", []).append(
-                    active[firm].sum() / max(buyers[firm], 1)
-                )
+                add(f"penetration_pct_{span}w_{firm}", pct[firm])
+                add(f"frequency_{span}w_{firm}", freq[firm])
     return values, tables
 
 
@@ -137,10 +138,8 @@ def _double_jeopardy(ctx: Context) -> Measured:
     def figure(fig):
         axes = fig.subplots(1, 2)
         for ax, span in zip(axes, (13, 52), strict=True):
-            table = tables[span]
-            table = table[table.sum(axis=1) > 0]
-            buyers = (table > 0).sum(axis=0)
-            pen, freq = 100 * buyers / len(table), table.sum(axis=0) / buyers.clip(lower=1)
+            table, buyers, _, freq = firm_stats(tables[span])
+            pen = 100 * buyers / len(table)
             ax.scatter(pen, freq)
             for name in table.columns:
                 ax.annotate(str(name), (pen[name], freq[name]))
