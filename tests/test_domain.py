@@ -497,7 +497,9 @@ POACH = (
 
 @pytest.fixture(scope="module")
 def poach_trace():
-    return Trace(cfg(*POACH, seed=21, n=600, weeks=20))
+    # EUR 240 a week for the focal firm in this market of 600: several customers a week, so
+    # that a budget not scaled to the market (EUR 400 a week) gives other counts
+    return Trace(cfg(*POACH, "firm.acquisition.weekly_budget_per_1000=400", seed=21, n=600, weeks=20))
 
 
 def offer_recipients(s, firm):
@@ -584,7 +586,8 @@ def test_acquisition_cost_with_crowding_and_offer_discounts_to_the_poacher(poach
     c = t.config
     crowd = c.market.acquisition_crowding
     cpc = [f.acquisition.cost_per_customer for f in c.firm_params()]
-    budget = [f.acquisition.budget_per_week for f in c.firm_params()]
+    # EUR a week: the budget per 1,000 customers at week 0 times customers.n / 1,000
+    budget = [f.acquisition.weekly_budget_per_1000 * c.customers.n / 1000 for f in c.firm_params()]
     rounded_up = 0
     for s in t.steps:
         poachers = 2 if s.week >= c.competitor.poaching.start_week else 0
@@ -953,7 +956,9 @@ def test_an_entrant_sells_and_acquires_nothing_before_its_entry_week():
     entry = 6
     t = Trace(
         cfg(
-            f"extra_firms=[{{name:newcomer,entry_week:{entry},price:4.6}}]",
+            # EUR 160 a week in this market of 400: at least 2 customers a week at EUR 60
+            f"extra_firms=[{{name:newcomer,entry_week:{entry},price:4.6,"
+            "acquisition:{weekly_budget_per_1000:400}}]",
             "firm/programme=none",
             "competitor/programme=none",
             seed=18,

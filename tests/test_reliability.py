@@ -281,15 +281,15 @@ def test_a_run_that_would_not_fit_is_refused_before_allocating(tmp_path):
 
 def test_money_figures_stay_finite():
     # the parameters' own bounds refuse absurd money figures before anything is built ...
-    with pytest.raises(ConfigError, match="budget_per_week"):
-        load_config([*TINY, "firm.acquisition.budget_per_week=1e300"])
+    with pytest.raises(ConfigError, match="weekly_budget_per_1000"):
+        load_config([*TINY, "firm.acquisition.weekly_budget_per_1000=1e300"])
     with pytest.raises(ConfigError, match="cost_per_customer"):
         load_config([*TINY, "firm.acquisition.cost_per_customer=1e-300"])
     # ... and the run's own limit guards a config built around them
     from loyaltysim.limits import check
 
     cfg = load_config(
-        [*TINY, "firm.acquisition.budget_per_week=1e7", "firm.acquisition.cost_per_customer=0.01"]
+        [*TINY, "firm.acquisition.weekly_budget_per_1000=1e7", "firm.acquisition.cost_per_customer=0.01"]
     )
     check(cfg)  # 1e9 customers a week at most: the limit holds, no overflow
     with pytest.raises(ConfigError, match="cost_per_customer"):  # every construction path
@@ -308,3 +308,16 @@ def test_money_figures_stay_finite():
 )
 def test_run_ids_are_injective(a, b):
     assert run_id(a) != run_id(b)
+
+
+def test_a_renamed_key_says_what_replaced_it():
+    # budget_per_week became weekly_budget_per_1000: an old config must not fail silently
+    # or with a bare "not in AcquisitionParams", but name the new key and its unit
+    with pytest.raises(ConfigError, match="weekly_budget_per_1000.*per 1,000 customers"):
+        load_config([*TINY, "firm.acquisition.budget_per_week=150"])
+    r = subprocess.run(
+        [sys.executable, "-m", "loyaltysim", "firm.acquisition.budget_per_week=150"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "use acquisition.weekly_budget_per_1000" in r.stderr

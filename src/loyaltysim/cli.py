@@ -27,6 +27,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from . import runrecord, sweep
+from .config import renamed_hint
 from .io import config_dir
 from .params import ConfigError
 
@@ -112,7 +113,8 @@ def _one_line(err: BaseException) -> str:
     if err.__cause__ is not None and str(err.__cause__) not in parts[0]:
         parts.append(str(err.__cause__))
     lines = [ln.strip() for part in parts for ln in part.splitlines() if ln.strip()]
-    return " ".join(ln if ln.endswith((".", ":", ";")) else ln + ";" for ln in lines).rstrip(";")
+    text = " ".join(ln if ln.endswith((".", ":", ";")) else ln + ";" for ln in lines).rstrip(";")
+    return text + renamed_hint(text)
 
 
 def main() -> None:

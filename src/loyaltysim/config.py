@@ -15,6 +15,7 @@ refer to ``shared/domain-brief.md``.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,21 @@ def allowed_for(key: str) -> str:
     return "a key of the config (loyaltysim --cfg job lists them)"
 
 
+# keys renamed since a release, with what replaced them: an old config gets told where to go
+RENAMED = {
+    "budget_per_week": "acquisition.weekly_budget_per_1000 (EUR a week per 1,000 customers at "
+    "week 0: the budget now scales with customers.n; EUR 150 a week at 3,000 customers is 50)",
+}
+
+
+def renamed_hint(message: str) -> str:
+    """`` renamed: ...`` for the first renamed key that ``message`` names, else ``""``."""
+    for old, new in RENAMED.items():
+        if re.search(rf"\b{old}\b", message):
+            return f"; {old} was renamed: use {new}"
+    return ""
+
+
 def config_error_from(
     err: BaseException, overrides: Sequence[str] = ()
 ) -> ConfigError | BaseException:
@@ -215,7 +231,8 @@ def config_error_from(
         if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
             key = str(seen.full_key)
             if isinstance(seen, ConfigKeyError) or "not in" in str(seen):
-                return ConfigError(key, given.get(key, "?"), "an existing key (misspelt?)")
+                allowed = "an existing key (misspelt?)" + renamed_hint(key)
+                return ConfigError(key, given.get(key, "?"), allowed)
             return ConfigError(key, getattr(seen, "value", None), allowed_for(key))
         seen = seen.__cause__ or seen.__context__
     return err

@@ -47,8 +47,16 @@ class PricingParams(Params):
 class AcquisitionParams(Params):
     """Paid acquisition (S5)."""
 
-    budget_per_week: float = param(
-        150.0, lo=0, hi=1e7, kind=LEVER, unit="EUR per week", doc="acquisition spend at most"
+    weekly_budget_per_1000: float = param(
+        50.0,
+        lo=0,
+        hi=1e7,
+        kind=LEVER,
+        unit="EUR per week per 1,000 customers at week 0",
+        doc="acquisition spend at most, per 1,000 of the market's customers at week 0 "
+        "(customers.n): EUR 500 a week in a market of 10,000. Scaled to the market so that a "
+        "market of any size has the same dynamics per customer (and the calibration's small "
+        "markets stand for the default one); set once, it does not follow the firm's size",
     )
     cost_per_customer: float = param(
         60.0,
@@ -165,6 +173,11 @@ class Firm(mesa.Agent):
     def poaching_active(self, week: int) -> bool:
         return self.in_market(week) and self.params.poaching.active(week)
 
+    def weekly_budget(self, thousands: float) -> float:
+        """EUR a week the firm may spend on acquisition in a market of ``thousands`` x 1,000
+        customers at week 0."""
+        return self.params.acquisition.weekly_budget_per_1000 * thousands
+
     def acquisition_cost(self, n_poachers: int, crowding: float) -> float:
         """EUR per acquired customer; rises with every firm making poaching offers (S5)."""
         return self.params.acquisition.cost_per_customer * (1.0 + crowding * n_poachers)
@@ -200,10 +213,12 @@ def acquire(
     n_poachers: int,
     crowding: float,
     rngs: list[np.random.Generator],
+    thousands: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase: paid acquisition (S5). Each firm buys ``budget * dt / cost`` new customers
-    (stochastic rounding, one uniform from ``rngs[firm]`` a step) from the prospect queue;
-    returns (acquired, cost EUR) per firm."""
+    (stochastic rounding, one uniform from ``rngs[firm]`` a step) from the prospect queue,
+    where ``budget`` is its weekly budget per 1,000 times ``thousands`` (the market's
+    customers at week 0 / 1,000); returns (acquired, cost EUR) per firm."""
     acquired = np.zeros(len(firms), np.int64)
     cost = np.zeros(len(firms))
     for firm, rng in zip(firms, rngs, strict=True):
@@ -211,7 +226,7 @@ def acquire(
         if not firm.in_market(week):
             continue
         unit = firm.acquisition_cost(n_poachers, crowding)
-        expected = firm.params.acquisition.budget_per_week * dt / unit
+        expected = firm.weekly_budget(thousands) * dt / unit
         n = int(expected) + int(u < expected - int(expected))
         rows = pop.take_prospects(n)
         pop.activate(rows, firm.index, week, ORIGIN_PAID)

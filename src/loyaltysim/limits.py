@@ -32,7 +32,7 @@ BASE_BYTES = 300 * 2**20
 MARGIN = 1.25
 
 MAX_EUR = 1e12  # any money figure in the config, EUR
-MAX_ACQUIRED_PER_WEEK = 1e9  # budget_per_week / cost_per_customer
+MAX_ACQUIRED_PER_WEEK = 1e9  # weekly budget / cost_per_customer
 
 
 def people(cfg: Any) -> int:
@@ -118,13 +118,14 @@ def check_finite(cfg: Any) -> None:
         acq = getattr(firm, "acquisition", None)
         if acq is None:
             continue
-        ratio = acq.budget_per_week / acq.cost_per_customer
+        ratio = acq.weekly_budget_per_1000 * cfg.customers.n / 1000 / acq.cost_per_customer
         if not ratio <= MAX_ACQUIRED_PER_WEEK:
             raise ConfigError(
-                f"{path}.acquisition.budget_per_week",
-                acq.budget_per_week,
+                f"{path}.acquisition.weekly_budget_per_1000",
+                acq.weekly_budget_per_1000,
                 f"at most {MAX_ACQUIRED_PER_WEEK:g} x cost_per_customer "
-                f"({acq.cost_per_customer:g} EUR): {MAX_ACQUIRED_PER_WEEK:g} customers a week",
+                f"({acq.cost_per_customer:g} EUR) per customers.n/1000 "
+                f"({cfg.customers.n / 1000:g}): {MAX_ACQUIRED_PER_WEEK:g} customers a week",
             )
 
 

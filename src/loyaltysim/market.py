@@ -213,6 +213,7 @@ class Market(mesa.Model):
             len(poachers),
             mk.acquisition_crowding,
             self._acquisition_streams,
+            cu.n / 1000,
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
 

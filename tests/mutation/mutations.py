@@ -88,6 +88,12 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "firms.py",
+        "expected = firm.weekly_budget(thousands) * dt / unit",
+        "expected = firm.weekly_budget(1.0) * dt / unit",
+        "wrong scale: the acquisition budget ignores the market's size (per 1,000 customers)",
+    ),
+    (
+        "firms.py",
         "n = int(expected) + int(u < expected - int(expected))",
         "n = int(expected)",
         "wrong count: paid acquisition always rounds down, the budget's remainder is lost",

@@ -6,7 +6,7 @@ an engagement programme) and ``customers.dropout_b`` (the beta prior of the per-
 drop-out probability: a larger ``b`` means a lower drop-out, i.e. more retention).
 
 - The budget baseline is the arm that spends most on paid acquisition (the largest
-  ``firm.acquisition.budget_per_week`` in its runs' resolved configs); the other arms move
+  ``firm.acquisition.weekly_budget_per_1000`` in its runs' resolved configs); the other arms move
   budget to retention. **S5**: each of them vs the baseline at the lower drop-out ``b``,
   cumulative profit (EUR, paired by seed) and the programme spend (EUR over the run);
   retention beating acquisition means higher profit.
@@ -49,7 +49,7 @@ def budget_arms(collected: Collected, configs: dict[str, dict], sweep_dir: Path)
     by_run = collected.summary.drop_duplicates("run_id").set_index("run_id")[BUDGET]
     spend = {str(a): set() for a in arms}
     for run_id, cfg in configs.items():
-        spend[str(by_run[run_id])].add(float(config_value(cfg, "firm.acquisition.budget_per_week")))
+        spend[str(by_run[run_id])].add(float(config_value(cfg, "firm.acquisition.weekly_budget_per_1000")))
     top = max(max(s) for s in spend.values())
     base = [a for a in arms if top in spend[str(a)]]
     if len(base) != 1:
