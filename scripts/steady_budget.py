@@ -1,0 +1,70 @@
+"""The acquisition budget that keeps a market at its size: paid arrivals replace the customers
+who leave the category, net of those referred in.
+
+    python scripts/steady_budget.py                       # the default world at 10,000
+    python scripts/steady_budget.py world=<id> customers.n=3000 --seeds 10
+
+Plays ``--seeds`` markets without programmes for 156 weeks and, over the last 52, measures a
+week's departures, referrals and EUR per acquired customer. The budget per 1,000 customers a
+firm (``firm.acquisition.weekly_budget_per_1000``) at which the base neither grows nor
+shrinks is ``1000 x (departure rate - referral rate) x EUR per acquired customer / firms``.
+The default (EUR 30) is this figure for the central world, rounded; the rates are measured at
+the size the market reaches, so the figure is a fixed point: rerun with the budget printed
+until it stops moving. The stationarity check of ``loyaltysim-validate`` tests the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from loyaltysim import Market, load_config
+
+
+def steady_budget(overrides: list[str], seeds: int, weeks: int = 156) -> dict[str, float]:
+    """Means over seeds of the last 52 weeks' flows (customers a week) and the budget per
+    1,000 customers a firm that balances them (EUR a week)."""
+    rows = []
+    for seed in range(seeds):
+        cfg = load_config(
+            ["firm/programme=none", "competitor/programme=none", f"market.horizon_weeks={weeks}",
+             "output.figure=false", *overrides],
+            seed=seed,
+        )  # fmt: skip
+        df = Market(cfg).run().metrics()
+        last = df[df["week"] > df["week"].max() - 52]
+        flows = last.groupby("week")[["acquired", "acquisition_cost", "referred", "churn_out",
+                                      "customers"]].sum().mean()  # fmt: skip
+        step = cfg.market.step_weeks
+        rows.append({
+            "acquired": flows["acquired"] / step,
+            "eur_per_acquired": flows["acquisition_cost"] / max(flows["acquired"], 1e-12),
+            "referred": flows["referred"] / step,
+            "departures": flows["churn_out"] / step,
+            "customers": flows["customers"],
+            "firms": len(cfg.firm_params()),
+        })  # fmt: skip
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    net = (mean["departures"] - mean["referred"]) / mean["customers"]
+    mean["budget_per_1000"] = 1000 * net * mean["eur_per_acquired"] / mean["firms"]
+    return mean
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("overrides", nargs="*", help="config overrides (key=value)")
+    ap.add_argument("--seeds", type=int, default=6)
+    args = ap.parse_args()
+    m = steady_budget(args.overrides, args.seeds)
+    print(
+        f"last 52 weeks, a week: {m['departures']:.2f} leave, {m['referred']:.2f} referred in, "
+        f"{m['acquired']:.2f} acquired at EUR {m['eur_per_acquired']:.1f}, "
+        f"{m['customers']:.0f} customers\n"
+        f"budget that replaces the departures: EUR {m['budget_per_1000']:.1f} a week per 1,000 "
+        "customers a firm (firm.acquisition.weekly_budget_per_1000)"
+    )
+
+
+if __name__ == "__main__":
+    main()
