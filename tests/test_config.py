@@ -98,7 +98,10 @@ def test_overrides_reach_the_parameter_objects():
         ("firm.price=abc", "firm.price"),
         ("output.figure=maybe", "output.figure"),
         ("firm/programme=magic", "firm/programme"),
-        ("firm.acquisition.weekly_budget_per_1000=1e300", "firm.acquisition.weekly_budget_per_1000"),
+        (
+            "firm.acquisition.weekly_budget_per_1000=1e300",
+            "firm.acquisition.weekly_budget_per_1000",
+        ),
         ("firm/programme=tiered,firm.programme.window_weeks=50", "firm.programme.window_weeks"),
     ],
 )

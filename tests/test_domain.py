@@ -499,7 +499,9 @@ POACH = (
 def poach_trace():
     # EUR 240 a week for the focal firm in this market of 600: several customers a week, so
     # that a budget not scaled to the market (EUR 400 a week) gives other counts
-    return Trace(cfg(*POACH, "firm.acquisition.weekly_budget_per_1000=400", seed=21, n=600, weeks=20))
+    return Trace(
+        cfg(*POACH, "firm.acquisition.weekly_budget_per_1000=400", seed=21, n=600, weeks=20)
+    )
 
 
 def offer_recipients(s, firm):

@@ -289,7 +289,11 @@ def test_money_figures_stay_finite():
     from loyaltysim.limits import check
 
     cfg = load_config(
-        [*TINY, "firm.acquisition.weekly_budget_per_1000=1e7", "firm.acquisition.cost_per_customer=0.01"]
+        [
+            *TINY,
+            "firm.acquisition.weekly_budget_per_1000=1e7",
+            "firm.acquisition.cost_per_customer=0.01",
+        ]
     )
     check(cfg)  # 1e9 customers a week at most: the limit holds, no overflow
     with pytest.raises(ConfigError, match="cost_per_customer"):  # every construction path

@@ -49,7 +49,8 @@ def budget_arms(collected: Collected, configs: dict[str, dict], sweep_dir: Path)
     by_run = collected.summary.drop_duplicates("run_id").set_index("run_id")[BUDGET]
     spend = {str(a): set() for a in arms}
     for run_id, cfg in configs.items():
-        spend[str(by_run[run_id])].add(float(config_value(cfg, "firm.acquisition.weekly_budget_per_1000")))
+        budget = config_value(cfg, "firm.acquisition.weekly_budget_per_1000")
+        spend[str(by_run[run_id])].add(float(budget))
     top = max(max(s) for s in spend.values())
     base = [a for a in arms if top in spend[str(a)]]
     if len(base) != 1:

@@ -70,8 +70,8 @@ def _stationarity(ctx: Context) -> Measured:
         f"{ci['arrivals_per_week']:.1f} customers a week arrive (acquired or referred) and "
         f"{ci['departures_per_week']:.1f} leave the category: the base moves towards the size "
         "at which they balance, which the acquisition budget (per 1,000 customers at week 0) "
-        "sets in proportion to customers.n. A trend is evidence of a start-up transient that cumulative "
-        "comparisons mix with the effect of a programme."
+        "sets in proportion to customers.n. A trend is evidence of a start-up transient "
+        "that cumulative comparisons mix with the effect of a programme."
     )
 
     def figure(fig):
