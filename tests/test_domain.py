@@ -89,8 +89,8 @@ class Trace:
         draw = self.model.draws
         self._draws = None
 
-        def capture():
-            self._draws = draw()
+        def capture(week=None):
+            self._draws = draw(week)
             return self._draws
 
         self.model.draws = capture

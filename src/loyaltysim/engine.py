@@ -156,7 +156,8 @@ def trade(
     week = int(week)
     no_trip = no_trip_odds(pop, dt) if no_trip is None else no_trip
     b, repeat, lo, hi = k.timing(
-        rows, pop.purchase_rate, no_trip, draws.trips, pop.trial_pending, pop.recent_week,
+        rows, pop.purchase_rate, no_trip, np.uint64(draws.trips.key), pop.trial_pending,
+        pop.recent_week,
         float(dt), week,
     )  # fmt: skip
     rebate, earn = terms.member_rates(b)
@@ -201,7 +202,7 @@ def trade(
         pop.last_interaction, pop.last_loyal_week, pop.last_loyal_active, pop.last_firm,
         pop.purchases, pop.spend, pop.firm_spend, pop.status, pop.left_week,
         pop.trial_pending, pop.price_sensitivity, pop.dropout, pop.basket,
-        draws.choice, draws.failure, draws.churn,
+        np.uint64(draws.choice.key), np.uint64(draws.failure.key), np.uint64(draws.churn.key),
         np.asarray(terms.price, float), rebate, earn, personal,
         np.asarray(terms.offer_depth, float), is_open,
         bool(np.isfinite(terms.threshold).any()), np.asarray(terms.point_value, float),

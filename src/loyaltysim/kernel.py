@@ -2,32 +2,29 @@
 :mod:`~loyaltysim.purchases`, :mod:`~loyaltysim.memory` and :func:`~loyaltysim.metrics.
 population_metrics`, one customer at a time, with the per-firm sums of the metrics added up
 in the same passes: :func:`timing` (who buys), :func:`buy` (choice, payment, memory; then
-status and main firm) and :func:`settle` (forgetting; the stocks).
+status and main firm) and :func:`settle` (forgetting; the stocks). A person's draws are
+hashed from the week's stream keys where needed (:mod:`~loyaltysim.counters`).
 
-The NumPy rules stay the readable reference: :mod:`~loyaltysim.engine` chooses between them
-and these loops, and the tests check that both give identical state, outcomes and metrics.
-To be bit-identical the loops repeat the NumPy code's floating-point operations in the same
-order (sums over firms from the first firm to the last, as NumPy reduces a few columns; the
-logit weights ``exp(u - max u)``), and take from NumPy the values it computes with its own
-SIMD functions that feed the state (the odds of no purchase ``exp(-rate dt)``, the main-firm
-decay ``main_decay ** weeks``). The ``exp`` of the logit weights, and ``log1p`` and ``pow`` of
-the drop-out, come from the C library, which may differ from NumPy's SIMD versions in the
-last bit; they only decide comparisons with a uniform draw, so an outcome could differ only
-for a draw within about 1e-16 of a threshold.
+The NumPy rules stay the readable reference, tested to give identical state, outcomes and
+metrics. To be bit-identical the loops repeat NumPy's floating-point operations in the same
+order (sums over firms from the first to the last, as NumPy reduces a few columns; the logit
+weights ``exp(u - max u)``) and take from NumPy the values its SIMD functions compute for
+the state (the odds of no purchase ``exp(-rate dt)``, the main-firm decay ``main_decay **
+weeks``). The ``exp`` of the logit weights and ``log1p``/``pow`` of the drop-out come from
+the C library and may differ from NumPy's in the last bit; they only meet a uniform draw in
+a comparison, so an outcome could differ only for a draw within about 1e-16 of a threshold.
 
-Each buyer reads one row of some 30 arrays spread over the whole pool, which the hardware
-prefetcher cannot follow: the loops prefetch the rows of the buyer ``AHEAD`` places on, and
-split the work into passes over fewer arrays. Functions are compiled on first use and cached
-on disk (``cache=True``).
+Each buyer reads a row of some 25 arrays spread over the pool: the loops prefetch the rows
+of the buyer ``AHEAD`` places on and split the work into passes over fewer arrays. Compiled
+on first use and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
+from .kernel_ops import prefetch, uniform
 from .population import ACTIVE, GONE, NEVER
 
 AHEAD = 8  # buyers ahead whose rows are prefetched
@@ -56,32 +53,13 @@ S_G, S_SCR = range(2)
 K_HOME, K_FIRM = 0, 3
 
 
-@intrinsic
-def _prefetch(typingctx, arr, index):
-    """Hint the CPU to fetch element ``index`` of C-contiguous ``arr`` (counted over all its
-    elements, row-major) into cache (``llvm.prefetch``): one customer's row of each of many
-    arrays is read, so the hardware prefetcher alone falls behind."""
-
-    def codegen(context, builder, sig, args):
-        data = context.make_array(sig.args[0])(context, builder, args[0]).data
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        # named for the pointer type by llvmlite (p0 with opaque pointers, p0i8 before)
-        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
-        ptr = builder.bitcast(builder.gep(data, [args[1]]), i8p)
-        builder.call(fn, [ptr, i32(1), i32(3), i32(1)])  # write, keep in all levels, data
-        return context.get_dummy_value()
-
-    return types.void(arr, index), codegen
-
-
 @njit(**_JIT)
-def timing(rows, rate, no_trip, u, trial, recent_week, dt, week):
-    """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at ``u`` (``no_trip``:
-    ``exp(-rate * dt)`` per person, as NumPy computes it); returns the buyers (occasions or a
-    trial due), their occasions and the range of weeks since their purchase history was
-    last brought up to date."""
+def timing(rows, rate, no_trip, key, trial, recent_week, dt, week):
+    """Purchase occasions ``Poisson(rate * dt)`` by inverting the CDF at each person's draw
+    of the purchase stream (``key``: its key of the week; ``no_trip``: ``exp(-rate * dt)``
+    per person, as NumPy computes it); returns the buyers (occasions or a trial due), their
+    occasions and the range of weeks since their purchase history was last brought up to
+    date."""
     n = rows.size
     b = np.empty(n, np.int64)
     repeat = np.empty(n, np.int64)
@@ -89,7 +67,7 @@ def timing(rows, rate, no_trip, u, trial, recent_week, dt, week):
     for j in range(n):
         i = rows[j]
         p = no_trip[i]
-        x = u[i]
+        x = uniform(key, i)
         k = 0
         if x > p:
             lam = rate[i] * dt
@@ -120,7 +98,7 @@ def buy(
     challenger, challenge_since, last_interaction, last_loyal_week, last_loyal_active,
     last_firm, purchases, spend, firm_spend, status, left_week, trial_pending,
     sensitivity, dropout, basket,  # customer state (the pool's arrays)
-    u_choice, u_failure, u_churn,  # the step's draws
+    k_choice, k_failure, k_churn,  # keys of the week's choice, service and churn draws
     price, rebate, earn, personal, offer_depth, is_open, has_points, point_value, threshold,
     reward, keep, failure,  # terms
     decay_pow, pow_lo,  # main_decay ** e for e = pow_lo, pow_lo + 1, ...
@@ -143,12 +121,12 @@ def buy(
             a = b[j + AHEAD]
             af = a * n_firms
             for arr in (engagement, habit, taste, firm_spend):
-                _prefetch(arr, af)
-            _prefetch(member, af)
-            _prefetch(offer_until, af)
-            for arr in (sensitivity, dropout, basket, u_choice, u_failure, u_churn, spend):
-                _prefetch(arr, a)
-            _prefetch(purchases, a)
+                prefetch(arr, af)
+            prefetch(member, af)
+            prefetch(offer_until, af)
+            for arr in (sensitivity, dropout, basket, spend):
+                prefetch(arr, a)
+            prefetch(purchases, a)
         # utilities (purchases.utilities)
         held = 0.0
         for f in range(n_firms):
@@ -183,7 +161,7 @@ def buy(
         for f in range(n_firms):
             u[f] = 1.0 if u[f] == top else np.exp(u[f] - top)  # exp(0) is 1
             total += u[f]
-        target = u_choice[i] * total
+        target = uniform(k_choice, i) * total
         c = 0
         cum = 0.0
         for f in range(n_firms - 1):
@@ -195,14 +173,14 @@ def buy(
         offer_c = offer_until[i, c] >= week
         d = dropout[i] * (1.0 - par[CHURN_RELIEF] * g_c)
         if cohort:
-            jumps = np.floor(np.log1p(-u_churn[i]) / np.log1p(-d)) + 1
+            jumps = np.floor(np.log1p(-uniform(k_churn, i)) / np.log1p(-d)) + 1
             left = jumps <= repeat[j]
             k = (np.int64(jumps) if left else repeat[j]) + (1 if trial_pending[i] else 0)
             trial_pending[i] = False
         else:
             k = repeat[j]
             kept = 1.0 - d if k == 1 else (1.0 - d) ** np.float64(k)  # x ** 1 is x
-            left = u_churn[i] < 1.0 - kept
+            left = uniform(k_churn, i) < 1.0 - kept
 
         units = basket[i] * (1.0 + par[LIFT] * g_c) * np.float64(k)
         list_value = price[c] * units
@@ -222,7 +200,7 @@ def buy(
             points[i, c] = balance - (threshold[c] if redeem else 0.0) + earned
         if offer_c:
             offer_until[i, c] = NEVER
-        failed = u_failure[i] < failure[c]
+        failed = uniform(k_failure, i) < failure[c]
         engagement[i, c] += -par[PENALTY] if failed else par[GAIN]
 
         for f in range(n_firms):
@@ -253,11 +231,11 @@ def buy(
         c, k, left = o_int[j, 0], o_int[j, 1], o_flag[j, 4]
         if j + AHEAD < b.size:
             a = b[j + AHEAD]
-            _prefetch(recent, a * n_firms)
-            _prefetch(last_interaction, a * n_firms)
+            prefetch(recent, a * n_firms)
+            prefetch(last_interaction, a * n_firms)
             for arr in (recent_week, home, challenger, challenge_since, last_loyal_week, last_firm):
-                _prefetch(arr, a)
-            _prefetch(last_loyal_active, a)
+                prefetch(arr, a)
+            prefetch(last_loyal_active, a)
         # status before the purchases (status.loyal_before)
         prev_home = home[i]
         held = 0.0
@@ -326,9 +304,9 @@ def settle(
         i = forget_rows[j]
         if j + AHEAD < forget_rows.size:
             a = forget_rows[j + AHEAD]
-            _prefetch(habit, a * n_firms)
-            _prefetch(contacted, a * n_firms)
-            _prefetch(status, a)
+            prefetch(habit, a * n_firms)
+            prefetch(contacted, a * n_firms)
+            prefetch(status, a)
         if status[i] == ACTIVE:
             rate = forget[segment[i]]
             for f in range(n_firms):

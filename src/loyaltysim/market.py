@@ -46,6 +46,7 @@ from .purchases import Draws, Outcome
 from .referrals import admit_referred
 from .status import StatusRules
 from .streams import Streams
+from .trades import DRAW_STREAMS
 
 TransactionSink = Callable[[int, Outcome], None]
 
@@ -108,6 +109,7 @@ class Market(mesa.Model):
             self.streams.get("acquisition") if i < base else self.streams.get("acquisition", i)
             for i in range(len(self.firms))
         ]
+        self._draw_keys: dict[str, int] | None = None
         self.recorder = Recorder(self.n_steps, len(self.firms))
         self._customer_views: dict[int, CustomerAgent] = {}
         # the customer rules of phases 5, 7 and 9: one Mesa agent per person (engine=agents),
@@ -180,7 +182,7 @@ class Market(mesa.Model):
             )
         unit_cost = np.array([f.params.unit_cost for f in firms])
         out, flows = self.engine.trade(  # 5
-            pop, rows, terms, self.draws(), week, dt, cu.choice, cu.memory, rules, unit_cost
+            pop, rows, terms, self.draws(week), week, dt, cu.choice, cu.memory, rules, unit_cost
         )
         ledger.programme_cost += flows.pop("member_discounts")
         if observed:
@@ -256,17 +258,13 @@ class Market(mesa.Model):
         cumulative = np.array([f.cumulative_profit for f in self.firms])
         self.recorder.record(self.steps, ledger.row(flows, stocks, price, profit, cumulative))
 
-    def draws(self) -> Draws:
-        """This step's uniform draws, one per person in the pool, from the purchase, choice,
-        service and churn streams (common random numbers across arms)."""
-        size = self.population.size
-        s = self.streams
-        return Draws(
-            trips=s.get("purchase").random(size),
-            choice=s.get("choice").random(size),
-            failure=s.get("service").random(size),
-            churn=s.get("churn").random(size),
-        )
+    def draws(self, week: int | None = None) -> Draws:
+        """The uniform draws of ``week`` (default: the week simulated so far) from the
+        purchase, choice, service and churn streams, computed per person on demand
+        (:mod:`~loyaltysim.counters`; common random numbers across arms)."""
+        if self._draw_keys is None:
+            self._draw_keys = {f: self.streams.key(m) for f, m in DRAW_STREAMS.items()}
+        return Draws.for_week(self._draw_keys, self.week if week is None else int(week))
 
     # ------------------------------------------------------------------------- running
     def run(self, steps: int | None = None) -> Market:

@@ -46,3 +46,11 @@ class Streams:
             self._cache[name] = np.random.Generator(np.random.PCG64(seq))
             self.spawn_keys[name] = key
         return self._cache[name]
+
+    def key(self, mechanism: str) -> int:
+        """A 64-bit key for the counter-based draws of ``mechanism``
+        (:mod:`~loyaltysim.counters`): the first word of its SeedSequence."""
+        key = (MECHANISMS[mechanism],)
+        self.spawn_keys[mechanism] = key
+        seq = np.random.SeedSequence(self.seed, spawn_key=key)
+        return int(seq.generate_state(1, np.uint64)[0])

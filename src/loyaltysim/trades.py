@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .counters import Stream, week_key
+
 # per-customer terms a programme may set: name -> one value per row asked for
 PersonalTerms = Callable[[np.ndarray], Mapping[str, np.ndarray]]
 
@@ -73,14 +75,27 @@ class Terms:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Draws:
-    """Uniform draws for one step, one per person in the pool (common random numbers)."""
+    """The step's uniform draws of the purchase, choice, service and churn streams: each
+    field gives a person's draw as ``draws.choice[rows]`` (counter-based, computed on
+    demand from the stream, the week and the person: :mod:`~loyaltysim.counters`; common
+    random numbers across arms)."""
 
-    trips: np.ndarray
-    choice: np.ndarray
-    failure: np.ndarray
-    churn: np.ndarray
+    trips: Stream
+    choice: Stream
+    failure: Stream
+    churn: Stream
+
+    @classmethod
+    def for_week(cls, keys: Mapping[str, int], week: int) -> Draws:
+        """The draws of ``week`` from the streams' keys (``trips``, ``choice``, ``failure``,
+        ``churn``: :meth:`~loyaltysim.streams.Streams.key`)."""
+        return cls(**{name: Stream(week_key(keys[name], week)) for name in DRAW_STREAMS})
+
+
+# the fields of Draws and the mechanisms (loyaltysim.streams) whose keys they use
+DRAW_STREAMS = {"trips": "purchase", "choice": "choice", "failure": "service", "churn": "churn"}
 
 
 @dataclass
