@@ -6,7 +6,9 @@ identified by a fixed spawn key. Two arms of a comparison that share the seed th
 every draw of every mechanism they do not change (common random numbers): switching on a
 programme changes the programme stream's use, not the customers' purchase or choice draws.
 Replications use different seeds, hence independent streams (NumPy's SeedSequence design;
-no ``seed + i``).
+no ``seed + i``). The customers' weekly draws (purchase, choice, service, churn) are
+counter-based instead (:meth:`Streams.key`, :mod:`~loyaltysim.counters`): a hash of the
+stream's key, the week and the person, computed only for the people who need one.
 """
 
 from __future__ import annotations
