@@ -359,7 +359,9 @@ def contacts_and_effect(t, s, firm=0):
     """(contacts paid for, engagement added by contacts) at ``firm`` in step ``s``: with
     no purchase gain, no failures and no word of mouth, every change of the firm's
     engagement column before decay comes from contacts."""
+    # only customers still active at the end of the step decay (a leaver's memory stays)
     decay = t.config.customers.memory.decay_factor(t.model.dt)
+    decay = np.where(s.after["status"] == ACTIVE, decay, 1.0)
     effect = np.sum(s.after["engagement"][:, firm] / decay - s.before["engagement"][:, firm])
     n = s.m.loc[firm, "programme_cost"] / t.config.firm.programme.cost_per_contact_digital
     assert abs(n - round(n)) < 1e-6, n
@@ -735,7 +737,8 @@ def test_counts_flows_and_defections_recomputed_from_the_trace(poach_trace):
 def test_habit_smoothing_forgetting_and_engagement_decay(poach_trace):
     """Buyers: H <- a H + 1[chosen]; then a forgetful segment loses its forget rate
     of habit to every firm that did not contact it; E gains experience_gain at the chosen
-    firm (no failures) and decays by the half-life."""
+    firm (no failures) and decays by the half-life, for those still customers (a leaver's
+    memory stays as it was)."""
     t = poach_trace
     c = t.config
     a = c.customers.memory.loyalty_smoothing
@@ -757,7 +760,7 @@ def test_habit_smoothing_forgetting_and_engagement_decay(poach_trace):
         stay = (s.after["status"][was] == ACTIVE)[:, None]
         keep = 1 - forget[s.before["segment"][was]][:, None] * ~s.after["contacted"][was] * stay
         close(s.after["habit"][was], L * keep, f"step {s.k}")
-        close(s.after["engagement"][was], E * decay, f"step {s.k}")
+        close(s.after["engagement"][was], E * np.where(stay, decay, 1.0), f"step {s.k}")
 
 
 def test_counts_with_an_engagement_programme_and_forgetting():

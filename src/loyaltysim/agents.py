@@ -238,9 +238,12 @@ class Customer(mesa.Agent):
 
     def forget(self, decay: float, forget_rate: float) -> None:
         """End of the week: engagement fades; a forgetful customer loses habit toward firms
-        that did not contact them (S6)."""
+        that did not contact them (S6). Only customers: a departed customer's memory stays
+        as it was when they left."""
+        if self.status != ACTIVE:
+            return
         self.engagement *= decay
-        if forget_rate > 0 and self.status == ACTIVE:
+        if forget_rate > 0:
             self.habit *= 1.0 - forget_rate * ~self.contacted
 
     # ------------------------------------------------------------------- inspection

@@ -252,11 +252,11 @@ def settle(
     n_firms = pop.n_firms
     ssum = np.zeros((n_firms, 2))
     scount = np.zeros((n_firms, 7), np.int64)
-    pop.engagement *= decay  # as memory.decay_memory: the whole pool
     rows = pop.active_index()
     k.settle(
         rows, forget_rows, pop.status, pop.segment, np.asarray(forget, float), pop.habit,
-        pop.contacted, bool(observed), pop.engagement, pop.recent, pop.member, pop.home,
+        pop.contacted, bool(observed), float(decay), pop.engagement, pop.recent, pop.member,
+        pop.home,
         pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
     )  # fmt: skip

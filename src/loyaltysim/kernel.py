@@ -292,12 +292,12 @@ def buy(
 
 @njit(**_JIT)
 def settle(
-    rows, forget_rows, status, segment, forget, habit, contacted, observe, engagement, recent,
-    member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
+    rows, forget_rows, status, segment, forget, habit, contacted, observe, decay, engagement,
+    recent, member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
 ):  # fmt: skip
-    """End of step (engagement has decayed): the active people among ``forget_rows`` (the
-    forgetful segments) forget the firms that did not contact them (memory.decay_memory);
-    with ``observe``, the stocks of the active customers ``rows`` are summed per firm
+    """End of step (memory.decay_memory): the active people among ``forget_rows`` (the
+    forgetful segments) forget the firms that did not contact them; the active customers'
+    ``rows`` engagement decays and, with ``observe``, their stocks are summed per firm
     (metrics.population_metrics)."""
     n_firms = habit.shape[1]
     for j in range(forget_rows.size):
@@ -311,11 +311,13 @@ def settle(
             rate = forget[segment[i]]
             for f in range(n_firms):
                 habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
-    if not observe:
-        return
     share = np.empty(n_firms)
     for j in range(rows.size):
         i = rows[j]
+        for f in range(n_firms):
+            engagement[i, f] *= decay
+        if not observe:
+            continue
         held = 0.0
         for f in range(n_firms):
             held += recent[i, f]

@@ -101,15 +101,18 @@ def engagement_g(e: np.ndarray) -> np.ndarray:
 def decay_memory(
     pop: Population, decay: float, forget: np.ndarray, forget_rows: np.ndarray
 ) -> None:
-    """End-of-step memory: engagement decays by its half-life; customers of a forgetful
-    segment not contacted by a firm lose a share of their purchase loyalty to it (S6).
+    """End-of-step memory of the active customers: engagement decays by its half-life;
+    customers of a forgetful segment not contacted by a firm lose a share of their purchase
+    loyalty to it (S6). A departed customer's memory stays as it was when they left (and no
+    step touches them).
 
     Args:
         decay: share of engagement left after this step (:meth:`MemoryParams.decay_factor`).
         forget: weekly forget rate per segment (0..1).
         forget_rows: the people whose segment forgets; only the active ones are updated.
     """
-    pop.engagement *= decay
+    active = (pop.status == ACTIVE)[:, None]
+    np.multiply(pop.engagement, decay, out=pop.engagement, where=active)
     rows = forget_rows[pop.status[forget_rows] == ACTIVE]
     if rows.size:
         rate = forget[pop.segment[rows]]

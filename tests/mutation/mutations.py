@@ -376,12 +376,37 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "mask &= pop.offer_until[rows, firm] < week - 1",
         "off-by-one week: a customer whose offer just expired cannot get a new one",
     ),
+    # -------------------------------------------------------------- counter-based draws
+    (
+        "kernel_ops.py",
+        "z = (z ^ (z >> _S[1])) * _M2",
+        "z = (z ^ (z >> _S[0])) * _M2",
+        "wrong hash (kernel): the compiled draws are not the NumPy rules' draws",
+    ),
+    (
+        "counters.py",
+        "    z += np.uint64(key_w)\n",
+        "    z ^= np.uint64(key_w)\n",
+        "wrong hash: the vectorised draws are not the scalar (agents') draws",
+    ),
     # -------------------------------------------------------------------- memory rules
     (
         "memory.py",
-        "pop.engagement *= decay",
-        "pop.engagement *= decay**2",
+        "np.multiply(pop.engagement, decay, out=pop.engagement, where=active)",
+        "np.multiply(pop.engagement, decay**2, out=pop.engagement, where=active)",
         "wrong rate: engagement decays twice as fast as its half-life",
+    ),
+    (
+        "memory.py",
+        "np.multiply(pop.engagement, decay, out=pop.engagement, where=active)",
+        "pop.engagement *= decay",
+        "wrong people: a departed customer's engagement keeps decaying",
+    ),
+    (
+        "kernel.py",
+        "            engagement[i, f] *= decay\n",
+        "            engagement[i, f] *= decay * decay\n",
+        "wrong rate (kernel): engagement decays twice as fast as its half-life",
     ),
     (
         "purchases.py",
