@@ -11,10 +11,11 @@ rules they replace, so the market calls either engine the same way:
   each active customer's :meth:`~loyaltysim.agents.Customer.recommend`, then each
   recommended neighbour hears it (or, a prospect, may join);
 - :meth:`Crowd.decay_memory` (phase 9) like :func:`loyaltysim.memory.decay_memory`:
-  everyone's :meth:`~loyaltysim.agents.Customer.forget`.
+  every agent's :meth:`~loyaltysim.agents.Customer.forget` (customers forget; departed
+  customers and prospects keep their memory as it is).
 
-Both engines draw the same random numbers from the same streams, per person, in the same
-order, and give the same results (the tests compare the metrics tables of every programme
+Both engines use the same random numbers (the same counter-based draw per person and week,
+the other streams in the same order) and give the same results (the tests compare the metrics tables of every programme
 type).
 """
 
