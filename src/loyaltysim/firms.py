@@ -48,13 +48,13 @@ class AcquisitionParams(Params):
     """Paid acquisition (S5)."""
 
     weekly_budget_per_1000: float = param(
-        30.0,
+        17.0,
         lo=0,
         hi=1e7,
         kind=LEVER,
         unit="EUR per week per 1,000 customers at week 0",
         doc="acquisition spend at most, per 1,000 of the market's customers at week 0 "
-        "(customers.n): EUR 300 a week in a market of 10,000. Scaled to the market so that a "
+        "(customers.n): EUR 170 a week in a market of 10,000. Scaled to the market so that a "
         "market of any size has the same dynamics per customer (and the calibration's small "
         "markets stand for the default one); set once, it does not follow the firm's size. "
         "The default replaces the customers the central world loses (scripts/steady_budget.py)",
