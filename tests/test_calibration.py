@@ -197,7 +197,9 @@ def test_impossible_target_gives_an_empty_ensemble_and_a_clear_message(tiny, tmp
     assert (search / "world" / f"{summary['closest']}.yaml").is_file()
     assert "no world to run" in proc.stdout and "central world: none" in proc.stdout
     readme = (root / "out" / "README.md").read_text()
-    assert "no `central.yaml`" in readme and "Of the enforced targets, fewest meet: planted" in readme
+    assert (
+        "no `central.yaml`" in readme and "Of the enforced targets, fewest meet: planted" in readme
+    )
     # no new runs: the statistics came from the finished runs
     assert " 0 not finished yet" in proc.stdout
 

@@ -15,8 +15,8 @@ rules they replace, so the market calls either engine the same way:
   customers and prospects keep their memory as it is).
 
 Both engines use the same random numbers (the same counter-based draw per person and week,
-the other streams in the same order) and give the same results (the tests compare the metrics tables of every programme
-type).
+the other streams in the same order) and give the same results (the tests compare the
+metrics tables of every programme type).
 """
 
 from __future__ import annotations
