@@ -244,7 +244,8 @@ def settle(
     active_window: int,
 ) -> dict[str, np.ndarray] | None:
     """End of step: memory decay and forgetting (``forget``: the weekly rate per segment;
-    ``forget_rows``: the people of the forgetful segments, as in
+    ``forget_rows``, the people of the forgetful segments, is the NumPy rules' contract: the
+    compiled pass over the active customers reads each one's segment instead, as in
     :func:`~loyaltysim.memory.decay_memory`); on ``observed`` steps, the stock metrics of
     :func:`~loyaltysim.metrics.population_metrics` (else ``None``)."""
     from . import kernel as k
@@ -254,9 +255,8 @@ def settle(
     scount = np.zeros((n_firms, 7), np.int64)
     rows = pop.active_index()
     k.settle(
-        rows, forget_rows, pop.status, pop.segment, np.asarray(forget, float), pop.habit,
-        pop.contacted, bool(observed), float(decay), pop.engagement, pop.recent, pop.member,
-        pop.home,
+        rows, pop.segment, np.asarray(forget, float), pop.habit, pop.contacted, bool(observed),
+        float(decay), pop.engagement, pop.recent, pop.member, pop.home,
         pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
     )  # fmt: skip

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from .kernel_ops import prefetch, uniform
-from .population import ACTIVE, GONE, NEVER
+from .population import GONE, NEVER
 
 AHEAD = 8  # buyers ahead whose rows are prefetched
 MAX_FIRMS = 8  # from 8 columns NumPy sums pairwise: the engine keeps such markets in NumPy
@@ -292,28 +292,28 @@ def buy(
 
 @njit(**_JIT)
 def settle(
-    rows, forget_rows, status, segment, forget, habit, contacted, observe, decay, engagement,
-    recent, member, home, last_interaction, loyal_threshold, week, window, ssum, scount,
+    rows, segment, forget, habit, contacted, observe, decay, engagement, recent, member, home,
+    last_interaction, loyal_threshold, week, window, ssum, scount,
 ):  # fmt: skip
-    """End of step (memory.decay_memory): the active people among ``forget_rows`` (the
-    forgetful segments) forget the firms that did not contact them; the active customers'
-    ``rows`` engagement decays and, with ``observe``, their stocks are summed per firm
-    (metrics.population_metrics)."""
+    """End of step (memory.decay_memory) for the active customers ``rows``: those of a
+    forgetful segment (``forget`` > 0) forget the firms that did not contact them, their
+    engagement decays and, with ``observe``, their stocks are summed per firm
+    (metrics.population_metrics). One pass: nothing is read of anyone else."""
     n_firms = habit.shape[1]
-    for j in range(forget_rows.size):
-        i = forget_rows[j]
-        if j + AHEAD < forget_rows.size:
-            a = forget_rows[j + AHEAD]
-            prefetch(habit, a * n_firms)
-            prefetch(contacted, a * n_firms)
-            prefetch(status, a)
-        if status[i] == ACTIVE:
-            rate = forget[segment[i]]
-            for f in range(n_firms):
-                habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
     share = np.empty(n_firms)
     for j in range(rows.size):
         i = rows[j]
+        if j + AHEAD < rows.size:
+            a = rows[j + AHEAD] * n_firms
+            for arr in (habit, engagement, recent):
+                prefetch(arr, a)
+            prefetch(last_interaction, a)
+            prefetch(contacted, a)
+            prefetch(member, a)
+        rate = forget[segment[i]]
+        if rate > 0:
+            for f in range(n_firms):
+                habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)
         for f in range(n_firms):
             engagement[i, f] *= decay
         if not observe:
