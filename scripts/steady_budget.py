@@ -54,17 +54,28 @@ def steady_budget(overrides: list[str], seeds: int, weeks: int = 156) -> dict[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description="The acquisition budget per 1,000 customers at which paid arrivals replace "
+        "the customers who leave the category, net of referrals."
+    )
     ap.add_argument("overrides", nargs="*", help="config overrides (key=value)")
-    ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--seeds", type=int, default=6, help="markets to average (default 6)")
     args = ap.parse_args()
     m = steady_budget(args.overrides, args.seeds)
+    cfg = load_config(args.overrides)
+    ran = ", ".join(
+        f"{f.name} EUR {f.acquisition.weekly_budget_per_1000:g}" for f in cfg.firm_params()
+    )
     print(
-        f"last 52 weeks, a week: {m['departures']:.2f} leave, {m['referred']:.2f} referred in, "
-        f"{m['acquired']:.2f} acquired at EUR {m['eur_per_acquired']:.1f}, "
-        f"{m['customers']:.0f} customers\n"
-        f"budget that replaces the departures: EUR {m['budget_per_1000']:.1f} a week per 1,000 "
-        "customers a firm (firm.acquisition.weekly_budget_per_1000)"
+        f"{args.seeds} markets of {cfg.customers.n:,} customers at week 0, no programmes, 156 "
+        f"weeks; budgets per 1,000 customers a week: {ran}\n"
+        f"whole market, mean week of the last 52: {m['departures']:.2f} customers leave the "
+        f"category, {m['referred']:.2f} are referred in, {m['acquired']:.2f} are acquired at EUR "
+        f"{m['eur_per_acquired']:.1f} each; {m['customers']:,.0f} customers\n"
+        f"budget at which paid arrivals replace the departures net of referrals: EUR "
+        f"{m['budget_per_1000']:.1f} a week per 1,000 customers, for each of the "
+        f"{m['firms']:.0f} firms (firm.acquisition.weekly_budget_per_1000); small markets and "
+        "few seeds make it noisy"
     )
 
 

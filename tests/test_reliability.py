@@ -319,9 +319,23 @@ def test_a_renamed_key_says_what_replaced_it():
     # or with a bare "not in AcquisitionParams", but name the new key and its unit
     with pytest.raises(ConfigError, match="weekly_budget_per_1000.*per 1,000 customers"):
         load_config([*TINY, "firm.acquisition.budget_per_week=150"])
+    # on the command line, set or appended with +: one line naming the full new key
+    for item in ("firm.acquisition.budget_per_week=150", "+firm.acquisition.budget_per_week=150"):
+        r = subprocess.run(
+            [sys.executable, "-m", "loyaltysim", item], capture_output=True, text=True, timeout=120
+        )
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1, r.stderr
+        assert "use firm.acquisition.weekly_budget_per_1000 (EUR a week per 1,000" in r.stderr
+
+
+def test_a_misspelt_key_on_the_command_line_is_one_line_that_says_what_to_do():
     r = subprocess.run(
-        [sys.executable, "-m", "loyaltysim", "firm.acquisition.budget_per_week=150"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "use acquisition.weekly_budget_per_1000" in r.stderr
+        [sys.executable, "-m", "loyaltysim", "firm.prise=3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "invalid config: firm.prise = 3; allowed: an existing key" in r.stderr
+    assert "loyaltysim-describe firm" in r.stderr

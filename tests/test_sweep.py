@@ -80,9 +80,7 @@ def test_joblib_sweep_collect_and_compare(tmp_path):
     # every pair (3 pairs of tiny markets are too few for a CI that excludes zero), and the
     # paired interval around the mean difference recomputed from the runs
     focal = col.summary[col.summary["firm"] == "focal"].set_index(["firm/programme", "seed"])
-    paired = (
-        focal.loc["discount", "programme_cost_eur"] - focal.loc["none", "programme_cost_eur"]
-    )
+    paired = focal.loc["discount", "programme_cost_eur"] - focal.loc["none", "programme_cost_eur"]
     assert (paired > 0).all() and (focal.loc["none", "programme_cost_eur"] == 0).all()
     cost = diff.loc["programme_cost_eur"]
     assert cost["diff"] == pytest.approx(paired.mean())

@@ -267,3 +267,13 @@ def test_report_compares_the_default_with_the_calibrated_ensemble(tmp_path):
     (cal / "summary.json").write_text(json.dumps(summary))
     assert "is **not** the central world" in "\n".join(section([res], cal))
     assert "No calibration found" in section([res], tmp_path / "none")[2]
+
+
+def test_a_partial_validation_never_replaces_the_curated_report():
+    # the README quotes results/validation: only the full suite as shipped writes there
+    from loyaltysim.validation.cli import CURATED, SCRATCH, default_out, parse
+
+    assert default_out(parse([])) == CURATED
+    for argv in (["--quick"], ["--only", "polygamy"], ["--seeds", "3"], ["seed=3"]):
+        assert default_out(parse(argv)) == SCRATCH, argv
+    assert parse(["--quick", "--out", "x"]).out.name == "x"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -27,7 +28,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from . import runrecord, sweep
-from .config import renamed_hint
+from .config import renamed_message
 from .io import config_dir
 from .params import ConfigError
 
@@ -75,7 +76,7 @@ def _task(cfg: DictConfig) -> float | None:
         result = run_one(cfg, out_dir, overwrite=True if multirun else None, keep_customers=False)
     except ConfigError as err:
         if not multirun:
-            print(f"loyaltysim: {err}", file=sys.stderr)
+            print(f"loyaltysim: {renamed_message(str(err)) or err}", file=sys.stderr)
             sys.exit(2)
         sweep.record_failure(out_dir, err, overrides, cfg)
         print(f"loyaltysim: run {out_dir.name} failed: {err}", file=sys.stderr)
@@ -114,7 +115,21 @@ def _one_line(err: BaseException) -> str:
         parts.append(str(err.__cause__))
     lines = [ln.strip() for part in parts for ln in part.splitlines() if ln.strip()]
     text = " ".join(ln if ln.endswith((".", ":", ";")) else ln + ";" for ln in lines).rstrip(";")
-    return text + renamed_hint(text)
+    return renamed_message(text) or _misspelt(text) or text
+
+
+def _misspelt(text: str) -> str | None:
+    """Hydra's "Could not override 'k'. To append ... use +k=v; Key 'x' not in 'Params'"
+    for a key the config lacks, as one line that says what to do."""
+    found = re.search(r"Could not override '([^']+)'\..*?\+\1=(\S*?);.*?Key '[^']+' not in", text)
+    if not found:
+        return None
+    key, value = found.group(1), found.group(2)
+    group = key.rpartition(".")[0] or key
+    return (
+        f"invalid config: {key} = {value}; allowed: an existing key (misspelt? "
+        f"`loyaltysim-describe {group}` lists them)"
+    )
 
 
 def main() -> None:

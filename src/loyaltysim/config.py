@@ -193,17 +193,30 @@ def allowed_for(key: str) -> str:
 
 # keys renamed since a release, with what replaced them: an old config gets told where to go
 RENAMED = {
-    "budget_per_week": "acquisition.weekly_budget_per_1000 (EUR a week per 1,000 customers at "
-    "week 0: the budget now scales with customers.n; EUR 150 a week at 3,000 customers is 50)",
+    "budget_per_week": (
+        "weekly_budget_per_1000",
+        "EUR a week per 1,000 customers at week 0: the budget now scales with customers.n; "
+        "EUR 150 a week at 3,000 customers is 50",
+    ),
 }
 
 
+def renamed_message(message: str) -> str | None:
+    """One line for an error that names a renamed key (the full dotted key, what replaced
+    it, and its unit), else ``None``."""
+    for old, (new, note) in RENAMED.items():
+        found = re.search(rf"\+?([\w.]*\b{old})\b", message)
+        if found:
+            key = found.group(1)
+            return f"invalid config: {key} was renamed: use {key[: -len(old)] + new} ({note})"
+    return None
+
+
 def renamed_hint(message: str) -> str:
-    """`` renamed: ...`` for the first renamed key that ``message`` names, else ``""``."""
-    for old, new in RENAMED.items():
-        if re.search(rf"\b{old}\b", message):
-            return f"; {old} was renamed: use {new}"
-    return ""
+    """``; <key> was renamed: use ...`` for the first renamed key that ``message`` names, else
+    ``""`` (for messages that keep their own wording)."""
+    line = renamed_message(message)
+    return "; " + line.removeprefix("invalid config: ") if line else ""
 
 
 def config_error_from(

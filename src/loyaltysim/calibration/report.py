@@ -246,7 +246,9 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"{s['best_fit'] or 'none'}. "
         + (
             "Its overrides are in `central.yaml`; run any accepted world with "
-            "`loyaltysim world=<id>` (files in the config group `world`)."
+            "`loyaltysim world=<id>` (files in the config group `world`): "
+            + ", ".join(f"`{w}`" for w in cands.index[cands["accepted"]])
+            + "."
             if s["central"]
             else "With no accepted world there is no `central.yaml` and no world to run."
         ),
@@ -257,7 +259,8 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml` "
         "(run it from the project folder with `loyaltysim "
         f"hydra.searchpath=[file://{_shown(str((cal.out / 'candidates').resolve()))}] "
-        "world=<id>`, the candidates' config group).",
+        "world=<id>`, the candidates' config group; the folder is not kept in git: a rerun "
+        "writes it, without redoing finished runs).",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
         f"runs made so far with this code ({s.get('seconds_per_run') or '?'} s a run, wall "

@@ -24,7 +24,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("overrides", nargs="*", help="config overrides for every run (key=value)")
     p.add_argument("--quick", action="store_true", help="small sizes: all checks in minutes")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
-    p.add_argument("--out", type=Path, default=Path("results/validation"), help="output folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: results/validation for the full suite as shipped; "
+        "outputs/validation for --quick, --only, --seeds or overrides, which never replace "
+        "the curated report)",
+    )
     p.add_argument("--seeds", type=int, default=None, help="seeds per check (quick 3, full 20)")
     p.add_argument(
         "--calibration",
@@ -38,6 +45,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+CURATED, SCRATCH = Path("results/validation"), Path("outputs/validation")
+
+
+def default_out(args: argparse.Namespace) -> Path:
+    """Where a run writes without ``--out``: the curated report only for the full suite at
+    full size with the shipped settings; any partial or changed run goes to a scratch
+    folder, so that it cannot silently replace the report the README quotes."""
+    full = not (args.quick or args.only or args.overrides or args.seeds is not None)
+    return CURATED if full else SCRATCH
+
+
 def fail(msg: str) -> int:
     print(f"loyaltysim-validate: {msg}", file=sys.stderr)
     return 2
@@ -49,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         for c in REGISTRY.values():
             print(f"{c.name:28} {c.family:12} {c.target}")
         return 0
+    if args.out is None:
+        args.out = default_out(args)
     names = args.only or list(REGISTRY)
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
