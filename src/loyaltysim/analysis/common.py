@@ -226,6 +226,12 @@ def write_readme(
             "[`CHANGES.md`](CHANGES.md). How credible the model is against published "
             "regularities: [`validation/`](validation/README.md).",
             "",
+            "Every verdict below is the default config's, i.e. the calibration's most central "
+            "world. A verdict that rides on a parameter the calibration leaves open can differ "
+            "in other accepted worlds: `CHANGES.md` says which were checked across them and "
+            "how they held; sweep a claim across the worlds with `world=<id>` before relying "
+            "on it.",
+            "",
         ]
     for name, title in titles.items():
         if name in claims:
