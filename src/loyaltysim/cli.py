@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import sys
 import time
@@ -28,7 +27,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from . import runrecord, sweep
-from .config import renamed_message
+from .config import config_error_from, renamed_message
 from .io import config_dir
 from .params import ConfigError
 
@@ -115,21 +114,7 @@ def _one_line(err: BaseException) -> str:
         parts.append(str(err.__cause__))
     lines = [ln.strip() for part in parts for ln in part.splitlines() if ln.strip()]
     text = " ".join(ln if ln.endswith((".", ":", ";")) else ln + ";" for ln in lines).rstrip(";")
-    return renamed_message(text) or _misspelt(text) or text
-
-
-def _misspelt(text: str) -> str | None:
-    """Hydra's "Could not override 'k'. To append ... use +k=v; Key 'x' not in 'Params'"
-    for a key the config lacks, as one line that says what to do."""
-    found = re.search(r"Could not override '([^']+)'\..*?\+\1=(\S*?);.*?Key '[^']+' not in", text)
-    if not found:
-        return None
-    key, value = found.group(1), found.group(2)
-    group = key.rpartition(".")[0] or key
-    return (
-        f"invalid config: {key} = {value}; allowed: an existing key (misspelt? "
-        f"`loyaltysim-describe {group}` lists them)"
-    )
+    return text
 
 
 def main() -> None:
@@ -152,7 +137,10 @@ def main() -> None:
     except (CompactHydraException, ConfigError, StaleRunsError) as err:
         if user_asked:
             raise
-        print(f"loyaltysim: {_one_line(err)}", file=sys.stderr)
+        # a misspelt or renamed key, a bad value: the config's own one-line error
+        converted = config_error_from(err, sys.argv[1:])
+        text = str(converted) if isinstance(converted, ConfigError) else _one_line(err)
+        print(f"loyaltysim: {text}", file=sys.stderr)
         sys.exit(2)
     finally:
         if not user_asked:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .competitors import CompetitorParams
 from .customers import CustomerParams
 from .firms import FirmParams
@@ -230,10 +232,13 @@ def config_error_from(
     from hydra.errors import MissingConfigException
     from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-    given = {}
+    given: dict[str, Any] = {}
     for item in overrides:
         key, _, value = str(item).lstrip("+~").partition("=")
-        given[key] = value
+        try:  # the value as Hydra reads it (3, not '3')
+            given[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            given[key] = value
     seen: BaseException | None = err
     while seen is not None:
         if isinstance(seen, ConfigError):
@@ -244,7 +249,10 @@ def config_error_from(
         if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
             key = str(seen.full_key)
             if isinstance(seen, ConfigKeyError) or "not in" in str(seen):
-                allowed = "an existing key (misspelt?)" + renamed_hint(key)
+                group = key.rpartition(".")[0] or key
+                allowed = renamed_hint(key).removeprefix("; ") or (
+                    f"an existing key (misspelt? `loyaltysim-describe {group}` lists them)"
+                )
                 return ConfigError(key, given.get(key, "?"), allowed)
             return ConfigError(key, getattr(seen, "value", None), allowed_for(key))
         seen = seen.__cause__ or seen.__context__

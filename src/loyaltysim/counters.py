@@ -36,9 +36,9 @@ WEEK_OFFSET = 1 << 32  # weeks of the warm-up are negative
 
 def mix(z: int) -> int:
     """SplitMix64's finaliser of a 64-bit word (Python integers)."""
-    z = ((z ^ (z >> 30)) * M1) & MASK
-    z = ((z ^ (z >> 27)) * M2) & MASK
-    return z ^ (z >> 31)
+    z = ((z ^ (z >> SHIFTS[0])) * M1) & MASK
+    z = ((z ^ (z >> SHIFTS[1])) * M2) & MASK
+    return z ^ (z >> SHIFTS[2])
 
 
 def week_key(key: int, week: int) -> int:
@@ -48,11 +48,10 @@ def week_key(key: int, week: int) -> int:
 
 def uniform(key_w: int, person: int) -> float:
     """One person's draw of a week (``key_w`` from :func:`week_key`)."""
-    return (mix((key_w + (person + 1) * GOLDEN) & MASK) >> 11) * TO_UNIT
+    return (mix((key_w + (person + 1) * GOLDEN) & MASK) >> SHIFTS[3]) * TO_UNIT
 
 
-_G, _M1, _M2 = np.uint64(GOLDEN), np.uint64(M1), np.uint64(M2)
-_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_G, _M1, _M2, _S = np.uint64(GOLDEN), np.uint64(M1), np.uint64(M2), np.uint64(SHIFTS)
 
 
 def uniforms(key_w: int, people: np.ndarray) -> np.ndarray:
@@ -61,12 +60,12 @@ def uniforms(key_w: int, people: np.ndarray) -> np.ndarray:
     z = np.asarray(people).astype(np.uint64) + np.uint64(1)
     z *= _G
     z += np.uint64(key_w)
-    z ^= z >> _S30
+    z ^= z >> _S[0]
     z *= _M1
-    z ^= z >> _S27
+    z ^= z >> _S[1]
     z *= _M2
-    z ^= z >> _S31
-    return (z >> _S11).astype(np.float64) * TO_UNIT
+    z ^= z >> _S[2]
+    return (z >> _S[3]).astype(np.float64) * TO_UNIT
 
 
 @dataclass(frozen=True)

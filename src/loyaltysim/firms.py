@@ -71,6 +71,11 @@ class AcquisitionParams(Params):
         "euros a year of retention contact puts acquisition at tens to hundreds of euros",
     )
 
+    def weekly_budget(self, customers: int) -> float:
+        """EUR a week the firm may spend on acquisition in a market of ``customers`` at
+        week 0."""
+        return self.weekly_budget_per_1000 * (customers / 1000)
+
 
 @dataclass(frozen=True)
 class FirmParams(Params):
@@ -174,11 +179,6 @@ class Firm(mesa.Agent):
     def poaching_active(self, week: int) -> bool:
         return self.in_market(week) and self.params.poaching.active(week)
 
-    def weekly_budget(self, thousands: float) -> float:
-        """EUR a week the firm may spend on acquisition in a market of ``thousands`` x 1,000
-        customers at week 0."""
-        return self.params.acquisition.weekly_budget_per_1000 * thousands
-
     def acquisition_cost(self, n_poachers: int, crowding: float) -> float:
         """EUR per acquired customer; rises with every firm making poaching offers (S5)."""
         return self.params.acquisition.cost_per_customer * (1.0 + crowding * n_poachers)
@@ -214,12 +214,12 @@ def acquire(
     n_poachers: int,
     crowding: float,
     rngs: list[np.random.Generator],
-    thousands: float,
+    customers: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase: paid acquisition (S5). Each firm buys ``budget * dt / cost`` new customers
     (stochastic rounding, one uniform from ``rngs[firm]`` a step) from the prospect queue,
-    where ``budget`` is its weekly budget per 1,000 times ``thousands`` (the market's
-    customers at week 0 / 1,000); returns (acquired, cost EUR) per firm."""
+    where ``budget`` is its weekly budget in a market of ``customers`` at week 0
+    (:meth:`AcquisitionParams.weekly_budget`); returns (acquired, cost EUR) per firm."""
     acquired = np.zeros(len(firms), np.int64)
     cost = np.zeros(len(firms))
     for firm, rng in zip(firms, rngs, strict=True):
@@ -227,7 +227,7 @@ def acquire(
         if not firm.in_market(week):
             continue
         unit = firm.acquisition_cost(n_poachers, crowding)
-        expected = firm.weekly_budget(thousands) * dt / unit
+        expected = firm.params.acquisition.weekly_budget(customers) * dt / unit
         n = int(expected) + int(u < expected - int(expected))
         rows = pop.take_prospects(n)
         pop.activate(rows, firm.index, week, ORIGIN_PAID)

@@ -118,7 +118,7 @@ def check_finite(cfg: Any) -> None:
         acq = getattr(firm, "acquisition", None)
         if acq is None:
             continue
-        ratio = acq.weekly_budget_per_1000 * cfg.customers.n / 1000 / acq.cost_per_customer
+        ratio = acq.weekly_budget(cfg.customers.n) / acq.cost_per_customer
         if not ratio <= MAX_ACQUIRED_PER_WEEK:
             raise ConfigError(
                 f"{path}.acquisition.weekly_budget_per_1000",

@@ -109,7 +109,8 @@ class Market(mesa.Model):
             self.streams.get("acquisition") if i < base else self.streams.get("acquisition", i)
             for i in range(len(self.firms))
         ]
-        self._draw_keys: dict[str, int] | None = None
+        # the customers' weekly draws: one key per stream (counters.py)
+        self._draw_keys = {f: self.streams.key(m) for f, m in DRAW_STREAMS.items()}
         self.recorder = Recorder(self.n_steps, len(self.firms))
         self._customer_views: dict[int, CustomerAgent] = {}
         # the customer rules of phases 5, 7 and 9: one Mesa agent per person (engine=agents),
@@ -215,7 +216,7 @@ class Market(mesa.Model):
             len(poachers),
             mk.acquisition_crowding,
             self._acquisition_streams,
-            cu.n / 1000,
+            cu.n,
         )
         ledger.acquisition_cost += flows.pop("offer_discounts")
 
@@ -262,8 +263,6 @@ class Market(mesa.Model):
         """The uniform draws of ``week`` (default: the week simulated so far) from the
         purchase, choice, service and churn streams, computed per person on demand
         (:mod:`~loyaltysim.counters`; common random numbers across arms)."""
-        if self._draw_keys is None:
-            self._draw_keys = {f: self.streams.key(m) for f, m in DRAW_STREAMS.items()}
         return Draws.for_week(self._draw_keys, self.week if week is None else int(week))
 
     # ------------------------------------------------------------------------- running

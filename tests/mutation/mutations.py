@@ -88,8 +88,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "firms.py",
-        "expected = firm.weekly_budget(thousands) * dt / unit",
-        "expected = firm.weekly_budget(1.0) * dt / unit",
+        "expected = firm.params.acquisition.weekly_budget(customers) * dt / unit",
+        "expected = firm.params.acquisition.weekly_budget(1000) * dt / unit",
         "wrong scale: the acquisition budget ignores the market's size (per 1,000 customers)",
     ),
     (
