@@ -347,3 +347,65 @@ def test_cost_counts_only_calls_with_the_current_run_code(tmp_path):
     rows = pd.read_csv(tmp_path / "cost.csv", dtype={"code": str})
     assert len(rows) == 2 and rows["code"].iloc[-1] == code_hash()
     assert _cost(tmp_path, {"new_runs": 0})["total_runs_made"] == 10  # a call that ran nothing
+
+
+def test_confirmation_decides_acceptance_with_the_confirmed_means(tmp_path):
+    """A world the screen let in by chance fails on its confirmed means; a near miss that
+    the confirmed means put within the target is accepted; a world too far to confirm is
+    never accepted, whatever its screen said."""
+    from loyaltysim.calibration import accept
+
+    spec = write_spec(tmp_path / "t.yaml", tmp_path / "out", candidates=3)
+    cal = targets.load(str(spec), ["calibration.confirm_replications=4"])
+    params = sample.design(cal, 3)
+    a, b, c = params.index
+    screen = pd.DataFrame(
+        {
+            "status": "measured",
+            "polygamy.sole_over_90_pct": [50.0, 50.0, 50.0],
+            "metrics.plain.share": [0.8, 0.84, 2.0],  # bounds -0.17 to 0.83 (0.33 +- 0.5)
+        },
+        index=params.index,
+    )
+    sure = screen.loc[[a, b]].assign(**{"metrics.plain.share": [0.9, 0.5]})
+    out = accept.confirm(cal, params, screen, sure)
+    assert list(out["screen_accepted"]) == [True, False, False]
+    assert list(out["accepted"]) == [False, True, False]
+    assert list(out["confirmed"]) == [True, True, False]
+    assert list(out["replications"]) == [4, 4, 1]
+    assert out.at[b, "metrics.plain.share"] == 0.5  # the confirmed mean, not the screen's
+    assert out.at[c, "screen_implausibility"] > 1
+
+
+def test_confirmation_reuses_the_screens_runs_and_is_reported(tmp_path):
+    spec = write_spec(
+        tmp_path / "t.yaml",
+        tmp_path / "out",
+        candidates=2,
+        confirm_replications=2,
+        confirm_cutoff=1e9,
+    )
+    first = calibrate(spec, "calibration.confirm_replications=0")
+    assert first.returncode == 0, first.stderr
+    screened = finished(tmp_path / "out" / "runs")
+    assert len(screened) == 2
+    done = calibrate(spec)
+    assert done.returncode == 0, done.stderr
+    assert "confirmation: 2 worlds within 1e+09 half-widths" in done.stdout
+    assert "(2 runs not finished yet; the screen's 1 are reused)" in done.stdout
+    runs = finished(tmp_path / "out" / "runs")
+    assert len(runs) == 4 and all(runs[k] == v for k, v in screened.items())
+    table = pd.read_csv(tmp_path / "out" / "candidates.csv", index_col=0)
+    assert table["confirmed"].all() and table["replications"].eq(2).all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["confirm_replications"] == 2 and summary["confirmed"] == 2
+    assert summary["runs"] == 4
+    assert (
+        "Confirmation: the screen above accepted 2 worlds"
+        in (tmp_path / "out" / "README.md").read_text()
+    )
+
+
+def finished(runs: Path) -> dict[str, int]:
+    """Each finished run's folder and the time of its done.json."""
+    return {p.name: (p / DONE).stat().st_mtime_ns for p in runs.iterdir() if (p / DONE).is_file()}

@@ -74,6 +74,31 @@ def table(cal: Calibration, params: pd.DataFrame, stats: pd.DataFrame) -> pd.Dat
     return out
 
 
+def confirm(
+    cal: Calibration,
+    params: pd.DataFrame,
+    screen: pd.DataFrame,
+    confirmed: pd.DataFrame,
+) -> pd.DataFrame:
+    """The candidates table after the confirmation stage: the confirmed worlds' statistics
+    are their means over ``cal.confirm_replications`` seeds and only those decide
+    acceptance; every other world keeps its screening statistics and is not accepted (it
+    was too far from some target to be worth confirming). Columns added: the screen's
+    implausibility and acceptance, whether the world was confirmed, and the replications
+    its statistics average."""
+    stats = screen.copy()
+    stats.loc[confirmed.index, confirmed.columns] = confirmed
+    first = table(cal, params, screen)
+    out = table(cal, params, stats)
+    sure = out.index.isin(confirmed.index)
+    out["accepted"] = out["accepted"] & sure
+    out["screen_implausibility"] = first["implausibility"]
+    out["screen_accepted"] = first["accepted"]
+    out["confirmed"] = sure
+    out["replications"] = np.where(sure, cal.confirm_replications, cal.replications)
+    return out
+
+
 def normalised(cal: Calibration, params: pd.DataFrame) -> np.ndarray:
     """Parameters on [0, 1] of their sampled ranges (one column per parameter)."""
     return np.column_stack([unscale(p, params[p.key].to_numpy(float)) for p in cal.parameters])

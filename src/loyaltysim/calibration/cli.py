@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -89,8 +90,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with_overrides(cal, model: list[str]):
-    from dataclasses import replace
-
     from ..api import load_config
 
     overrides = (*cal.overrides, *model)
@@ -117,7 +116,14 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         f"[loyaltysim calibrate] {cal.name}: {len(plan.worlds)} candidate worlds x "
         f"{len(plan.seeds)} replications x {len(plan.arms)} arms ({', '.join(plan.arms)}) = "
         f"{plan.runs} runs, {todo} not finished yet (the sweep also reruns stale ones), into "
-        f"{cal.out}/runs",
+        f"{cal.out}/runs"
+        + (
+            f"; then the worlds within {cal.confirm_cutoff:g} half-widths of every enforced "
+            f"target are confirmed with {cal.confirm_replications} replications, which alone "
+            "decide acceptance"
+            if cal.confirms
+            else ""
+        ),
         flush=True,
     )
     if plan_only:
@@ -152,14 +158,40 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         stats = runner.measure_all(cal, plan, cal.out / "measures.csv")
         measure_s += time.perf_counter() - start
         cands = accept.table(cal, params, stats)
+    confirmed: list[str] = []
+    if cal.confirms:
+        near = cands["implausibility"] <= cal.confirm_cutoff
+        confirmed = list(cands.index[near])
+        ccal = replace(cal, replications=cal.confirm_replications)
+        step = runner.plan(ccal, confirmed)
+        print(
+            f"[loyaltysim calibrate] confirmation: {len(confirmed)} worlds within "
+            f"{cal.confirm_cutoff:g} half-widths of every enforced target x "
+            f"{cal.confirm_replications} replications ({runner.pending(ccal, step)} runs not "
+            f"finished yet; the screen's {cal.replications} are reused)",
+            flush=True,
+        )
+        since = time.time()
+        if run and confirmed:
+            step_code, step_s = runner.sweep(ccal, step, hydra_args)
+            code, seconds = code or step_code, seconds + step_s
+            made += runner.made_since(ccal, step, since)
+            if step_code == 2:
+                return fail("the sweep refused the command (see above); nothing was calibrated")
+        start = time.perf_counter()
+        sure = runner.measure_all(ccal, step, cal.out / "measures_confirmed.csv")
+        measure_s += time.perf_counter() - start
+        cands = accept.confirm(cal, params, stats, sure)
+    extra = len(plan.arms) * len(confirmed) * max(cal.confirm_replications - cal.replications, 0)
     meta = {
-        "runs": plan.runs,
+        "runs": plan.runs + extra,
         "new_runs": made,
         "run_seconds": round(seconds, 1),
         "minutes": round(seconds / 60, 1),
         "seconds_per_new_run": round(seconds / made, 2) if made else None,
         "measure_seconds": round(measure_s, 1),
         "hydra_args": hydra_args,
+        "confirmed": len(confirmed),
     }
     summary = report.write(cal, cands, meta)
     world_dir = cal.world_dir or config_dir() / "world"

@@ -160,6 +160,12 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         "closest_misses": misses,
         "closest_overrides": overrides_of(cal, cands, closest) if closest else [],
         "replications": cal.replications,
+        "confirm_replications": cal.confirm_replications if cal.confirms else None,
+        "confirm_cutoff": cal.confirm_cutoff if cal.confirms else None,
+        "screen_accepted": int(cands["screen_accepted"].sum()) if cal.confirms else None,
+        "confirmed_screen_rejects": (
+            int((cands["accepted"] & ~cands["screen_accepted"]).sum()) if cal.confirms else None
+        ),
         "customers": cal.customers,
         "weeks": cal.weeks,
         **meta,
@@ -241,6 +247,22 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"with every enforced target within tolerance; {s['failed']} candidates could not "
         "be measured.",
         "",
+        *(
+            [
+                f"Confirmation: the screen above accepted {s['screen_accepted']} worlds. The "
+                f"{s['confirmed']} worlds within {cal.confirm_cutoff:g} half-widths of every "
+                f"enforced target were rerun with {cal.confirm_replications} replications "
+                f"(the screen's {cal.replications} among them), and only those means decide "
+                f"acceptance: {s['accepted']} passed, {s['confirmed_screen_rejects']} of them "
+                f"missed some target in the screen, and "
+                f"{s['screen_accepted'] - (s['accepted'] - s['confirmed_screen_rejects'])} "
+                "worlds the screen accepted failed. The statistics of a confirmed world in "
+                "the tables below are its confirmed means (column `replications`).",
+                "",
+            ]
+            if cal.confirms
+            else []
+        ),
         f"Most central world (medoid of the accepted worlds in the normalised parameter "
         f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
         f"{s['best_fit'] or 'none'}. "

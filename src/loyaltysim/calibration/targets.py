@@ -14,7 +14,12 @@ what is allowed, before anything runs. The file holds:
   ``overrides`` (fixed for every run: your market), ``out`` and ``world_dir``;
 - refinement (sequential history matching): ``waves`` further designs of
   ``wave_candidates`` worlds each, drawn in the box of the worlds not yet ruled out (every
-  enforced target missed by at most ``cutoff`` half-widths beyond its tolerance).
+  enforced target missed by at most ``cutoff`` half-widths beyond its tolerance);
+- confirmation: when ``confirm_replications`` exceeds ``replications``, every world within
+  ``confirm_cutoff`` half-widths of every enforced target after the screening runs is rerun
+  with ``confirm_replications`` seeds (the screening seeds are reused, not rerun), and only
+  those means decide acceptance: a world near a bound is not let in, or kept out, by the
+  chance of a few replications.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ TOP = {
     "waves": "an integer >= 0 (refinement waves after the first design)",
     "wave_candidates": "an integer >= 1 (candidates per refinement wave)",
     "cutoff": "a number >= 0 (implausibility, in half-widths, that rules a world out)",
+    "confirm_replications": "an integer >= 0 (seeds that decide acceptance; 0 or at most "
+    "replications: no confirmation stage)",
+    "confirm_cutoff": "a number >= 0 (implausibility, in half-widths, up to which a screened "
+    "world is confirmed)",
     "weeks": "an integer >= 78",
     "overrides": "a list of key=value overrides for every run",
     "out": "a folder",
@@ -103,11 +112,18 @@ class Calibration:
     waves: int = 0  # refinement waves (history matching) after the first design
     wave_candidates: int = 64
     cutoff: float = 1.0  # implausibility above which a world is ruled out
+    confirm_replications: int = 0  # seeds that decide acceptance (if above replications)
+    confirm_cutoff: float = 0.1  # screened worlds this near every target are confirmed
     overrides: tuple[str, ...] = ()
     out: Path = Path("results/calibration")
     world_dir: Path | None = None
     description: str = ""
     source_file: str = field(default="", compare=False)
+
+    @property
+    def confirms(self) -> bool:
+        """Whether a confirmation stage decides acceptance (more seeds than the screen)."""
+        return self.confirm_replications > self.replications
 
     def design_hash(self) -> str:
         """Short hash of what decides the candidates: parameters, ranges, scales, seed."""
@@ -156,10 +172,10 @@ def load(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Calibration:
     return parse(data, path.stem, str(path))
 
 
-def _cutoff(data: dict) -> float:
-    value = data.get("cutoff", 1.0)
+def _cutoff(data: dict, key: str = "cutoff", default: float = 1.0) -> float:
+    value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ConfigError("calibration.cutoff", value, TOP["cutoff"])
+        raise ConfigError(f"calibration.{key}", value, TOP[key])
     return float(value)
 
 
@@ -212,6 +228,8 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
         waves=_int(data, "waves", 0, 0),
         wave_candidates=_int(data, "wave_candidates", 64, 1),
         cutoff=_cutoff(data),
+        confirm_replications=_int(data, "confirm_replications", 0, 0),
+        confirm_cutoff=_cutoff(data, "confirm_cutoff", 0.1),
         overrides=tuple(overrides),
         out=Path(data.get("out") or f"results/calibration-{name}"),
         world_dir=Path(world_dir) if world_dir else None,
