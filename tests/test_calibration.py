@@ -368,6 +368,10 @@ def test_confirmation_decides_acceptance_with_the_confirmed_means(tmp_path):
         index=params.index,
     )
     sure = screen.loc[[a, b]].assign(**{"metrics.plain.share": [0.9, 0.5]})
+    implausible = accept.table(cal, params, screen)["implausibility"]
+    assert accept.to_confirm(cal, pd.DataFrame({"implausibility": implausible})) == [a]
+    near = targets.load(str(spec), ["calibration.confirm_cutoff=0.1"])
+    assert accept.to_confirm(near, pd.DataFrame({"implausibility": implausible})) == [a, b]
     out = accept.confirm(cal, params, screen, sure)
     assert list(out["screen_accepted"]) == [True, False, False]
     assert list(out["accepted"]) == [False, True, False]

@@ -574,4 +574,23 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "    return was_loyal, was_loyal & ~pop.last_loyal_active[b]",
         "defection split: active and passive loyal defectors swapped",
     ),
+    # ----------------------------------------------------------- calibration's acceptance
+    (
+        "calibration/accept.py",
+        "    stats.loc[confirmed.index, confirmed.columns] = confirmed\n",
+        "",
+        "confirmation ignored: the screen's two replications still decide acceptance",
+    ),
+    (
+        "calibration/accept.py",
+        'return list(cands.index[cands["implausibility"] <= cal.confirm_cutoff])',
+        'return list(cands.index[cands["implausibility"] <= 0])',
+        "confirmation: near misses of the screen are never confirmed (only its passes)",
+    ),
+    (
+        "calibration/accept.py",
+        "        out[t.name] = (x >= lo - 1e-12) & (x <= hi + 1e-12)",
+        "        out[t.name] = (x >= t.lo - 1e-12) & (x <= t.hi + 1e-12)",
+        "acceptance: a target's tolerance ignored",
+    ),
 ]

@@ -32,6 +32,7 @@ SUITES = {
     "kernel.py": [*FAST, "tests/test_kernel.py"],
     "kernel_ops.py": [*FAST, "tests/test_kernel.py"],
     "counters.py": [*FAST, "tests/test_counters.py"],
+    "calibration/accept.py": ["tests/test_calibration.py", "-k", "confirm"],
 }
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
 

@@ -74,6 +74,12 @@ def table(cal: Calibration, params: pd.DataFrame, stats: pd.DataFrame) -> pd.Dat
     return out
 
 
+def to_confirm(cal: Calibration, cands: pd.DataFrame) -> list[str]:
+    """The screened worlds worth confirming: every enforced target met or missed by at most
+    ``cal.confirm_cutoff`` half-widths (a near miss may be a chance miss of the screen)."""
+    return list(cands.index[cands["implausibility"] <= cal.confirm_cutoff])
+
+
 def confirm(
     cal: Calibration,
     params: pd.DataFrame,

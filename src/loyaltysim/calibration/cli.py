@@ -160,8 +160,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         cands = accept.table(cal, params, stats)
     confirmed: list[str] = []
     if cal.confirms:
-        near = cands["implausibility"] <= cal.confirm_cutoff
-        confirmed = list(cands.index[near])
+        confirmed = accept.to_confirm(cal, cands)
         ccal = replace(cal, replications=cal.confirm_replications)
         step = runner.plan(ccal, confirmed)
         print(
