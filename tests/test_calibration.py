@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from loyaltysim.calibration import cli, sample, targets
+from loyaltysim.calibration import accept, cli, sample, targets
 from loyaltysim.calibration import run as runner
 from loyaltysim.params import ConfigError
 from loyaltysim.runrecord import DONE
@@ -353,8 +353,6 @@ def test_confirmation_decides_acceptance_with_the_confirmed_means(tmp_path):
     """A world the screen let in by chance fails on its confirmed means; a near miss that
     the confirmed means put within the target is accepted; a world too far to confirm is
     never accepted, whatever its screen said."""
-    from loyaltysim.calibration import accept
-
     spec = write_spec(tmp_path / "t.yaml", tmp_path / "out", candidates=3)
     cal = targets.load(str(spec), ["calibration.confirm_replications=4"])
     params = sample.design(cal, 3)
@@ -369,9 +367,10 @@ def test_confirmation_decides_acceptance_with_the_confirmed_means(tmp_path):
     )
     sure = screen.loc[[a, b]].assign(**{"metrics.plain.share": [0.9, 0.5]})
     implausible = accept.table(cal, params, screen)["implausibility"]
-    assert accept.to_confirm(cal, pd.DataFrame({"implausibility": implausible})) == [a]
-    near = targets.load(str(spec), ["calibration.confirm_cutoff=0.1"])
-    assert accept.to_confirm(near, pd.DataFrame({"implausibility": implausible})) == [a, b]
+    strict = targets.load(str(spec), ["calibration.confirm_cutoff=0"])
+    assert accept.to_confirm(strict, pd.DataFrame({"implausibility": implausible})) == [a]
+    assert cal.confirm_cutoff == 0.1  # the default: b misses by 0.02 half-widths
+    assert accept.to_confirm(cal, pd.DataFrame({"implausibility": implausible})) == [a, b]
     out = accept.confirm(cal, params, screen, sure)
     assert list(out["screen_accepted"]) == [True, False, False]
     assert list(out["accepted"]) == [False, True, False]
@@ -413,3 +412,26 @@ def test_confirmation_reuses_the_screens_runs_and_is_reported(tmp_path):
 def finished(runs: Path) -> dict[str, int]:
     """Each finished run's folder and the time of its done.json."""
     return {p.name: (p / DONE).stat().st_mtime_ns for p in runs.iterdir() if (p / DONE).is_file()}
+
+
+def test_an_emulated_wave_goes_where_worlds_meet_the_targets(tmp_path):
+    """History matching with an emulator: with a statistic that rises with the loyalty
+    weight and a target that wants it low, the wave's worlds lie at low weights (the plain
+    design of the same box spreads over it); the same results give the same wave."""
+    share = {**EASY[1], "value": 0.1, "tolerance": 0.05}  # met for weights near 0.5-0.75
+    spec = write_spec(tmp_path / "t.yaml", tmp_path / "out", tgts=[share], wave_candidates=8)
+    cal = targets.load(str(spec), ["calibration.wave_pool=16"])
+    first = sample.design(cal, 32)
+    key = "customers.choice.loyalty_weight"
+    u = (first[key] - 0.5) / 2.5
+    stats = pd.DataFrame(
+        {"status": "measured", "metrics.plain.share": 0.05 + 0.5 * u}, index=first.index
+    )
+    cands = accept.table(cal, first, stats).assign(implausibility=0.0)  # the whole box
+    wave = sample.refine(cal, cands, 1, stats)
+    plain = sample.refine(targets.load(str(spec)), cands, 1, stats)
+    assert len(wave) == len(plain) == 8
+    assert wave[key].max() < 1.2 < plain[key].max()
+    pd.testing.assert_frame_equal(sample.refine(cal, cands, 1, stats), wave)
+    moved = sample.refine(cal, cands, 1, stats.assign(**{"metrics.plain.share": 0.5}))
+    assert not set(moved.index) & set(wave.index)  # new results, a new wave

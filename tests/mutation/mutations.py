@@ -593,4 +593,10 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "        out[t.name] = (x >= t.lo - 1e-12) & (x <= t.hi + 1e-12)",
         "acceptance: a target's tolerance ignored",
     ),
+    (
+        "calibration/sample.py",
+        "index = np.sort(np.argsort(-score, kind=\"stable\")[: cal.wave_candidates])",
+        "index = np.sort(np.argsort(score, kind=\"stable\")[: cal.wave_candidates])",
+        "emulated wave: the worlds least likely to meet the targets are run",
+    ),
 ]

@@ -33,6 +33,7 @@ SUITES = {
     "kernel_ops.py": [*FAST, "tests/test_kernel.py"],
     "counters.py": [*FAST, "tests/test_counters.py"],
     "calibration/accept.py": ["tests/test_calibration.py", "-k", "confirm"],
+    "calibration/sample.py": ["tests/test_calibration.py", "-k", "emulated"],
 }
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
 

@@ -129,11 +129,11 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     if plan_only:
         return 0
     code, seconds, made, measure_s = 0, 0.0, 0, 0.0
-    cands = pd.DataFrame()
+    cands, stats = pd.DataFrame(), pd.DataFrame()
     new = list(params.index)  # the worlds this wave adds: earlier waves are swept already
     for wave in range(cal.waves + 1):
         if wave:  # history matching: the next design lies where no target rules worlds out
-            more = sample.refine(cal, cands, wave)
+            more = sample.refine(cal, cands, wave, stats)
             if more is None:
                 print(f"[loyaltysim calibrate] wave {wave}: every world is ruled out", flush=True)
                 break

@@ -62,14 +62,21 @@ def design(cal: Calibration, n: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.Index([cal.world_id(i) for i in range(n)], name="world"))
 
 
-def refine(cal: Calibration, cands: pd.DataFrame, wave: int) -> pd.DataFrame | None:
+def refine(
+    cal: Calibration, cands: pd.DataFrame, wave: int, stats: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     """Refinement wave ``wave`` (sequential history matching): ``cal.wave_candidates``
     Sobol points in the box of the worlds not yet ruled out (implausibility at most
     ``cal.cutoff``), padded by a tenth of its width on each side, within the ranges.
 
-    The ids carry a hash of the box, so a wave is reused while the earlier results that
-    drew it stay the same, and new points are drawn when they change. None when every
-    world so far is ruled out (nothing left to refine)."""
+    With ``cal.wave_pool`` above 1 and the measured ``stats`` given, an emulator chooses
+    them: ``wave_pool`` times as many Sobol points are drawn in the box and the
+    ``wave_candidates`` most likely to meet every enforced target, by :func:`emulate`,
+    are kept (history matching with emulators: runs go where worlds may still be accepted).
+
+    The ids carry a hash of the box (and of the statistics the emulator learnt from), so a
+    wave is reused while the earlier results that drew it stay the same, and new points are
+    drawn when they change. None when every world so far is ruled out."""
     keep = cands[cands["implausibility"] <= cal.cutoff]
     if keep.empty:
         return None
@@ -77,14 +84,63 @@ def refine(cal: Calibration, cands: pd.DataFrame, wave: int) -> pd.DataFrame | N
     lo, hi = unit.min(axis=0), unit.max(axis=0)
     pad = np.maximum(0.1 * (hi - lo), 0.02)
     lo, hi = np.clip(lo - pad, 0.0, 1.0), np.clip(hi + pad, 0.0, 1.0)
-    u = lo + unit_design(len(cal.parameters), cal.wave_candidates, cal.seed + wave) * (hi - lo)
-    box = hashlib.sha1(np.round(np.concatenate([lo, hi]), 6).tobytes()).hexdigest()[:4]
+    pool = cal.wave_candidates * (cal.wave_pool if stats is not None else 1)
+    u = lo + unit_design(len(cal.parameters), pool, cal.seed + wave) * (hi - lo)
+    mark = np.round(np.concatenate([lo, hi]), 6).tobytes()
+    index = np.arange(len(u))
+    if pool > cal.wave_candidates:
+        score = emulate(cal, cands, stats, u)
+        index = np.sort(np.argsort(-score, kind="stable")[: cal.wave_candidates])
+        u = u[index]
+        enforced = [t.statistic for t in cal.targets if t.enforce]
+        learnt = stats.reindex(cands.index)[enforced].to_numpy(float)
+        mark += np.round(np.nan_to_num(learnt, nan=-1e9), 6).tobytes()
+    box = hashlib.sha1(mark).hexdigest()[:4]
     cols = {
         p.key: [_tidy(v, p.integer) for v in scale(p, u[:, j])]
         for j, p in enumerate(cal.parameters)
     }
-    ids = [f"{cal.name}_{cal.design_hash()}_r{wave}{box}_{i:05d}" for i in range(len(u))]
+    ids = [f"{cal.name}_{cal.design_hash()}_r{wave}{box}_{i:05d}" for i in index]
     return pd.DataFrame(cols, index=pd.Index(ids, name="world"))
+
+
+def features(u: np.ndarray) -> np.ndarray:
+    """Quadratic response-surface terms of unit-cube points: 1, u, and every u_i u_j."""
+    d = u.shape[1]
+    i, j = np.triu_indices(d)
+    return np.column_stack([np.ones(len(u)), u, u[:, i] * u[:, j]])
+
+
+def emulate(
+    cal: Calibration, cands: pd.DataFrame, stats: pd.DataFrame, u: np.ndarray
+) -> np.ndarray:
+    """Log-probability that each unit-cube point ``u`` meets every enforced target, by an
+    emulator of each statistic: a quadratic response surface (ridge least squares on the
+    measured worlds) with normal errors of its residual spread, so a point predicted near a
+    bound counts as a fair chance and a point far outside as none."""
+    from scipy.stats import norm
+
+    x_all = np.column_stack([unscale(p, cands[p.key].to_numpy(float)) for p in cal.parameters])
+    f_new = features(u)
+    total = np.zeros(len(u))
+    for t in cal.targets:
+        if not t.enforce:
+            continue
+        y = stats.reindex(cands.index)[t.statistic].to_numpy(float)
+        ok = np.isfinite(y)
+        if ok.sum() < 2:
+            continue
+        f = features(x_all[ok])
+        ridge = 1e-3 * len(f) * np.eye(f.shape[1])
+        ridge[0, 0] = 0.0  # the intercept is not shrunk
+        coef = np.linalg.solve(f.T @ f + ridge, f.T @ y[ok])
+        resid = y[ok] - f @ coef
+        spread = max(float(np.sqrt(np.mean(resid**2))), 1e-9 * (1 + abs(t.half_width)))
+        mean = f_new @ coef
+        lo, hi = t.bounds
+        p = norm.cdf((hi - mean) / spread) - norm.cdf((lo - mean) / spread)
+        total += np.log(np.clip(p, 1e-300, 1.0))
+    return total
 
 
 def nested(values: dict[str, Any]) -> dict[str, Any]:

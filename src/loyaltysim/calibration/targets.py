@@ -14,7 +14,9 @@ what is allowed, before anything runs. The file holds:
   ``overrides`` (fixed for every run: your market), ``out`` and ``world_dir``;
 - refinement (sequential history matching): ``waves`` further designs of
   ``wave_candidates`` worlds each, drawn in the box of the worlds not yet ruled out (every
-  enforced target missed by at most ``cutoff`` half-widths beyond its tolerance);
+  enforced target missed by at most ``cutoff`` half-widths beyond its tolerance); with
+  ``wave_pool`` k > 1 an emulator of the statistics picks each wave from k times as many
+  points in that box, those most likely to meet every target;
 - confirmation: when ``confirm_replications`` exceeds ``replications``, every world within
   ``confirm_cutoff`` half-widths of every enforced target after the screening runs is rerun
   with ``confirm_replications`` seeds (the screening seeds are reused, not rerun), and only
@@ -46,6 +48,8 @@ TOP = {
     "waves": "an integer >= 0 (refinement waves after the first design)",
     "wave_candidates": "an integer >= 1 (candidates per refinement wave)",
     "cutoff": "a number >= 0 (implausibility, in half-widths, that rules a world out)",
+    "wave_pool": "an integer >= 1 (1: a wave is a plain Sobol design in its box; k > 1: an "
+    "emulator picks each wave's worlds from k times as many points in the box)",
     "confirm_replications": "an integer >= 0 (seeds that decide acceptance; 0 or at most "
     "replications: no confirmation stage)",
     "confirm_cutoff": "a number >= 0 (implausibility, in half-widths, up to which a screened "
@@ -112,6 +116,7 @@ class Calibration:
     waves: int = 0  # refinement waves (history matching) after the first design
     wave_candidates: int = 64
     cutoff: float = 1.0  # implausibility above which a world is ruled out
+    wave_pool: int = 1  # >1: an emulator picks each wave from wave_pool x as many points
     confirm_replications: int = 0  # seeds that decide acceptance (if above replications)
     confirm_cutoff: float = 0.1  # screened worlds this near every target are confirmed
     overrides: tuple[str, ...] = ()
@@ -228,6 +233,7 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
         waves=_int(data, "waves", 0, 0),
         wave_candidates=_int(data, "wave_candidates", 64, 1),
         cutoff=_cutoff(data),
+        wave_pool=_int(data, "wave_pool", 1, 1),
         confirm_replications=_int(data, "confirm_replications", 0, 0),
         confirm_cutoff=_cutoff(data, "confirm_cutoff", 0.1),
         overrides=tuple(overrides),
