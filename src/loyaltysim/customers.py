@@ -114,7 +114,7 @@ class CustomerParams(Params):
         1.0, lo=0, kind=CONSTANT, unit="people", doc="people outside the category per customer"
     )
     price_sensitivity_median: float = param(
-        1.28,
+        0.873,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -125,7 +125,7 @@ class CustomerParams(Params):
         "logit elasticity -beta*p*(1-s) at EUR 5 and s=1/3 gives -1 to -5 over this range",
     )
     price_sensitivity_sigma: float = param(
-        0.415,
+        0.667,
         lo=0,
         kind=UNCERTAINTY,
         unit="log units",
@@ -135,7 +135,7 @@ class CustomerParams(Params):
         "by a factor of 2-3 across households",
     )
     purchase_rate_mean: float = param(
-        0.289,
+        0.472,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -145,7 +145,7 @@ class CustomerParams(Params):
         source="reason: frequently bought categories are bought weekly to monthly",
     )
     purchase_rate_shape: float = param(
-        1.51,
+        1.84,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,
@@ -166,7 +166,7 @@ class CustomerParams(Params):
         source="BG/NBD a = 0.79 on CDNOW (Fader, Hardie & Lee 2005)",
     )
     dropout_b: float = param(
-        176.0,
+        211.0,
         lo=0,
         lo_open=True,
         kind=UNCERTAINTY,

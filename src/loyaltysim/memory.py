@@ -45,7 +45,7 @@ class MemoryParams(Params):
         "weeks to about a year",
     )
     loyalty_smoothing: float = param(
-        0.852,
+        0.684,
         lo=0,
         hi=1,
         hi_open=True,

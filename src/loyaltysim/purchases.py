@@ -69,7 +69,7 @@ class ChoiceParams(Params):
     """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
 
     engagement_weight: float = param(
-        1.17,
+        0.286,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -78,7 +78,7 @@ class ChoiceParams(Params):
         source="no published estimate: from no effect to half the loyalty weight",
     )
     loyalty_weight: float = param(
-        1.66,
+        1.63,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -102,7 +102,7 @@ class ChoiceParams(Params):
         "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
     )
     taste_sigma: float = param(
-        1.06,
+        1.33,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility",
@@ -112,7 +112,7 @@ class ChoiceParams(Params):
         "across households by about the utility of a 10-30% price difference",
     )
     points_weight: float = param(
-        0.69,
+        0.374,
         lo=0,
         kind=UNCERTAINTY,
         unit="utility per utility of EUR",
@@ -121,7 +121,7 @@ class ChoiceParams(Params):
         source="reason: points are valued from not at all to their face value (Klemperer)",
     )
     engagement_price_relief: float = param(
-        0.468,
+        0.181,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -131,7 +131,7 @@ class ChoiceParams(Params):
         source="reason: S4 states the direction, not the size; from none to half",
     )
     engagement_churn_relief: float = param(
-        0.5,
+        0.159,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -142,7 +142,7 @@ class ChoiceParams(Params):
         "attrition; size per unit of engagement unknown",
     )
     engagement_basket_lift: float = param(
-        0.0719,
+        0.0588,
         lo=0,
         kind=UNCERTAINTY,
         unit="fraction",
