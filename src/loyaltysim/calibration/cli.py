@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -97,6 +97,38 @@ def _with_overrides(cal, model: list[str]):
     return replace(cal, overrides=overrides)
 
 
+REFUSED = "the sweep refused the command (see above); nothing was calibrated"
+
+
+@dataclass
+class Tally:
+    """What the sweeps of one call cost: worst exit status, seconds, runs made."""
+
+    code: int = 0
+    seconds: float = 0.0
+    made: int = 0
+    measure_s: float = 0.0
+
+
+def _sweep_and_measure(cal, step, measured, cache: str, hydra_args, run: bool, tally: Tally):
+    """Sweep the runs of ``step`` (the sweeper decides: new, stale and failed ones), then
+    measure every world of ``measured`` (cached in ``<out>/<cache>``); None when the sweep
+    refused the command (exit status 2)."""
+    from . import run as runner
+
+    since = time.time()
+    if run and step.worlds:
+        code, seconds = runner.sweep(cal, step, hydra_args)
+        tally.code, tally.seconds = tally.code or code, tally.seconds + seconds
+        tally.made += runner.made_since(cal, step, since)
+        if code == 2:
+            return None
+    start = time.perf_counter()
+    stats = runner.measure_all(cal, measured, cal.out / cache)
+    tally.measure_s += time.perf_counter() - start
+    return stats
+
+
 def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = True) -> int:
     """Sample, run, measure, accept, report; the exit status (see the module docstring)."""
     from ..api import load_config
@@ -128,7 +160,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     )
     if plan_only:
         return 0
-    code, seconds, made, measure_s = 0, 0.0, 0, 0.0
+    tally = Tally()
     cands, stats = pd.DataFrame(), pd.DataFrame()
     new = list(params.index)  # the worlds this wave adds: earlier waves are swept already
     for wave in range(cal.waves + 1):
@@ -146,17 +178,10 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
                 flush=True,
             )
         sample.write_worlds(params, cal.out / "candidates" / "world", f" (candidate of {cal.name})")
-        since = time.time()
-        if run:  # the sweeps decide what to run: new, stale and failed runs
-            step = runner.plan(cal, new)
-            step_code, step_s = runner.sweep(cal, step, hydra_args)
-            code, seconds = code or step_code, seconds + step_s
-            made += runner.made_since(cal, step, since)
-            if step_code == 2:
-                return fail("the sweep refused the command (see above); nothing was calibrated")
-        start = time.perf_counter()
-        stats = runner.measure_all(cal, plan, cal.out / "measures.csv")
-        measure_s += time.perf_counter() - start
+        step = runner.plan(cal, new)
+        stats = _sweep_and_measure(cal, step, plan, "measures.csv", hydra_args, run, tally)
+        if stats is None:
+            return fail(REFUSED)
         cands = accept.table(cal, params, stats)
     confirmed: list[str] = []
     if cal.confirms:
@@ -170,25 +195,21 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
             f"finished yet; the screen's {cal.replications} are reused)",
             flush=True,
         )
-        since = time.time()
-        if run and confirmed:
-            step_code, step_s = runner.sweep(ccal, step, hydra_args)
-            code, seconds = code or step_code, seconds + step_s
-            made += runner.made_since(ccal, step, since)
-            if step_code == 2:
-                return fail("the sweep refused the command (see above); nothing was calibrated")
-        start = time.perf_counter()
-        sure = runner.measure_all(ccal, step, cal.out / "measures_confirmed.csv")
-        measure_s += time.perf_counter() - start
+        sure = _sweep_and_measure(
+            ccal, step, step, "measures_confirmed.csv", hydra_args, run, tally
+        )
+        if sure is None:
+            return fail(REFUSED)
         cands = accept.confirm(cal, params, stats, sure)
     extra = len(plan.arms) * len(confirmed) * max(cal.confirm_replications - cal.replications, 0)
+    code, seconds, made = tally.code, tally.seconds, tally.made
     meta = {
         "runs": plan.runs + extra,
         "new_runs": made,
         "run_seconds": round(seconds, 1),
         "minutes": round(seconds / 60, 1),
         "seconds_per_new_run": round(seconds / made, 2) if made else None,
-        "measure_seconds": round(measure_s, 1),
+        "measure_seconds": round(tally.measure_s, 1),
         "hydra_args": hydra_args,
         "confirmed": len(confirmed),
     }
