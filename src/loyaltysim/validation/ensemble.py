@@ -74,8 +74,9 @@ def section(results: Sequence[Result], calibration: Path) -> list[str]:
         ),
         "Default: the validation suite's value at the default config (this report's sizes) "
         "where a check measures the statistic; central: the calibration's measurement of the "
-        f"central world ({summary.get('customers')} customers, {summary.get('replications')} "
-        "replications); ensemble: min, median and max over the accepted worlds. A target "
+        f"central world ({summary.get('customers')} customers, "
+        f"{summary.get('confirm_replications') or summary.get('replications')} replications, "
+        f"{summary.get('weeks')} weeks); ensemble: min, median and max over the accepted worlds. A target "
         "that is not enforced is reported, not required (the targets file says why).",
         "",
         "| target | statistic | range ± tolerance | enforced | default | in range | central "
