@@ -260,6 +260,14 @@ BAD = [
     ({"candidates": 0}, "candidates"),
     ({"weeks": 10}, "weeks"),
     ({"colour": "red"}, "colour"),
+    ({"replications": 3, "confirm_replications": 2}, "confirm_replications"),  # adds no seed
+    ({"confirm_cutoff": -0.5}, "confirm_cutoff"),
+    ({"wave_pool": 0}, "wave_pool"),
+    (  # the stationarity measure compares the first and last 52 weeks
+        {"targets": [{**EASY[0], "statistic": "stationarity.repeat_change_pp"}]},
+        "weeks",
+    ),
+    ({"targets": [{**EASY[0], "wieght": 1}]}, "targets.sole_buyers.wieght"),  # by its name
 ]
 
 
@@ -292,7 +300,22 @@ def test_cli_mistakes_exit_2_with_one_line(tmp_path, capsys):
 def test_plan_and_statistics_run_nothing(tmp_path, capsys):
     spec = write_spec(tmp_path / "s.yaml", tmp_path / "out")
     assert cli.main([f"calibration={spec}", "--plan"]) == 0
-    assert "3 candidate worlds x 1 replications x 1 arms (plain)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "first design 3 candidate worlds x 1 replications x 1 arms (plain)" in out
+    assert "300 customers x 78 weeks" in out and "no confirmation stage" in out
+    waves = write_spec(
+        tmp_path / "w.yaml",
+        tmp_path / "out",
+        waves=2,
+        wave_candidates=4,
+        wave_pool=8,
+        confirm_replications=3,
+    )
+    assert cli.main([f"calibration={waves}", "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "up to 2 refinement waves of 4 worlds (each picked by the emulator" in out
+    assert "at most 11 worlds, 11 screening runs" in out
+    assert "confirmed with 3 replications" in out and "2 more runs a confirmed world" in out
     assert not (tmp_path / "out" / "runs").exists()
     assert cli.main(["--statistics"]) == 0
     assert "heavy_light_buyers" in capsys.readouterr().out
@@ -403,10 +426,10 @@ def test_confirmation_reuses_the_screens_runs_and_is_reported(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["confirm_replications"] == 2 and summary["confirmed"] == 2
     assert summary["runs"] == 4
-    assert (
-        "Confirmation: the screen above accepted 2 worlds"
-        in (tmp_path / "out" / "README.md").read_text()
-    )
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "Confirmation: the screen accepted 2 worlds" in readme
+    assert "## How the candidates came about" in readme
+    assert table["wave"].eq(0).all()
 
 
 def finished(runs: Path) -> dict[str, int]:

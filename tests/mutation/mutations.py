@@ -595,8 +595,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "calibration/sample.py",
-        "index = np.sort(np.argsort(-score, kind=\"stable\")[: cal.wave_candidates])",
-        "index = np.sort(np.argsort(score, kind=\"stable\")[: cal.wave_candidates])",
+        'index = np.sort(np.argsort(-score, kind="stable")[: cal.wave_candidates])',
+        'index = np.sort(np.argsort(score, kind="stable")[: cal.wave_candidates])',
         "emulated wave: the worlds least likely to meet the targets are run",
     ),
 ]

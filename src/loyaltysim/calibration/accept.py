@@ -146,7 +146,8 @@ def binding(cal: Calibration, candidates: pd.DataFrame) -> pd.DataFrame:
                 "target_value": t.text() + ("" if t.enforce else " (not enforced)"),
                 "met": int(met.sum()),
                 "measured": len(measured),
-                "missed_only_this": int(only.sum()),
+                # only an enforced target can be the one a world misses alone
+                "missed_only_this": int(only.sum()) if t.enforce else None,
                 "all_min": x.min(),
                 "all_median": x.median(),
                 "all_max": x.max(),

@@ -24,7 +24,6 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pandas as pd
 
@@ -32,7 +31,8 @@ EMPTY = 3
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="loyaltysim-calibrate", description=__doc__.split("\n")[0])
+    first = " ".join(__doc__.split("\n\n")[0].split())
+    p = argparse.ArgumentParser(prog="loyaltysim-calibrate", description=first)
     p.add_argument("args", nargs="*", help="calibration=<name>, calibration.<key>=..., hydra...")
     p.add_argument("--plan", action="store_true", help="say what would run, run nothing")
     p.add_argument("--central", action="store_true", help="print the central world's YAML")
@@ -144,25 +144,41 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     params = sample.design(cal)
     plan = runner.plan(cal, list(params.index))
     todo = runner.pending(cal, plan)
-    print(
-        f"[loyaltysim calibrate] {cal.name}: {len(plan.worlds)} candidate worlds x "
-        f"{len(plan.seeds)} replications x {len(plan.arms)} arms ({', '.join(plan.arms)}) = "
-        f"{plan.runs} runs, {todo} not finished yet (the sweep also reruns stale ones), into "
-        f"{cal.out}/runs"
-        + (
-            f"; then the worlds within {cal.confirm_cutoff:g} half-widths of every enforced "
+    arms, per = len(plan.arms), len(plan.arms) * cal.replications
+    most = len(plan.worlds) + cal.waves * cal.wave_candidates
+    lines = [
+        f"{cal.name}: first design {len(plan.worlds)} candidate worlds x {cal.replications} "
+        f"replications x {arms} arms ({', '.join(plan.arms)}) = {plan.runs} runs of "
+        f"{cal.customers} customers x {cal.weeks} weeks, {todo} not finished yet (the sweep "
+        f"also reruns stale ones), into {cal.out}/runs",
+    ]
+    if cal.waves:
+        lines.append(
+            f"then up to {cal.waves} refinement waves of {cal.wave_candidates} worlds "
+            + (
+                f"(each picked by the emulator from {cal.wave_pool} x as many points) "
+                if cal.wave_pool > 1
+                else ""
+            )
+            + f"= at most {most} worlds, {most * per} screening runs"
+        )
+    if cal.confirms:
+        extra = arms * (cal.confirm_replications - cal.replications)
+        lines.append(
+            f"then the worlds within {cal.confirm_cutoff:g} half-widths of every enforced "
             f"target are confirmed with {cal.confirm_replications} replications, which alone "
-            "decide acceptance"
-            if cal.confirms
-            else ""
-        ),
-        flush=True,
-    )
+            f"decide acceptance: {extra} more runs a confirmed world (how many worlds is known "
+            "only after the screen)"
+        )
+    else:
+        lines.append("no confirmation stage: the screen's replications decide acceptance")
+    print("[loyaltysim calibrate] " + ";\n  ".join(lines), flush=True)
     if plan_only:
         return 0
     tally = Tally()
     cands, stats = pd.DataFrame(), pd.DataFrame()
     new = list(params.index)  # the worlds this wave adds: earlier waves are swept already
+    wave_of = dict.fromkeys(new, 0)
     for wave in range(cal.waves + 1):
         if wave:  # history matching: the next design lies where no target rules worlds out
             more = sample.refine(cal, cands, wave, stats)
@@ -170,6 +186,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
                 print(f"[loyaltysim calibrate] wave {wave}: every world is ruled out", flush=True)
                 break
             params = pd.concat([params, more])
+            wave_of.update(dict.fromkeys(more.index, wave))
             plan = runner.plan(cal, list(params.index))
             new = list(more.index)
             print(
@@ -213,17 +230,13 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         "hydra_args": hydra_args,
         "confirmed": len(confirmed),
     }
+    cands["wave"] = pd.Series(wave_of)
     summary = report.write(cal, cands, meta)
     world_dir = cal.world_dir or config_dir() / "world"
     acc = cands[cands["accepted"]][[p.key for p in cal.parameters]]
     sample.write_worlds(acc, world_dir, f" (accepted by {cal.name})", prefix=cal.name)
     failed = summary["failed"]
-    if Path(world_dir).resolve() == (config_dir() / "world").resolve():
-        how = "loyaltysim world=<id>"
-    else:  # Hydra finds the group in a folder named world under a search path
-        how = f"loyaltysim hydra.searchpath=[file://{Path(world_dir).resolve().parent}] world=<id>"
-        if Path(world_dir).name != "world":
-            how += f"; Hydra finds them only if the folder is named world, not {world_dir}"
+    how = report.run_hint(cal)
     where = f"worlds in {world_dir} ({how})" if summary["accepted"] else "no world to run"
     print(
         f"[loyaltysim calibrate] {summary['accepted']} of {summary['candidates']} worlds "

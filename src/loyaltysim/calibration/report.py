@@ -217,6 +217,65 @@ def _shown(path: str) -> str:
     return path
 
 
+def run_hint(cal: Calibration) -> str:
+    """The command that runs an accepted world from where the calibration wrote them."""
+    from ..io import config_dir
+
+    world_dir = Path(cal.world_dir or config_dir() / "world")
+    if world_dir.resolve() == (config_dir() / "world").resolve():
+        return "loyaltysim world=<id>"
+    # Hydra finds the group in a folder named world under a search path
+    how = f"loyaltysim hydra.searchpath=[file://{world_dir.resolve().parent}] world=<id>"
+    if world_dir.name != "world":
+        how += f"; Hydra finds them only if the folder is named world, not {world_dir}"
+    return how
+
+
+def waves_text(cal: Calibration, cands: pd.DataFrame) -> list[str]:
+    """How the candidates came about: the first design and each refinement wave, with
+    what the screen and the confirmation made of each."""
+    if "wave" not in cands:
+        return []
+    rows = []
+    for wave, part in cands.groupby("wave", sort=True):
+        row = {"wave": int(wave), "worlds": len(part)}
+        row["how"] = (
+            "scrambled Sobol design over the sampled ranges"
+            if wave == 0
+            else "Sobol points in the box of the worlds not ruled out"
+            + (
+                f", the {cal.wave_candidates} of {cal.wave_candidates * cal.wave_pool} most "
+                "likely by the emulator"
+                if cal.wave_pool > 1
+                else ""
+            )
+        )
+        if "screen_accepted" in part:
+            row["screen accepted"] = int(part["screen_accepted"].sum())
+            row["confirmed"] = int(part["confirmed"].sum())
+        row["accepted"] = int(part["accepted"].sum())
+        rows.append(row)
+    return [
+        "## How the candidates came about",
+        "",
+        f"A first design of {cal.candidates} worlds, then up to {cal.waves} refinement waves "
+        f"(history matching: each wave lies in the box of the worlds whose implausibility is "
+        f"at most {cal.cutoff:g})"
+        + (
+            f"; an emulator (a quadratic response surface of each enforced statistic over the "
+            f"normalised parameters, fitted to every world measured so far) picks each wave's "
+            f"{cal.wave_candidates} worlds from {cal.wave_pool} times as many points, those "
+            "most likely to meet every target"
+            if cal.wave_pool > 1
+            else ""
+        )
+        + ". The `wave` column of `candidates.csv` says where each world came from.",
+        "",
+        _table(pd.DataFrame(rows)),
+        "",
+    ]
+
+
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
@@ -240,16 +299,17 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"# Calibration `{cal.name}`: an ensemble of plausible worlds",
         "",
         f"Written by `loyaltysim-calibrate calibration={cal.name}` ({_shown(cal.source_file)}). "
-        f"{s['candidates']} candidate worlds (scrambled Sobol design over "
-        f"{len(cal.parameters)} uncertainties, seed {cal.seed}), each run with "
+        f"{s['candidates']} candidate worlds (a Sobol design over "
+        f"{len(cal.parameters)} uncertainties, seed {cal.seed}, and its refinement waves: "
+        "below), each screened with "
         f"{cal.replications} replications of {cal.customers} customers over {cal.weeks} "
-        f"weeks in {s.get('runs', '?')} runs. **{s['accepted']} accepted ({rate})**, i.e. "
+        f"weeks; {s.get('runs', '?')} runs in all. **{s['accepted']} accepted ({rate})**, i.e. "
         f"with every enforced target within tolerance; {s['failed']} candidates could not "
         "be measured.",
         "",
         *(
             [
-                f"Confirmation: the screen above accepted {s['screen_accepted']} worlds. The "
+                f"Confirmation: the screen accepted {s['screen_accepted']} worlds. The "
                 f"{s['confirmed']} worlds within {cal.confirm_cutoff:g} half-widths of every "
                 f"enforced target were rerun with {cal.confirm_replications} replications "
                 f"(the screen's {cal.replications} among them), and only those means decide "
@@ -268,7 +328,7 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"{s['best_fit'] or 'none'}. "
         + (
             "Its overrides are in `central.yaml`; run any accepted world with "
-            "`loyaltysim world=<id>` (files in the config group `world`): "
+            f"`{run_hint(cal)}` (files in the config group `world`): "
             + ", ".join(f"`{w}`" for w in cands.index[cands["accepted"]])
             + "."
             if s["central"]
@@ -285,13 +345,16 @@ def readme(cal, s, bind, pins, cands) -> str:
         "writes it, without redoing finished runs).",
         "",
         f"Cost: {s['total_run_minutes']} minutes of sweeps for the {s['total_runs_made']} "
-        f"runs made so far with this code ({s.get('seconds_per_run') or '?'} s a run, wall "
+        "runs made so far with this code (every call's, including runs of worlds that are "
+        "no longer candidates, such as waves drawn from results since changed; "
+        f"{s.get('seconds_per_run') or '?'} s a run, wall "
         "clock, with "
         + (f"`{' '.join(s['hydra_args'])}`" if s.get("hydra_args") else "the default launcher")
         + "; each call that ran something is in "
         f"`cost.csv`); this call ran {s.get('new_runs', 0)} runs in {cost} s and measured "
         f"in {s.get('measure_seconds', '?')} s.",
         "",
+        *waves_text(cal, cands),
         "## What the data pin down and what they leave open",
         "",
         f"Pinned (accepted spread under half the sampled one): {', '.join(pinned) or 'none'}. "

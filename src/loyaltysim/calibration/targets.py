@@ -50,8 +50,8 @@ TOP = {
     "cutoff": "a number >= 0 (implausibility, in half-widths, that rules a world out)",
     "wave_pool": "an integer >= 1 (1: a wave is a plain Sobol design in its box; k > 1: an "
     "emulator picks each wave's worlds from k times as many points in the box)",
-    "confirm_replications": "an integer >= 0 (seeds that decide acceptance; 0 or at most "
-    "replications: no confirmation stage)",
+    "confirm_replications": "0 (no confirmation stage) or an integer above replications "
+    "(the seeds that decide acceptance)",
     "confirm_cutoff": "a number >= 0 (implausibility, in half-widths, up to which a screened "
     "world is confirmed)",
     "weeks": "an integer >= 78",
@@ -221,20 +221,35 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
     if dup:
         raise ConfigError("calibration.targets", dup[0], "each target name once")
     world_dir = data.get("world_dir")
+    replications = _int(data, "replications", 2, 1)
+    confirm = _int(data, "confirm_replications", 0, 0)
+    if 0 < confirm <= replications:  # a confirmation that adds no seed would do nothing
+        raise ConfigError(
+            "calibration.confirm_replications",
+            confirm,
+            f"0 (no confirmation) or more than replications ({replications})",
+        )
+    weeks = _int(data, "weeks", 104, 78)
+    if weeks < 104 and any(t.statistic.startswith("stationarity.") for t in targets):
+        raise ConfigError(
+            "calibration.weeks",
+            weeks,
+            "at least 104 with a stationarity target (it compares the first and last 52 weeks)",
+        )
     return Calibration(
         name=name,
         parameters=params,
         targets=targets,
         seed=_int(data, "seed", 0, 0),
         candidates=_int(data, "candidates", 64, 1),
-        replications=_int(data, "replications", 2, 1),
+        replications=replications,
         customers=_int(data, "customers", 3000, 200),
-        weeks=_int(data, "weeks", 104, 78),
+        weeks=weeks,
         waves=_int(data, "waves", 0, 0),
         wave_candidates=_int(data, "wave_candidates", 64, 1),
         cutoff=_cutoff(data),
         wave_pool=_int(data, "wave_pool", 1, 1),
-        confirm_replications=_int(data, "confirm_replications", 0, 0),
+        confirm_replications=confirm,
         confirm_cutoff=_cutoff(data, "confirm_cutoff", 0.1),
         overrides=tuple(overrides),
         out=Path(data.get("out") or f"results/calibration-{name}"),
@@ -288,6 +303,8 @@ def _target(item: Any, i: int) -> Target:
     where = f"calibration.targets.{i}"
     if not isinstance(item, dict):
         raise ConfigError(where, item, "{" + ", ".join(TARGET_KEYS) + "}")
+    if isinstance(item.get("name"), str) and item["name"]:
+        where = f"calibration.targets.{item['name']}"  # as the other errors name it
     for k in item:
         if k not in TARGET_KEYS:
             raise ConfigError(f"{where}.{k}", item[k], "one of " + ", ".join(TARGET_KEYS))

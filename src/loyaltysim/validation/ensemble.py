@@ -76,8 +76,9 @@ def section(results: Sequence[Result], calibration: Path) -> list[str]:
         "where a check measures the statistic; central: the calibration's measurement of the "
         f"central world ({summary.get('customers')} customers, "
         f"{summary.get('confirm_replications') or summary.get('replications')} replications, "
-        f"{summary.get('weeks')} weeks); ensemble: min, median and max over the accepted worlds. A target "
-        "that is not enforced is reported, not required (the targets file says why).",
+        f"{summary.get('weeks')} weeks); ensemble: min, median and max over the accepted "
+        "worlds. A target that is not enforced is reported, not required (the targets file "
+        "says why).",
         "",
         "| target | statistic | range ± tolerance | enforced | default | in range | central "
         "| ensemble min / median / max |",
