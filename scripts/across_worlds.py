@@ -1,9 +1,10 @@
 """Run the claims that ride on the calibration's open parameters in every accepted world.
 
-    python scripts/across_worlds.py                       # every world in accepted.csv
-    python scripts/across_worlds.py --worlds <id> <id>    # some of them
+    python scripts/across_worlds.py                       # every world -> results/ensemble
+    python scripts/across_worlds.py --worlds <id> <id>    # some -> outputs/across_worlds
     python scripts/across_worlds.py --runs /tmp/wruns     # where the runs go (kept: a rerun
                                                           # skips finished ones)
+    python scripts/across_worlds.py --calibration <dir> --work <dir> --out <dir>
 
 For each accepted world (``results/calibration/accepted.csv``) it runs the experiments
 ``head_to_head`` (S3/S4: the engagement programme against none, 20 paired seeds) and
@@ -67,11 +68,31 @@ def verdict(lo: float, hi: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worlds", nargs="*", help="world ids (default: every accepted world)")
-    ap.add_argument("--calibration", default=str(ROOT / "results" / "calibration"))
-    ap.add_argument("--runs", default=str(ROOT / "outputs" / "across_worlds" / "runs"))
-    ap.add_argument("--work", default=str(ROOT / "outputs" / "across_worlds" / "results"))
-    ap.add_argument("--out", default=str(ROOT / "results" / "ensemble"))
+    ap.add_argument(
+        "--calibration",
+        default=str(ROOT / "results" / "calibration"),
+        help="the calibration folder whose accepted.csv lists the worlds",
+    )
+    ap.add_argument(
+        "--runs",
+        default=str(ROOT / "outputs" / "across_worlds" / "runs"),
+        help="where the sweeps' runs go (a rerun skips finished runs)",
+    )
+    ap.add_argument(
+        "--work",
+        default=str(ROOT / "outputs" / "across_worlds" / "results"),
+        help="where each world's experiment results go",
+    )
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="where claims.csv and claims.md go (default: results/ensemble for every "
+        "accepted world, outputs/across_worlds for a subset, so that a partial table never "
+        "replaces the curated one)",
+    )
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = str(ROOT / ("outputs/across_worlds" if args.worlds else "results/ensemble"))
     accepted = pd.read_csv(Path(args.calibration) / "accepted.csv", index_col="world")
     worlds = args.worlds or list(accepted.index)
     unknown = [w for w in worlds if w not in accepted.index]
@@ -137,8 +158,8 @@ def markdown(table: pd.DataFrame) -> str:
     head = ["world", *PARAMS.values(), *EFFECTS]
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
-        name = r["world"].split("_", 2)[-1] + (" (central)" if r["central"] else "")
-        cells = [f"`{name}`", *(f"{r[p]:.3g}" for p in PARAMS.values())]
+        name = f"`{r['world'].split('_', 2)[-1]}`" + (" (central)" if r["central"] else "")
+        cells = [name, *(f"{r[p]:.3g}" for p in PARAMS.values())]
         for claim in EFFECTS:
             cells.append(
                 f"{r[f'{claim} pct']:+.1f}% [{r[f'{claim} pct_lo']:+.1f}, "
