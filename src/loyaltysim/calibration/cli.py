@@ -134,7 +134,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     from ..api import load_config
     from ..io import config_dir
     from ..params import ConfigError
-    from . import accept, report, sample
+    from . import accept, readme, report, sample
     from . import run as runner
 
     try:
@@ -236,7 +236,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     acc = cands[cands["accepted"]][[p.key for p in cal.parameters]]
     sample.write_worlds(acc, world_dir, f" (accepted by {cal.name})", prefix=cal.name)
     failed = summary["failed"]
-    how = report.run_hint(cal)
+    how = readme.run_hint(cal)
     where = f"worlds in {world_dir} ({how})" if summary["accepted"] else "no world to run"
     print(
         f"[loyaltysim calibrate] {summary['accepted']} of {summary['candidates']} worlds "
