@@ -91,3 +91,10 @@ def test_small_world_network_matches_networkx_shape():
     rows = np.arange(2000)
     nb = net.neighbour(rows, np.random.default_rng(1).random(2000))
     assert all(ours.has_edge(int(r), int(n)) for r, n in zip(rows, nb, strict=True))
+
+
+def test_a_network_without_ties_has_nobody_to_tell():
+    """A one-customer market (pool of two) has no ties: every neighbour is -1, not an error."""
+    empty = small_world(2, 8, 0.1, np.random.default_rng(0))
+    assert empty.indices.size == 0
+    assert empty.neighbour(np.array([0, 1]), np.array([0.3, 0.9])).tolist() == [-1, -1]
