@@ -26,11 +26,11 @@ class Network:
 
     def neighbour(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """One neighbour of each row, picked by uniform ``u``; -1 for a row with none."""
+        if self.indices.size == 0:  # a market too small for any tie: nobody to tell
+            return np.full(np.shape(rows), -1, np.int64)
         start = self.indptr[rows]
         deg = self.indptr[rows + 1] - start
         pick = start + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
-        if self.indices.size == 0:  # a market too small for any tie: nobody to tell
-            return np.full(np.shape(rows), -1, np.int64)
         found = self.indices[np.minimum(pick, self.indices.size - 1)].astype(np.int64)
         return np.where(deg > 0, found, -1)
 

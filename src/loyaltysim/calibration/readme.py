@@ -10,7 +10,7 @@ import pandas as pd
 from .targets import Calibration
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """A path as a reader can follow it: relative to the package root or working folder."""
     from ..io import config_dir
 
@@ -103,7 +103,7 @@ def readme(cal, s, bind, pins, cands) -> str:
     lines = [
         f"# Calibration `{cal.name}`: an ensemble of plausible worlds",
         "",
-        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({_shown(cal.source_file)}). "
+        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({shown(cal.source_file)}). "
         f"{s['candidates']} candidate worlds (a Sobol design over "
         f"{len(cal.parameters)} uncertainties, seed {cal.seed}, and its refinement waves: "
         "below), each screened with "
@@ -145,7 +145,7 @@ def readme(cal, s, bind, pins, cands) -> str:
         f"**{s['closest'] or 'none'}** ({_num(s['closest_implausibility'])}; misses: "
         f"{', '.join(s['closest_misses']) or 'none'}); its overrides are in `closest.yaml` "
         "(run it from the project folder with `loyaltysim "
-        f"hydra.searchpath=[file://{_shown(str((cal.out / 'candidates').resolve()))}] "
+        f"hydra.searchpath=[file://{shown(str((cal.out / 'candidates').resolve()))}] "
         "world=<id>`, the candidates' config group; the folder is not kept in git: a rerun "
         "writes it, without redoing finished runs).",
         "",

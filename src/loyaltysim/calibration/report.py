@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import accept
-from .readme import _shown, readme
+from .readme import readme, shown
 from .sample import nested, world_yaml
 from .targets import Calibration
 
@@ -139,7 +139,7 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         ]
         values = {p.key: _py(cands.at[closest, p.key]) for p in cal.parameters}
         note = f" (least implausible world of {cal.name}: {worst:.2f}; misses {misses or 'none'})"
-        search = _shown(str((out / "candidates").resolve()))  # the candidates' group is there
+        search = shown(str((out / "candidates").resolve()))  # the candidates' group is there
         text = world_yaml(closest, values, note).replace(
             f"#   loyaltysim world={closest}",
             f"#   loyaltysim hydra.searchpath=[file://{search}] world={closest}",
@@ -147,7 +147,7 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         (out / "closest.yaml").write_text(text)
     summary = {
         "calibration": cal.name,
-        "file": _shown(cal.source_file),
+        "file": shown(cal.source_file),
         "candidates": len(cands),
         "measured": measured,
         "failed": int(len(cands) - measured),

@@ -121,16 +121,17 @@ def emulate(
     from scipy.stats import norm
 
     x_all = np.column_stack([unscale(p, cands[p.key].to_numpy(float)) for p in cal.parameters])
-    f_new = features(u)
+    f_all, f_new = features(x_all), features(u)
+    measured = stats.reindex(cands.index)
     total = np.zeros(len(u))
     for t in cal.targets:
         if not t.enforce:
             continue
-        y = stats.reindex(cands.index)[t.statistic].to_numpy(float)
+        y = measured[t.statistic].to_numpy(float)
         ok = np.isfinite(y)
         if ok.sum() < 2:
             continue
-        f = features(x_all[ok])
+        f = f_all[ok]
         ridge = 1e-3 * len(f) * np.eye(f.shape[1])
         ridge[0, 0] = 0.0  # the intercept is not shrunk
         coef = np.linalg.solve(f.T @ f + ridge, f.T @ y[ok])
