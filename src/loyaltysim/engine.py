@@ -195,7 +195,7 @@ def trade(
     fsum = np.zeros((n_firms, 4))
     count = np.zeros((n_firms, 8), np.int64)
     k.buy(
-        b, repeat, week, bool(rules.cohort), int(rules.active_window),
+        k.firms_tag(n_firms), b, repeat, week, bool(rules.cohort), int(rules.active_window),
         int(rules.main_persistence), par,
         pop.engagement, pop.habit, pop.member, pop.offer_until, pop.taste, pop.points,
         pop.recent, pop.recent_week, pop.home, pop.challenger, pop.challenge_since,
@@ -255,9 +255,9 @@ def settle(
     scount = np.zeros((n_firms, 7), np.int64)
     rows = pop.active_index()
     k.settle(
-        rows, pop.segment, np.asarray(forget, float), pop.habit, pop.contacted, bool(observed),
-        float(decay), pop.engagement, pop.recent, pop.member, pop.home,
-        pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
+        k.firms_tag(n_firms), rows, pop.segment, np.asarray(forget, float), pop.habit,
+        pop.contacted, bool(observed), float(decay), pop.engagement, pop.recent, pop.member,
+        pop.home, pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
     )  # fmt: skip
     n_active = rows.size
