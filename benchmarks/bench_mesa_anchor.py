@@ -16,9 +16,9 @@ conservative speed-up. Time is CPU time of this process (one core), median of ``
 Target (issue): the whole default model at least 50x the anchor, both at 100,000 customers.
 
 Both run the same number of customers unless ``--anchor-customers`` says otherwise: a Mesa
-agent costs more per step in a larger model (its objects no longer fit in the CPU's caches:
-at 100,000 agents the anchor ran about a quarter slower per customer than at 20,000), so a
-smaller anchor flatters Mesa.
+agent costs more per step in a larger model (at 100,000 agents the anchor ran about a
+quarter slower per customer than at 20,000 on the development machine, likely as more of
+its objects miss the CPU's caches), so a smaller anchor flatters Mesa.
 """
 
 from __future__ import annotations
