@@ -339,3 +339,21 @@ def test_a_misspelt_key_on_the_command_line_is_one_line_that_says_what_to_do():
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "invalid config: firm.prise = 3; allowed: an existing key" in r.stderr
     assert "loyaltysim-describe firm" in r.stderr
+
+
+def test_a_bad_engine_choice_is_refused_in_one_line_before_anything_runs(tmp_path, monkeypatch):
+    # LOYALTYSIM_KERNEL is an input like any config value: a run, and every run of a
+    # sweep, used to fail late with a traceback (or be recorded as failed, to be retried)
+    env = {**os.environ, "LOYALTYSIM_KERNEL": "fortran"}
+    for args in (["customers.n=300"], ["-m", "seed=0,1", f"hydra.sweep.dir={tmp_path}"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "loyaltysim", *args],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "LOYALTYSIM_KERNEL (environment variable) = 'fortran'" in r.stderr
+        assert "allowed: auto, numba, numpy" in r.stderr
+    assert not any(tmp_path.iterdir())  # no run folder, no failure record
+    monkeypatch.setenv("LOYALTYSIM_KERNEL", "fortran")
+    with pytest.raises(ConfigError, match="LOYALTYSIM_KERNEL"):  # the API's check
+        load_config(["customers.n=300"])

@@ -122,8 +122,14 @@ def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
 
     ``overrides`` are Hydra strings (``"firm/programme=engagement"``,
     ``"customers.n=5000"``); keyword values use ``__`` for dots (``customers__n=5000``).
+    The engine the environment selects (``LOYALTYSIM_KERNEL``) is checked too, so that a
+    bad value is reported before anything runs.
     """
-    return make_config(compose(overrides, **values))
+    from .engine import selected
+
+    config = make_config(compose(overrides, **values))
+    selected()
+    return config
 
 
 def config_dict(config: SimConfig) -> dict[str, Any]:

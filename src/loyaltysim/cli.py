@@ -125,8 +125,14 @@ def main() -> None:
     """
     from hydra.errors import CompactHydraException
 
+    from .engine import selected
     from .sweeper import StaleRunsError
 
+    try:
+        selected()  # the environment's engine choice, checked before anything is composed
+    except ConfigError as err:
+        print(f"loyaltysim: {err}", file=sys.stderr)
+        sys.exit(2)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
     # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it
     # raises them instead, so they can be told apart from failures and reported in one line

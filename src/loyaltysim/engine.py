@@ -20,6 +20,7 @@ import numpy as np
 
 from .memory import MemoryParams, decay_memory
 from .metrics import population_metrics, purchase_flows, stock_table
+from .params import ConfigError
 from .population import Population
 from .purchases import ChoiceParams, purchase_step
 from .referrals import referral_step
@@ -34,10 +35,13 @@ AUTO_MIN_POOL = 50_000
 
 
 def selected() -> str:
-    """The engine the environment asks for: ``auto`` (default), ``numba`` or ``numpy``."""
-    value = os.environ.get(KERNEL_ENV, "auto").strip().lower() or "auto"
+    """The engine the environment asks for: ``auto`` (default), ``numba`` or ``numpy`` (any
+    case, spaces ignored). Anything else is a :class:`~loyaltysim.params.ConfigError`,
+    which the command-line tools report in one line (exit status 2) before any run."""
+    raw = os.environ.get(KERNEL_ENV, "auto")
+    value = raw.strip().lower() or "auto"
     if value not in CHOICES:
-        raise ValueError(f"{KERNEL_ENV}={value!r}; allowed: {', '.join(CHOICES)}")
+        raise ConfigError(f"{KERNEL_ENV} (environment variable)", raw, ", ".join(CHOICES))
     return value
 
 
