@@ -15,10 +15,11 @@ Compare the ratio printed by one run; absolute figures on these machines are noi
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
+
+from _common import parser
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core for both engines
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -67,8 +68,10 @@ def compare(n: int, steps: int, agent_steps: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--customers", type=int, nargs="+", default=[10_000, 100_000])
+    ap = parser(__doc__)
+    ap.add_argument(
+        "--customers", type=int, nargs="+", default=[10_000, 100_000], help="market sizes"
+    )
     ap.add_argument("--steps", type=int, default=26, help="arrays steps timed")
     ap.add_argument("--agent-steps", type=int, default=3, help="agent steps timed (slow)")
     ap.add_argument("--json", help="also write the figures to this JSON file")

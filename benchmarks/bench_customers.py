@@ -15,12 +15,13 @@ the Mesa anchor of simplified rules (benchmarks/bench_mesa_anchor.py).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
 import statistics
 import time
+
+from _common import parser
 
 # one core: the target is per core, and BLAS threads would blur the comparison
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -107,8 +108,8 @@ def time_rules(model: Market, repeats: int = 5) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--customers", type=int, default=100_000)
+    ap = parser(__doc__)
+    ap.add_argument("--customers", type=int, default=100_000, help="customers in the market")
     ap.add_argument("--steps", type=int, default=26, help="model steps timed")
     ap.add_argument("--repeats", type=int, default=3, help="runs per engine (median)")
     ap.add_argument("--json", help="also write the figures to this JSON file")

@@ -1,7 +1,7 @@
 """Peak memory (RSS) of whole command-line runs, and the bytes each customer costs.
 
     .venv/bin/python benchmarks/bench_memory.py                      # 1,000,000 customers
-    .venv/bin/python benchmarks/bench_memory.py --sizes 10000000 --weeks 4   # ~8 GiB, minutes
+    .venv/bin/python benchmarks/bench_memory.py --sizes 10000000 --weeks 4   # ~7 GiB, ~2 minutes
 
 Each run is ``loyaltysim customers.n=N`` in its own process, with everything a run writes
 (customer table, figure, unless ``--lean``), into a temporary folder; its peak resident set
@@ -15,7 +15,6 @@ memory does not grow with the horizon, time does.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parser
 
 ROOT = Path(__file__).resolve().parents[1]
 # runs the command given and prints the peak RSS of it (KiB on Linux) on its last line
@@ -50,7 +51,7 @@ def peak_rss(overrides: list[str], folder: Path) -> tuple[int, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000], help="customers")
     ap.add_argument("--weeks", type=int, default=None, help="market.horizon_weeks")
     ap.add_argument("--lean", action="store_true", help="no customer table, no figure")

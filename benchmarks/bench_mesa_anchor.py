@@ -23,11 +23,12 @@ its objects miss the CPU's caches), so a smaller anchor flatters Mesa.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
 import time
+
+from _common import parser
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -128,8 +129,9 @@ def anchor_rate(n: int, steps: int) -> float:
     return customer_steps / cpu
 
 
-def model_rate(n: int, steps: int) -> float:
-    """Customer-steps per CPU second of the whole default model (array engine)."""
+def model_rate(n: int, steps: int) -> tuple[float, str]:
+    """Customer-steps per CPU second of the whole default model (array engine), and the
+    engine that played the customers (the compiled kernel or the NumPy rules)."""
     cfg = load_config([f"customers.n={n}", "output.figure=false"], seed=0)
     model = Market(cfg)
     model.run(4)
@@ -140,18 +142,19 @@ def model_rate(n: int, steps: int) -> float:
         model.step()
         cpu += time.process_time() - t
     model.release()
-    return customer_steps / cpu
+    engine = "compiled kernel (numba)" if model.engine.compiled else "NumPy rules"
+    return customer_steps / cpu, engine
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--customers", type=int, default=100_000, help="whole model's customers")
-    ap.add_argument("--steps", type=int, default=26)
+    ap.add_argument("--steps", type=int, default=26, help="whole-model steps timed")
     ap.add_argument(
         "--anchor-customers", type=int, default=None, help="Mesa agents (default: --customers)"
     )
-    ap.add_argument("--anchor-steps", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--anchor-steps", type=int, default=5, help="anchor steps timed (slow)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of each (median)")
     args = ap.parse_args()
     if args.anchor_customers is None:
         args.anchor_customers = args.customers
@@ -159,12 +162,15 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved: both see the same machine load
         anchors.append(anchor_rate(args.anchor_customers, args.anchor_steps))
         models.append(model_rate(args.customers, args.steps))
-    anchor, model = statistics.median(anchors), statistics.median(models)
-    print(f"mesa_anchor_customer_steps_per_s   {anchor:,.0f}  ({args.anchor_customers:,} agents)")
+    anchor, model = statistics.median(anchors), statistics.median(r for r, _ in models)
+    print(
+        f"mesa_anchor_customer_steps_per_s   {anchor:,.0f}  ({args.anchor_customers:,} agents,"
+        " simplified rules: see --help)"
+    )
     print(f"model_customer_steps_per_s         {model:,.0f}  ({args.customers:,} customers)")
     print(f"model_over_anchor                  {model / anchor:,.1f}x")
     engine = os.environ.get("LOYALTYSIM_KERNEL", "auto")
-    print(f"engine (LOYALTYSIM_KERNEL)         {engine}")
+    print(f"model_engine                       {models[0][1]} (LOYALTYSIM_KERNEL={engine})")
 
 
 if __name__ == "__main__":

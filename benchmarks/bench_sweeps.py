@@ -22,7 +22,6 @@ Compare figures from one run of the script: these machines are shared and noisy.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -32,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parser
 
 ROOT = Path(__file__).resolve().parents[1]
 LOYALTYSIM = [sys.executable, "-m", "loyaltysim"]
@@ -90,7 +91,7 @@ def compose_cost(jobs: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--runs", type=int, default=200, help="runs of the big sweep")
     ap.add_argument("--customers", type=int, default=10_000, help="customers per run")
     ap.add_argument("--jobs", type=int, default=2, help="jobs at a time (hydra.launcher.n_jobs)")
