@@ -409,6 +409,36 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "wrong rate (kernel): engagement decays twice as fast as its half-life",
     ),
     (
+        "kernel.py",
+        "habit[i, f] *= 1.0 - rate * (0.0 if contacted[i, f] else 1.0)",
+        "habit[i, f] *= 1.0 - rate",
+        "wrong people (kernel): a forgetful customer forgets the firms that contacted them too",
+    ),
+    (
+        "kernel.py",
+        "active = loyal & (last_interaction[i, h] > week - window)",
+        "active = last_interaction[i, h] > week - window",
+        "wrong status (kernel): a recent interaction makes anyone an active loyal customer",
+    ),
+    (
+        "kernel.py",
+        "was_active = was_loyal & last_loyal_active[i]",
+        "was_active = last_loyal_active[i]",
+        "wrong status (kernel): a lapsed loyal customer still counts as active loyal",
+    ),
+    (
+        "kernel.py",
+        "return (0,) * n_firms",
+        "return (0,) * max(n_firms - 1, 1)",
+        "wrong size (kernel): the compiled loops leave out the last firm",
+    ),
+    (
+        "kernel.py",
+        "nb += 1 if (uniform(key, i) > no_trip[i]) | trial[i] else 0",
+        "nb += 1 if uniform(key, i) > no_trip[i] else 0",
+        "wrong people (kernel): a BG/NBD cohort's trial purchase is never made",
+    ),
+    (
         "purchases.py",
         "failed, -memory.failure_penalty, memory.experience_gain",
         "failed, -memory.failure_penalty, -memory.experience_gain",
