@@ -2,8 +2,8 @@
 (``engine=agents``, one :class:`loyaltysim.agents.Customer` per person) on the full
 default rules, in one run, at 10,000 and 100,000 customers.
 
-    python benchmarks/bench_agents.py                     # 10,000 and 100,000 customers
-    python benchmarks/bench_agents.py --customers 2000 --agent-steps 2
+    .venv/bin/python benchmarks/bench_agents.py                     # 10,000 and 100,000 customers
+    .venv/bin/python benchmarks/bench_agents.py --customers 2000 --agent-steps 2
 
 Each size builds the default market twice with the arrays engine (its 104-week warm-up
 takes the agents minutes at 100,000 customers), hands the second copy to the agents

@@ -53,7 +53,12 @@ def peak_rss(overrides: list[str], folder: Path) -> tuple[int, float]:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000], help="customers")
-    ap.add_argument("--weeks", type=int, default=None, help="market.horizon_weeks")
+    ap.add_argument(
+        "--weeks",
+        type=int,
+        default=None,
+        help="market.horizon_weeks; if not given (%(default)s), the config's",
+    )
     ap.add_argument("--lean", action="store_true", help="no customer table, no figure")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args()

@@ -26,8 +26,8 @@ PER_PERSON_STEP = 12 * 8
 PER_EDGE_BUILD = 4 * 4 + 1
 # the interpreter, NumPy, pandas, Mesa: a fixed cost; and a margin on the estimate. Measured
 # (benchmarks/bench_memory.py): 392 bytes a person in the pool at the peak of a default
-# run, ~205 MiB fixed; the estimate is about 1.2x that (10M customers: 8.9 GiB estimated,
-# 7.5 GiB measured)
+# run, ~205 MiB fixed; the estimate is 1.2-1.35x the measured peak (1M customers: 1.15 GiB
+# estimated, 0.93 measured; 10M: 8.9 GiB estimated, 6.58 measured at the fifth change)
 BASE_BYTES = 300 * 2**20
 MARGIN = 1.25
 
