@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .sample import unscale
+from .sample import normalised
 from .targets import Calibration
 
 
@@ -103,11 +103,6 @@ def confirm(
     out["confirmed"] = sure
     out["replications"] = np.where(sure, cal.confirm_replications, cal.replications)
     return out
-
-
-def normalised(cal: Calibration, params: pd.DataFrame) -> np.ndarray:
-    """Parameters on [0, 1] of their sampled ranges (one column per parameter)."""
-    return np.column_stack([unscale(p, params[p.key].to_numpy(float)) for p in cal.parameters])
 
 
 def central(cal: Calibration, candidates: pd.DataFrame) -> str | None:

@@ -145,6 +145,8 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     plan = runner.plan(cal, list(params.index))
     todo = runner.pending(cal, plan)
     arms, per = len(plan.arms), len(plan.arms) * cal.replications
+    # runs a confirmed world adds: its screening seeds are reused
+    per_confirmed = arms * max(cal.confirm_replications - cal.replications, 0)
     most = len(plan.worlds) + cal.waves * cal.wave_candidates
     lines = [
         f"{cal.name}: first design {len(plan.worlds)} candidate worlds x {cal.replications} "
@@ -163,12 +165,11 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
             + f"= at most {most} worlds, {most * per} screening runs"
         )
     if cal.confirms:
-        extra = arms * (cal.confirm_replications - cal.replications)
         lines.append(
             f"then the worlds within {cal.confirm_cutoff:g} half-widths of every enforced "
             f"target are confirmed with {cal.confirm_replications} replications, which alone "
-            f"decide acceptance: {extra} more runs a confirmed world (how many worlds is known "
-            "only after the screen)"
+            f"decide acceptance: {per_confirmed} more runs a confirmed world (how many worlds "
+            "is known only after the screen)"
         )
     else:
         lines.append("no confirmation stage: the screen's replications decide acceptance")
@@ -218,10 +219,9 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         if sure is None:
             return fail(REFUSED)
         cands = accept.confirm(cal, params, stats, sure)
-    extra = len(plan.arms) * len(confirmed) * max(cal.confirm_replications - cal.replications, 0)
     code, seconds, made = tally.code, tally.seconds, tally.made
     meta = {
-        "runs": plan.runs + extra,
+        "runs": plan.runs + per_confirmed * len(confirmed),
         "new_runs": made,
         "run_seconds": round(seconds, 1),
         "minutes": round(seconds / 60, 1),

@@ -60,7 +60,7 @@ def checked_number(value: Any, key: str, allowed: str, least: float | None = Non
     return float(value)
 
 
-def _parameter(item: Any, i: int) -> Parameter:
+def parameter(item: Any, i: int) -> Parameter:
     where = f"calibration.parameters.{i}"
     if isinstance(item, str):
         item = {"key": item}
@@ -93,7 +93,7 @@ def _parameter(item: Any, i: int) -> Parameter:
     return Parameter(key, lo, hi, scale, isinstance(row["default"], int))
 
 
-def _target(item: Any, i: int) -> Target:
+def target(item: Any, i: int) -> Target:
     where = f"calibration.targets.{i}"
     if not isinstance(item, dict):
         raise ConfigError(where, item, "{" + ", ".join(TARGET_KEYS) + "}")

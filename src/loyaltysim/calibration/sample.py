@@ -47,6 +47,11 @@ def unscale(p: Parameter, x: np.ndarray) -> np.ndarray:
     return (x - p.lo) / (p.hi - p.lo)
 
 
+def normalised(cal: Calibration, params: pd.DataFrame) -> np.ndarray:
+    """Parameters on [0, 1] of their sampled ranges (one column per parameter)."""
+    return np.column_stack([unscale(p, params[p.key].to_numpy(float)) for p in cal.parameters])
+
+
 def _tidy(value: float, integer: bool) -> Any:
     return int(value) if integer else float(f"{value:.6g}")  # stable, readable files
 
@@ -80,7 +85,7 @@ def refine(
     keep = cands[cands["implausibility"] <= cal.cutoff]
     if keep.empty:
         return None
-    unit = np.column_stack([unscale(p, keep[p.key].to_numpy(float)) for p in cal.parameters])
+    unit = normalised(cal, keep)
     lo, hi = unit.min(axis=0), unit.max(axis=0)
     pad = np.maximum(0.1 * (hi - lo), 0.02)
     lo, hi = np.clip(lo - pad, 0.0, 1.0), np.clip(hi + pad, 0.0, 1.0)
@@ -120,8 +125,7 @@ def emulate(
     bound counts as a fair chance and a point far outside as none."""
     from scipy.stats import norm
 
-    x_all = np.column_stack([unscale(p, cands[p.key].to_numpy(float)) for p in cal.parameters])
-    f_all, f_new = features(x_all), features(u)
+    f_all, f_new = features(normalised(cal, cands)), features(u)
     measured = stats.reindex(cands.index)
     total = np.zeros(len(u))
     for t in cal.targets:

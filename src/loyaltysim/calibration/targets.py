@@ -35,13 +35,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from ..params import ConfigError
-from .entries import (
-    Parameter,
-    Target,
-    _parameter,
-    _target,
-    uncertainties,
-)
+from .entries import Parameter, Target, parameter, target, uncertainties
 
 TOP = {
     "name": "a short name (letters, digits, _)",
@@ -168,12 +162,12 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
         isinstance(o, str) and "=" in o for o in overrides
     ):
         raise ConfigError("calibration.overrides", overrides, TOP["overrides"])
-    params = tuple(_parameter(p, i) for i, p in enumerate(_list(data, "parameters")))
+    params = tuple(parameter(p, i) for i, p in enumerate(_list(data, "parameters")))
     keys = [p.key for p in params]
     dup = sorted({k for k in keys if keys.count(k) > 1})
     if dup:
         raise ConfigError("calibration.parameters", dup[0], "each key once")
-    targets = tuple(_target(t, i) for i, t in enumerate(_list(data, "targets")))
+    targets = tuple(target(t, i) for i, t in enumerate(_list(data, "targets")))
     names = [t.name for t in targets]
     dup = sorted({k for k in names if names.count(k) > 1})
     if dup:
