@@ -1,5 +1,5 @@
 """Benchmark anchor: the vectorised engine (``engine=arrays``) against the Mesa agents
-(``engine=agents``, one :class:`loyaltysim.agents.Customer` per person) on the full
+(``engine=agents``, one :class:`loyaltysim.engines.agents.Customer` per person) on the full
 default rules, in one run, at 10,000 and 100,000 customers.
 
     .venv/bin/python benchmarks/bench_agents.py                     # 10,000 and 100,000 customers
@@ -7,7 +7,7 @@ default rules, in one run, at 10,000 and 100,000 customers.
 
 Each size builds the default market twice with the arrays engine (its 104-week warm-up
 takes the agents minutes at 100,000 customers), hands the second copy to the agents
-(:func:`loyaltysim.crowd.take_over`: the same state, the same draws to come), and times
+(:func:`loyaltysim.engines.crowd.take_over`: the same state, the same draws to come), and times
 model steps of each: customer-steps per second (active customers x steps / seconds) and
 the ratio. The timed steps of both copies are checked to give the same metrics table.
 Compare the ratio printed by one run; absolute figures on these machines are noisy.
@@ -27,7 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import pandas as pd  # noqa: E402
 
 from loyaltysim import Market, load_config  # noqa: E402
-from loyaltysim.crowd import take_over  # noqa: E402
+from loyaltysim.engines.crowd import take_over  # noqa: E402
 
 
 def customer_steps_per_s(model: Market, steps: int) -> tuple[float, float]:

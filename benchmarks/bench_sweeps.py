@@ -14,7 +14,7 @@ the CPU seconds of the process and its children):
 3. ``main`` and ``main rerun``: the main job's 60-run sweep (experiment=head_to_head),
    then its re-run (``--skip-main`` leaves these out);
 4. ``compose``: Hydra's own composition of 200 job configs against loyaltysim's cache
-   (:mod:`loyaltysim.sweepconfig`), in this process;
+   (:mod:`loyaltysim.runs.sweepconfig`), in this process;
 5. ``import`` and ``tiny run``: ``import loyaltysim.cli`` and a whole ``debug=default`` run.
 
 Compare figures from one run of the script: these machines are shared and noisy.
@@ -58,8 +58,8 @@ def compose_cost(jobs: int) -> dict[str, float]:
     from hydra.types import RunMode
 
     import loyaltysim  # noqa: F401  (resolvers, schema)
-    from loyaltysim.io import config_dir
-    from loyaltysim.sweepconfig import CachingConfigLoader
+    from loyaltysim.runs.io import config_dir
+    from loyaltysim.runs.sweepconfig import CachingConfigLoader
 
     arms = ("none", "discount", "engagement")
     overrides = [

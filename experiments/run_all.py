@@ -7,7 +7,7 @@
 
 Each experiment is a Hydra sweep (``conf/experiment/<name>.yaml``) run into
 ``<runs>/<name>`` (finished runs are skipped on a re-run), then collected and analysed by
-``loyaltysim.analysis.<name>``, which writes ``<out>/<name>/`` (Markdown and CSV tables,
+``loyaltysim.studies.analysis.<name>``, which writes ``<out>/<name>/`` (Markdown and CSV tables,
 figures) and returns the claim sentences; ``<out>/README.md`` and ``<out>/claims.json``
 gather them. This file only drives: the analyses live in the library.
 """
@@ -22,9 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loyaltysim.analysis import EXPERIMENTS, analyse, titles, write_readme
-from loyaltysim.collect import collect
-from loyaltysim.progress import LINE, Progress
+from loyaltysim.runs.collect import collect
+from loyaltysim.runs.progress import LINE, Progress
+from loyaltysim.studies.analysis import EXPERIMENTS, analyse, titles, write_readme
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["customers.n=300", "market.horizon_weeks=26"]

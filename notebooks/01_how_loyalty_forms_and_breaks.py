@@ -116,8 +116,8 @@ print(
 import inspect
 
 from loyaltysim import build_model
-from loyaltysim.agents import Customer
-from loyaltysim.crowd import diary_frame
+from loyaltysim.engines.agents import Customer
+from loyaltysim.engines.crowd import diary_frame
 
 print(inspect.getsource(Customer.step))
 

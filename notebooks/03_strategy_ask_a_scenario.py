@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from loyaltysim.ask import answer, check, load_scenario, run_arms
+from loyaltysim.studies.ask import answer, check, load_scenario, run_arms
 
 scenario = load_scenario(SCENARIO)
 scenario.seeds = SEEDS

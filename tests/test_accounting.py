@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import small_config
 from loyaltysim import PROGRAMMES, load_config, run_one
-from loyaltysim.metrics import COUNT_COLUMNS
+from loyaltysim.model.metrics import COUNT_COLUMNS
 
 SCENARIO = (
     "firm/programme=discount",

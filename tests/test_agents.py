@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 
 from conftest import small_config
 from loyaltysim import PROGRAMMES, ConfigError, Market, load_config
-from loyaltysim.agents import Customer
-from loyaltysim.crowd import diary_frame, take_over
-from loyaltysim.memory import decay_memory
-from loyaltysim.population import NEVER
-from loyaltysim.purchases import Terms, purchase_step
-from loyaltysim.referrals import referral_step
-from loyaltysim.status import StatusRules
+from loyaltysim.engines.agents import Customer
+from loyaltysim.engines.crowd import diary_frame, take_over
+from loyaltysim.model.memory import decay_memory
+from loyaltysim.model.population import NEVER
+from loyaltysim.model.purchases import Terms, purchase_step
+from loyaltysim.model.referrals import referral_step
+from loyaltysim.model.status import StatusRules
 
 STATE = (
     "engagement",

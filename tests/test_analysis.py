@@ -1,4 +1,4 @@
-"""The claim analyses (``loyaltysim.analysis``), one test per experiment, each on a small
+"""The claim analyses (``loyaltysim.studies.analysis``), one test per experiment, each on a small
 real sweep of that experiment (a tiny market, a short horizon, 2 seeds, the basic
 launcher). Where the sweep is overridden (an end week, a start week, a reversed order of
 levels), the test checks that the analysis reads the value the runs used."""
@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyaltysim.analysis import EXPERIMENTS, AnalysisError, analyse, titles, write_readme
-from loyaltysim.analysis import withdrawal as withdrawal_module
-from loyaltysim.analysis.common import fmt_diff, levels
-from loyaltysim.collect import Collected, collect
-from loyaltysim.io import config_dir
+from loyaltysim.runs.collect import Collected, collect
+from loyaltysim.runs.io import config_dir
+from loyaltysim.studies.analysis import EXPERIMENTS, AnalysisError, analyse, titles, write_readme
+from loyaltysim.studies.analysis import withdrawal as withdrawal_module
+from loyaltysim.studies.analysis.common import fmt_diff, levels
 
 TINY = ["customers.n=200", "market.horizon_weeks=20", "seed=range(0,2)"]
 

@@ -153,8 +153,8 @@ def test_the_app_in_a_real_browser_slider_step_plots_change(server):
 
 
 def test_the_engine_switch_gives_the_same_market_and_portrays_a_customer_agent():
-    from loyaltysim.agents import Customer
     from loyaltysim.app import memory_figure
+    from loyaltysim.engines.agents import Customer
 
     kw = dict(customers=150, horizon_weeks=6, poaching_rate=0.1, seed=2, customer=7)
     arrays, agents = LiveMarket(**kw), LiveMarket(engine="agents", **kw)

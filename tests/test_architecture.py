@@ -26,8 +26,8 @@ from loyaltysim import (
     make_config,
 )
 from loyaltysim.catalogue import markdown
-from loyaltysim.customers import CustomerParams
-from loyaltysim.firms import FirmParams
+from loyaltysim.model.customers import CustomerParams
+from loyaltysim.model.firms import FirmParams
 
 PACKAGE = Path(loyaltysim.__file__).parent
 ROOT = PACKAGE.parents[1]
@@ -101,22 +101,55 @@ def test_the_package_import_graph_is_acyclic():
     assert len(graph) > 20
 
 
-def test_rule_modules_do_not_import_the_engine_or_io():
+# The rooms, lowest first: a module may import its own room and the rooms below it, never one
+# above. The top level (the interfaces: cli, app, catalogue and the public API) may import all.
+ROOMS = ("model", "engines", "runs", "studies")
+
+
+def room_of(module: str) -> int:
+    """The rank of a module's room; the top level (interfaces) ranks above every room."""
+    parts = module.split(".")
+    return ROOMS.index(parts[1]) if len(parts) > 1 and parts[1] in ROOMS else len(ROOMS)
+
+
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{module} imports {dep}"
+        for module, deps in graph.items()
+        for dep in deps
+        if dep != "loyaltysim" and room_of(dep) > room_of(module)
+    )
+
+
+def test_rooms_import_only_downwards():
+    """The model never imports the engines, runs, studies or interfaces; the engines never
+    the runs, studies or interfaces; runs never the studies or interfaces; studies never the
+    interfaces."""
     graph = import_graph()
-    rules = [
-        "customers",
-        "purchases",
-        "memory",
-        "referrals",
-        "poaching",
-        "firms",
-        "population",
-        "trades",
+    assert violations(graph) == []
+    assert {room_of(m) for m in graph} == set(range(len(ROOMS) + 1))  # every room is used
+
+
+def test_the_room_check_catches_an_upward_import():
+    graph = import_graph()
+    graph["loyaltysim.model.customers"] = {"loyaltysim.studies.compare"}
+    graph["loyaltysim.engines.engine"] = {"loyaltysim.runs.io"}
+    assert violations(graph) == [
+        "loyaltysim.engines.engine imports loyaltysim.runs.io",
+        "loyaltysim.model.customers imports loyaltysim.studies.compare",
     ]
-    for rule in rules:
-        deps = graph[f"loyaltysim.{rule}"]
-        for room in ("market", "api", "cli", "sweep", "collect", "compare", "plotting", "config"):
-            assert f"loyaltysim.{room}" not in deps, f"{rule} imports {room}"
+
+
+def test_every_room_says_what_it_holds_and_may_import():
+    for room in ROOMS:
+        doc = (PACKAGE / room / "__init__.py").read_text()
+        assert doc.startswith('"""') and "May import" in doc, room
+
+
+def test_the_top_level_is_seen_at_a_glance():
+    modules = [p for p in PACKAGE.glob("*.py")]
+    packages = [p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()]
+    assert len(modules) <= 12 and sorted(packages) == sorted(ROOMS)
 
 
 def test_modules_stay_small():
@@ -166,7 +199,7 @@ def test_every_registered_programme_passes_the_programme_checks(key):
 
 def test_the_programme_checks_can_fail(monkeypatch):
     """A programme that books no cost for its gifts breaks the checks."""
-    from loyaltysim.programmes.base import Programme
+    from loyaltysim.model.programmes.base import Programme
 
     def leaky(self, ctx, sales):
         Programme.after_purchase(self, ctx, sales)
@@ -211,7 +244,7 @@ def test_a_new_programme_is_one_module_plus_one_yaml(tmp_path):
     shutil.copytree(PACKAGE, tmp_path / "src" / "loyaltysim")
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     shutil.copytree(ROOT / "tests", tmp_path / "tests")
-    (tmp_path / "src" / "loyaltysim" / "programmes" / "voucher.py").write_text(THROWAWAY)
+    (tmp_path / "src" / "loyaltysim" / "model" / "programmes" / "voucher.py").write_text(THROWAWAY)
     (tmp_path / "conf" / "programme" / "voucher.yaml").write_text("# a fixed voucher\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src"), "MPLBACKEND": "Agg"}
     run = subprocess.run(

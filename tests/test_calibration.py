@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from loyaltysim.calibration import accept, cli, sample, targets
-from loyaltysim.calibration import run as runner
-from loyaltysim.params import ConfigError
-from loyaltysim.runrecord import DONE
+from loyaltysim.model.params import ConfigError
+from loyaltysim.runs.runrecord import DONE
+from loyaltysim.studies.calibration import accept, cli, sample, targets
+from loyaltysim.studies.calibration import run as runner
 
 PARAMS = [
     {"key": "customers.choice.loyalty_weight", "range": [0.5, 3.0]},
@@ -70,7 +70,7 @@ def write_spec(path: Path, out: Path, candidates: int = 3, tgts=None, **extra) -
 
 def calibrate(spec: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    cmd = [sys.executable, "-m", "loyaltysim.calibration.cli", f"calibration={spec}", *args]
+    cmd = [sys.executable, "-m", "loyaltysim.studies.calibration.cli", f"calibration={spec}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -205,7 +205,7 @@ def test_impossible_target_gives_an_empty_ensemble_and_a_clear_message(tiny, tmp
 
 
 def test_the_default_config_has_an_empty_world_group():
-    from loyaltysim.io import config_dir
+    from loyaltysim.runs.io import config_dir
 
     text = (config_dir() / "config.yaml").read_text()
     assert "- world: null" in text
@@ -359,8 +359,8 @@ def test_a_refinement_wave_runs_and_is_reported(tmp_path):
 def test_cost_counts_only_calls_with_the_current_run_code(tmp_path):
     """Runs of other code are stale (the sweeps redo them): their cost stays in cost.csv as
     history but is not part of the total the README reports."""
-    from loyaltysim.calibration.report import COST, _cost
-    from loyaltysim.runrecord import code_hash
+    from loyaltysim.runs.runrecord import code_hash
+    from loyaltysim.studies.calibration.report import COST, _cost
 
     old = {k: 0 for k in COST} | {"new_runs": 100, "run_seconds": 600.0, "code": "0" * 16}
     pd.DataFrame([old]).to_csv(tmp_path / "cost.csv", index=False)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from loyaltysim import ConfigError, SimConfig, compose, describe, load_config, make_config
-from loyaltysim.io import config_dir
-from loyaltysim.programmes import REGISTRY
+from loyaltysim.model.programmes import REGISTRY
+from loyaltysim.runs.io import config_dir
 
 CONF = config_dir()
 

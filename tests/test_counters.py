@@ -1,4 +1,4 @@
-"""Counter-based draws (loyaltysim.counters): the same number wherever it is computed, and
+"""Counter-based draws (loyaltysim.model.counters): the same number wherever it is computed, and
 uniform and independent across people, weeks and streams."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from loyaltysim.counters import Stream, uniform, uniforms, week_key
-from loyaltysim.streams import Streams
+from loyaltysim.model.counters import Stream, uniform, uniforms, week_key
+from loyaltysim.model.streams import Streams
 
 KEYS = st.integers(0, 2**64 - 1)
 
@@ -28,7 +28,7 @@ def test_the_compiled_draw_is_the_same_number():
     pytest.importorskip("numba")
     from numba import njit
 
-    from loyaltysim.kernel_ops import uniform as compiled
+    from loyaltysim.engines.kernel_ops import uniform as compiled
 
     @njit
     def many(key, rows):

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from loyaltysim import Market, load_config, run_one
-from loyaltysim.population import NEVER
+from loyaltysim.model.population import NEVER
 
 N = 400
 SNAP = (

@@ -15,8 +15,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from loyaltysim import designs, make_config
-from loyaltysim.io import config_dir
-from loyaltysim.sweep import count_jobs
+from loyaltysim.runs.io import config_dir
+from loyaltysim.runs.sweep import count_jobs
 
 CONF = config_dir()
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))

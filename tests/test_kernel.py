@@ -12,10 +12,10 @@ import pytest
 
 from conftest import small_config
 from loyaltysim import PROGRAMMES, Market, engine
-from loyaltysim.memory import decay_memory
-from loyaltysim.metrics import population_metrics, purchase_flows
-from loyaltysim.purchases import purchase_step
-from loyaltysim.status import StatusRules
+from loyaltysim.model.memory import decay_memory
+from loyaltysim.model.metrics import population_metrics, purchase_flows
+from loyaltysim.model.purchases import purchase_step
+from loyaltysim.model.status import StatusRules
 from test_agents import STATE, scrambled_market, terms_for
 
 pytest.importorskip("numba")

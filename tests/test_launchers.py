@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from loyaltysim.sweep import DONE, ERROR, run_id
+from loyaltysim.runs.sweep import DONE, ERROR, run_id
 from test_sweep import TINY, sweep
 
 needs_ray = pytest.mark.skipif(

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import small_config
 from loyaltysim import ConfigError, Market, load_config, run_one
-from loyaltysim.checks import check_identities
+from loyaltysim.studies.checks import check_identities
 
 ENTRANT = (
     "extra_firms=[{name:newcomer,entry_week:10,price:4.6,"

@@ -11,7 +11,7 @@ import numpy as np
 
 from conftest import small_config
 from loyaltysim import CustomerAgent, Market, build_model, run_one
-from loyaltysim.network import small_world
+from loyaltysim.model.network import small_world
 
 
 def test_firms_are_mesa_agents_and_customers_are_views_on_demand():

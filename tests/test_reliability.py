@@ -16,13 +16,13 @@ import pytest
 import yaml
 
 from loyaltysim import build_model, load_config, run
-from loyaltysim.api import compose
-from loyaltysim.collect import collect
-from loyaltysim.io import RUN_FILES, config_dir
-from loyaltysim.limits import check_memory
-from loyaltysim.params import ConfigError
-from loyaltysim.runrecord import DONE, ERROR, classify, fingerprint
-from loyaltysim.sweep import run_id
+from loyaltysim.model.params import ConfigError
+from loyaltysim.runs.collect import collect
+from loyaltysim.runs.io import RUN_FILES, config_dir
+from loyaltysim.runs.limits import check_memory
+from loyaltysim.runs.runner import compose
+from loyaltysim.runs.runrecord import DONE, ERROR, classify, fingerprint
+from loyaltysim.runs.sweep import run_id
 from test_sweep import TINY, sweep
 
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
@@ -199,7 +199,7 @@ def test_collect_lists_corrupt_runs_and_a_rerun_repairs_them(tmp_path):
     failed = col.failures.set_index("run_id")["message"]
     assert set(failed.index) == {runs[1].name, runs[2].name, runs[3].name}
     assert "metrics.csv" in failed[runs[1].name] and "missing" in failed[runs[3].name]
-    proc = cli("loyaltysim.collect", str(tmp_path), rc=1)
+    proc = cli("loyaltysim.runs.collect", str(tmp_path), rc=1)
     assert runs[2].name in proc.stderr and "Traceback" not in proc.stderr
 
     proc = sweep(tmp_path, "seed=0,1,2,3")
@@ -210,8 +210,8 @@ def test_collect_lists_corrupt_runs_and_a_rerun_repairs_them(tmp_path):
 
 # 5. collect and compare: usage mistakes exit 2 in one line; one arm; all failed
 def test_collect_and_compare_usage_errors_one_arm_and_all_failed(tmp_path):
-    one_line_error(cli("loyaltysim.collect", str(tmp_path / "nope"), rc=2))
-    one_line_error(cli("loyaltysim.compare", str(tmp_path / "nope"), rc=2))
+    one_line_error(cli("loyaltysim.runs.collect", str(tmp_path / "nope"), rc=2))
+    one_line_error(cli("loyaltysim.studies.compare", str(tmp_path / "nope"), rc=2))
     arm = tmp_path / "one"
     sweep(arm, "seed=0,1")
     for bad in (
@@ -220,20 +220,20 @@ def test_collect_and_compare_usage_errors_one_arm_and_all_failed(tmp_path):
         ["--by", "firm.price"],
         ["--payback-week", "-1"],
     ):
-        msg = one_line_error(cli("loyaltysim.compare", str(arm), *bad, rc=2))
+        msg = one_line_error(cli("loyaltysim.studies.compare", str(arm), *bad, rc=2))
         assert bad[0] in msg
-    proc = cli("loyaltysim.compare", str(arm), rc=0)  # seeds only: one arm
+    proc = cli("loyaltysim.studies.compare", str(arm), rc=0)  # seeds only: one arm
     assert "one arm only" in proc.stdout
     two = tmp_path / "two"
     sweep(two, "firm.price=5.0,5.5", "seed=0,1,2")
-    assert "5.5 3 seeds" in cli("loyaltysim.compare", str(two), rc=0).stdout
+    assert "5.5 3 seeds" in cli("loyaltysim.studies.compare", str(two), rc=0).stdout
 
     bad = tmp_path / "failed"
     sweep(bad, "customers.referral.rate=1.5,2", rc=1)
     col = collect(bad)
     assert col.runs.empty and len(col.failures) == 2
     assert (bad / "collected" / "failures.csv").is_file()
-    one_line_error(cli("loyaltysim.compare", str(bad), rc=2))
+    one_line_error(cli("loyaltysim.studies.compare", str(bad), rc=2))
 
 
 # 6. exit codes: failed runs give 1; misspelt keys give 2 in one line
@@ -286,7 +286,7 @@ def test_money_figures_stay_finite():
     with pytest.raises(ConfigError, match="cost_per_customer"):
         load_config([*TINY, "firm.acquisition.cost_per_customer=1e-300"])
     # ... and the run's own limit guards a config built around them
-    from loyaltysim.limits import check
+    from loyaltysim.runs.limits import check
 
     cfg = load_config(
         [

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from loyaltysim import build_model, load_config, run_one
-from loyaltysim.io import write_customer_table
+from loyaltysim.runs.io import write_customer_table
 
 
 @pytest.fixture(scope="module")

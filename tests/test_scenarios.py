@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from loyaltysim import formatting as fmt
-from loyaltysim.ask import load_scenario, merged
-from loyaltysim.collect import UsageError
-from loyaltysim.io import config_dir
+from loyaltysim.runs.collect import UsageError
+from loyaltysim.runs.io import config_dir
+from loyaltysim.studies.ask import load_scenario, merged
 
 SHIPPED = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 TINY = ["customers.n=300", "market.horizon_weeks=60", "market.warmup_weeks=10", "seeds=2"]
@@ -22,7 +22,7 @@ ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 
 def ask(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "loyaltysim.ask", *args]
+    cmd = [sys.executable, "-m", "loyaltysim.studies.ask", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
 
 

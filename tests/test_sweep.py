@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loyaltysim.collect import collect
-from loyaltysim.compare import compare, to_markdown, write
-from loyaltysim.sweep import DONE, ERROR, run_id
+from loyaltysim.runs.collect import collect
+from loyaltysim.runs.sweep import DONE, ERROR, run_id
+from loyaltysim.studies.compare import compare, to_markdown, write
 
 TINY = [
     "customers.n=300",
@@ -105,7 +105,7 @@ def test_joblib_sweep_collect_and_compare(tmp_path):
 def test_cli_compare_command(tmp_path):
     sweep(tmp_path, "firm.price=5.0,5.5", "seed=0,1")
     proc = subprocess.run(
-        [sys.executable, "-m", "loyaltysim.compare", str(tmp_path), "--baseline", "5.0"],
+        [sys.executable, "-m", "loyaltysim.studies.compare", str(tmp_path), "--baseline", "5.0"],
         capture_output=True,
         text=True,
         timeout=120,

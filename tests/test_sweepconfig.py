@@ -1,4 +1,4 @@
-"""The sweep's config cache (loyaltysim.sweepconfig) gives, job by job, the config that
+"""The sweep's config cache (loyaltysim.runs.sweepconfig) gives, job by job, the config that
 Hydra's own load_sweep_config composes, while composing once per set of group choices."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from loyaltysim.io import config_dir
-from loyaltysim.sweepconfig import CachingConfigLoader
+from loyaltysim.runs.io import config_dir
+from loyaltysim.runs.sweepconfig import CachingConfigLoader
 
 MASTER = ["hydra.sweep.dir=/tmp/unused", "experiment=head_to_head", "customers.n=300"]
 JOBS = [

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loyaltysim.io import purchase_days
-from loyaltysim.validation import REGISTRY, analytic, bgnbd, ehrenberg, programme
-from loyaltysim.validation.cli import main
-from loyaltysim.validation.common import Context, mean_ci, merge_overrides
+from loyaltysim.runs.io import purchase_days
+from loyaltysim.studies.validation import REGISTRY, analytic, bgnbd, ehrenberg, programme
+from loyaltysim.studies.validation.cli import main
+from loyaltysim.studies.validation.common import Context, mean_ci, merge_overrides
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +186,7 @@ def test_liu_measure_follows_members_by_pre_period_tercile():
     """Liu (2007) followed the programme's members: a non-member's purchases count in the
     all-buyers change only, and each tercile's change is members' post purchases in the
     programme arm over the same customers' in the no-programme arm."""
-    from loyaltysim.validation.common import RunData
+    from loyaltysim.studies.validation.common import RunData
 
     pre = [1, 1, 2, 2, 4, 4]  # focal purchases before week 26: light 0-1, moderate 2-3, heavy 4-5
     post_base = [10] * 6
@@ -219,9 +219,9 @@ def test_liu_measure_follows_members_by_pre_period_tercile():
 def test_report_compares_the_default_with_the_calibrated_ensemble(tmp_path):
     """The validation README's targets table: the default's value and whether it is in
     range, the central world's value and the ensemble's spread, from a calibration folder."""
-    from loyaltysim.api import config_dict, load_config
-    from loyaltysim.validation.common import Result
-    from loyaltysim.validation.ensemble import section
+    from loyaltysim.runs.runner import config_dict, load_config
+    from loyaltysim.studies.validation.common import Result
+    from loyaltysim.studies.validation.ensemble import section
 
     default_weight = config_dict(load_config())["customers"]["choice"]["loyalty_weight"]
     cal = tmp_path / "cal"
@@ -271,7 +271,7 @@ def test_report_compares_the_default_with_the_calibrated_ensemble(tmp_path):
 
 def test_a_partial_validation_never_replaces_the_curated_report():
     # the README quotes results/validation: only the full suite as shipped writes there
-    from loyaltysim.validation.cli import CURATED, SCRATCH, default_out, parse
+    from loyaltysim.studies.validation.cli import CURATED, SCRATCH, default_out, parse
 
     assert default_out(parse([])) == CURATED
     for argv in (["--quick"], ["--only", "polygamy"], ["--seeds", "3"], ["seed=3"]):

@@ -7,15 +7,15 @@ Quick start::
     result.summary
 """
 
-from . import designs, sweep  # noqa: F401  (registers the config resolvers)
-from .agents import CustomerAgent
-from .api import RunResult, build_model, compose, load_config, run, run_one, summarise
-from .checks import check_programme
-from .config import SimConfig, describe, make_config
-from .market import Market
-from .params import ConfigError
-from .programmes import REGISTRY as PROGRAMMES
-from .programmes import register as register_programme
+from .engines.agents import CustomerAgent
+from .engines.market import Market
+from .model.config import SimConfig, describe, make_config
+from .model.params import ConfigError
+from .model.programmes import REGISTRY as PROGRAMMES
+from .model.programmes import register as register_programme
+from .runs import designs, sweep  # noqa: F401  (registers the config resolvers)
+from .runs.runner import RunResult, build_model, compose, load_config, run, run_one, summarise
+from .studies.checks import check_programme
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ of share, profit, loyal customers (active and passive) and programme members per
 referral network of a small market coloured by each customer's current firm, and one
 customer's memory of each firm over time. The engine switch runs the same market with one
 Mesa agent per customer (``engine=agents``, same results, slower: for small markets); the
-watched customer is then a :class:`~loyaltysim.agents.Customer` agent keeping a diary.
+watched customer is then a :class:`~loyaltysim.engines.agents.Customer` agent keeping a diary.
 
 :class:`LiveMarket` is a :class:`~loyaltysim.Market` built from keyword parameters (SolaraViz
 rebuilds the model as ``model.__class__(**params)`` on reset) with a Mesa
@@ -27,9 +27,9 @@ from pathlib import Path
 
 from mesa import DataCollector
 
-from .api import load_config
-from .crowd import diary_frame, memory_frame
-from .market import Market
+from .engines.crowd import diary_frame, memory_frame
+from .engines.market import Market
+from .runs.runner import load_config
 
 PROGRAMMES = ("none", "discount", "engagement")
 SERIES = {  # reporter stem -> (metrics column, scale)

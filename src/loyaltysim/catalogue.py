@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from .config import describe
+from .model.config import describe
 
 
 def select(rows: list[dict[str, Any]], prefix: str = "", kind: str = "") -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The ``loyaltysim`` command: a Hydra app around :func:`loyaltysim.api.run_one`.
+"""The ``loyaltysim`` command: a Hydra app around :func:`loyaltysim.runs.runner.run_one`.
 
     loyaltysim                                   # the default market, three years
     loyaltysim firm/programme=engagement customers.n=20000 seed=7
@@ -26,10 +26,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from . import runrecord, sweep
-from .config import config_error_from, renamed_message
-from .io import config_dir
-from .params import ConfigError
+from .model.config import config_error_from, renamed_message
+from .model.params import ConfigError
+from .runs import runrecord, sweep
+from .runs.io import config_dir
 
 
 def _test_hook(run_name: str) -> None:
@@ -52,7 +52,7 @@ def _test_hook(run_name: str) -> None:
 
 
 def _task(cfg: DictConfig) -> float | None:
-    from .api import run_one
+    from .runs.runner import run_one
 
     # Mesa logs every step at INFO, which Hydra's logging set-up would print
     logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -125,8 +125,8 @@ def main() -> None:
     """
     from hydra.errors import CompactHydraException
 
-    from .engine import selected
-    from .sweeper import StaleRunsError
+    from .engines.engine import selected
+    from .runs.sweeper import StaleRunsError
 
     try:
         selected()  # the environment's engine choice, checked before anything is composed

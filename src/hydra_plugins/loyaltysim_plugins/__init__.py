@@ -1,3 +1,3 @@
 """loyaltysim's Hydra plugins. Hydra accepts plugins only from the ``hydra_plugins``
 namespace package, so the classes are declared here; the code is in
-:mod:`loyaltysim.sweeper` and :mod:`loyaltysim.launcher`."""
+:mod:`loyaltysim.runs.sweeper` and :mod:`loyaltysim.runs.launcher`."""

@@ -1,9 +1,9 @@
 """The sweeper and launcher that ``conf/config.yaml`` selects by default, and the Ray
 launcher (``hydra/launcher=ray``, with the ``ray`` extra installed)."""
 
-from loyaltysim.launcher import LocalLauncher as _LocalLauncher
-from loyaltysim.raylauncher import RayLauncher as _RayLauncher
-from loyaltysim.sweeper import SafeSweeper as _SafeSweeper
+from loyaltysim.runs.launcher import LocalLauncher as _LocalLauncher
+from loyaltysim.runs.raylauncher import RayLauncher as _RayLauncher
+from loyaltysim.runs.sweeper import SafeSweeper as _SafeSweeper
 
 
 class SafeSweeper(_SafeSweeper):

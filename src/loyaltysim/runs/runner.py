@@ -1,0 +1,297 @@
+"""The Python API: compose a config, build a model, run it, get the tables.
+
+>>> from loyaltysim import load_config, run
+>>> cfg = load_config(["firm/programme=engagement"], customers__n=2000, seed=7)
+>>> result = run(cfg)                         # doctest: +SKIP
+>>> result.metrics.query("firm == 'focal'")   # doctest: +SKIP
+
+``run_one`` is the unit of work that the CLI, sweeps and notebooks all call: a pure
+function of a config mapping that returns a :class:`RunResult` and, given a folder,
+writes the run's files there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from ..engines.market import Market
+from ..model.config import SimConfig, config_error_from, make_config
+from ..model.streams import Streams
+from .io import (
+    TransactionLog,
+    clear_run_folder,
+    config_dir,
+    git_commit,
+    package_versions,
+    write_customer_table,
+    write_json,
+)
+from .limits import check
+
+_MISSING = object()
+
+
+def hydra_value(value: Any) -> str:
+    """A Python value as a Hydra override value that Hydra reads back as the same value
+    and type: strings always quoted (so ``'a,b'``, ``'null'``, ``'1e3'`` stay strings),
+    None as ``null``, lists and dicts element by element."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        # Hydra's quoted strings: backslashes are escaped only where they precede a quote
+        # (or end the string); a quote is escaped with a backslash; `\${` keeps a literal
+        # `${` from being read as an interpolation
+        text = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+        text = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, text)
+        text = text.replace("${", "\\${")
+        return f"'{text}'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot pass a {type(value).__name__} as a config value: {value!r}")
+
+
+def _overrides(overrides: Sequence[str], values: Mapping[str, Any]) -> list[str]:
+    out = list(overrides)
+    for key, value in values.items():
+        out.append(f"{key.replace('__', '.')}={hydra_value(value)}")
+    return out
+
+
+def _reject_extra(func: str, overrides: Sequence[str], values: Mapping[str, Any]) -> None:
+    extra = [*overrides, *(f"{k}={v!r}" for k, v in values.items())]
+    if extra:
+        raise TypeError(
+            f"{func}(): a config was given, so {', '.join(extra)} would be ignored; pass them "
+            "to load_config(...) instead, or pass no config"
+        )
+
+
+def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
+    """Compose the Hydra config with command-line style overrides (no validation)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import ConfigCompositionException
+
+    if GlobalHydra.instance().is_initialized():
+        GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        items = _overrides(overrides, values)
+        try:
+            return hydra_compose("config", overrides=items)
+        except ConfigCompositionException as err:
+            # a misspelt keyword is the caller's mistake: say so by its Python name
+            if values:
+                known = hydra_compose("config", overrides=list(overrides))
+                for key in values:
+                    dotted = key.replace("__", ".")
+                    if OmegaConf.select(known, dotted, default=_MISSING) is _MISSING:
+                        raise TypeError(
+                            f"unknown keyword argument {key!r}: the config has no key {dotted}"
+                        ) from None
+            # a misspelt key or a value of the wrong type: the one-line config error
+            converted = config_error_from(err, items)
+            if converted is err:
+                raise
+            raise converted from None
+
+
+def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
+    """A validated config from the project's Hydra configs plus overrides.
+
+    ``overrides`` are Hydra strings (``"firm/programme=engagement"``,
+    ``"customers.n=5000"``); keyword values use ``__`` for dots (``customers__n=5000``).
+    The engine the environment selects (``LOYALTYSIM_KERNEL``) is checked too, so that a
+    bad value is reported before anything runs.
+    """
+    from ..engines.engine import selected
+
+    config = make_config(compose(overrides, **values))
+    selected()
+    return config
+
+
+def config_dict(config: SimConfig) -> dict[str, Any]:
+    """A plain, YAML-ready mapping of a validated config (tuples as lists)."""
+    return OmegaConf.to_container(OmegaConf.create(asdict(config)))
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    config: SimConfig
+    metrics: pd.DataFrame
+    customers: pd.DataFrame | None
+    summary: pd.DataFrame
+    manifest: dict[str, Any]
+    path: Path | None = None
+    model: Market | None = field(default=None, repr=False)
+
+
+def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm: the headline outcomes of a run, in EUR and percent.
+
+    Final-period figures average the last 13 weeks, so one noisy week does not decide them.
+    Churn rates are events per 100 customer-years of the firm's own customer base.
+    """
+    last = metrics["week"] > metrics["week"].max() - 13
+    rows = []
+    for firm, df in metrics.groupby("firm", sort=False):
+        tail = df[last.loc[df.index]]
+        # rates per customer-year: exits over the firm's average customer base, so a firm
+        # that keeps more customers is not charged with more churn for it
+        base = max(df["customers"].mean(), 1.0)
+        years = df["week"].iloc[-1] / 52.0
+        rows.append(
+            {
+                "firm": firm,
+                "customers_end": int(df["customers"].iloc[-1]),
+                "share_end_pct": 100 * tail["share"].mean(),
+                "cumulative_profit_eur": df["cumulative_profit"].iloc[-1],
+                "programme_cost_eur": df["programme_cost"].sum(),
+                "repeat_rate_pct": 100 * tail["repeat_rate"].mean(),
+                "churn_to_competitor_per_year_pct": 100
+                * df["churn_to_competitor"].sum()
+                / base
+                / years,
+                "churn_out_per_year_pct": 100 * df["churn_out"].sum() / base / years,
+                "members_end": int(df["members"].iloc[-1]),
+                "active_loyal_end": int(df["active_loyal"].iloc[-1]),
+                "passive_loyal_end": int(df["passive_loyal"].iloc[-1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_one(
+    config: SimConfig | Mapping[str, Any] | DictConfig,
+    out_dir: str | Path | None = None,
+    keep_model: bool = False,
+    overwrite: bool | None = None,
+    keep_customers: bool = True,
+) -> RunResult:
+    """Run one market from a config; write the run folder if ``out_dir`` is given.
+
+    With ``keep_customers=False`` the customer table is not returned
+    (``RunResult.customers`` is None) and, in the run folder, is written in row chunks
+    straight from the population, never whole in memory (the command line does this).
+
+    Raises :class:`~loyaltysim.model.params.ConfigError` before anything runs if the config is
+    invalid, if its money figures could overflow, if it would not fit in memory, or if
+    ``out_dir`` holds another run's files and ``overwrite`` (default:
+    ``output.overwrite``) is false. With overwrite, the other run's files are removed
+    first, so none of them is left beside the new ones.
+    """
+    cfg = config if isinstance(config, SimConfig) else make_config(config)
+    check(cfg)
+    path = Path(out_dir) if out_dir is not None else None
+    log = None
+    if path is not None:
+        overwrite = cfg.output.overwrite if overwrite is None else overwrite
+        clear_run_folder(path, overwrite)
+        path.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(OmegaConf.create(config_dict(cfg)), path / "config.yaml")
+        if cfg.output.transactions:
+            firms = cfg.firm_params()
+            log = TransactionLog(
+                path / "transactions.parquet",
+                [f.name for f in firms],
+                [f.programme.type for f in firms],
+                cfg.market.start_date,
+                cfg.output.transactions_chunk_rows,
+                rng=Streams(cfg.seed).get("timing"),
+                step_weeks=cfg.market.step_weeks,
+            )
+    start = time.perf_counter()
+    model = Market(cfg, transaction_sink=log)
+    try:
+        model.run()
+    finally:
+        if log is not None:
+            log.close()
+    wall = time.perf_counter() - start
+    metrics = model.metrics()
+    customers = model.customers() if cfg.output.customer_table and keep_customers else None
+    summary = summarise(metrics)
+    manifest = {
+        "seed": cfg.seed,
+        "spawn_keys": {k: list(v) for k, v in model.streams.spawn_keys.items()},
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall, 3),
+        "steps": model.steps,
+        "customer_steps": int(metrics.groupby("step")["customers"].sum().sum()),
+        "people": model.population.size,
+    }
+    if path is not None:
+        metrics.to_csv(path / "metrics.csv", index=False)
+        summary.to_csv(path / "summary.csv", index=False)
+        if customers is not None:
+            customers.to_parquet(path / "customers.parquet", index=False)
+        elif cfg.output.customer_table:
+            if not keep_model:
+                # the table does not read the social network: free it first (4 bytes a
+                # neighbour, 16 neighbours a person by default), so that the table's chunks
+                # fit under the run's own peak memory
+                model.network = None
+            write_customer_table(model, path / "customers.parquet")
+        if cfg.output.figure is not False:  # None: yes (the CLI turns it off in sweeps)
+            from .plotting import run_figure
+
+            run_figure(metrics, path / "figure.png", title=f"seed {cfg.seed}")
+        if log is not None:
+            manifest["transactions"] = log.rows
+        write_json(path / "manifest.json", manifest)
+    if not keep_model:
+        model.release()
+        model = None
+    return RunResult(cfg, metrics, customers, summary, manifest, path, model)
+
+
+def build_model(
+    config: SimConfig | None = None, overrides: Sequence[str] = (), **values: Any
+) -> Market:
+    """A ready-to-step :class:`Market` (for notebooks: ``model.step()``, ``model.metrics()``)."""
+    if config is not None:
+        _reject_extra("build_model", overrides, values)
+    cfg = config if config is not None else load_config(overrides, **values)
+    check(cfg)
+    return Market(cfg)
+
+
+def run(
+    config: SimConfig | None = None,
+    overrides: Sequence[str] = (),
+    out_dir: str | Path | None = None,
+    **values: Any,
+) -> RunResult:
+    """Compose (unless ``config`` is given), validate and run one market.
+
+    With a ``config``, overrides or keyword values are an error (they would be ignored).
+    """
+    if config is not None:
+        _reject_extra("run", overrides, values)
+    cfg = config if config is not None else load_config(overrides, **values)
+    return run_one(cfg, out_dir)

@@ -1,0 +1,217 @@
+"""What a finished run records about itself, and how a later sweep or collect checks it.
+
+A finished run's ``done.json`` holds a fingerprint of what produced it (a hash of the
+resolved config, a hash of the package's source files, the package version and git
+commit), the number of steps and firms, and the size and SHA-256 of every file it wrote.
+From that record a run folder is one of:
+
+- ``done``: finished, same config and code, every file as written;
+- ``stale``: finished, but the config or the code has changed since;
+- ``corrupt``: ``done.json`` unreadable, a file missing, changed or truncated;
+- ``failed``: ``error.json`` and no ``done.json``;
+- ``incomplete``: files but no marker (a run killed mid-way);
+- ``new``: nothing there.
+
+Anything but ``done`` is rerun; the old folder is first moved aside, whole, into
+``<sweep dir>/superseded/`` (nothing is deleted or rewritten in place).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+DONE, ERROR = "done.json", "error.json"
+SUPERSEDED = "superseded"
+LOCKS = ".locks"
+# Hydra's own bookkeeping in a job folder: written by Hydra, not by the run, so not checked
+_NOT_CHECKED_DIRS = {".hydra"}
+_NOT_CHECKED_SUFFIXES = (".log", ".tmp")
+# packages a run never imports: editing them leaves finished runs current
+_NOT_RUN_CODE = {("studies", "calibration")}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def task_config(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    """A job's resolved config as plain data, without Hydra's own ``hydra`` node (which
+    cannot be resolved outside a running job)."""
+    if not isinstance(cfg, DictConfig):
+        return {k: v for k, v in dict(cfg).items() if k != "hydra"}
+    out = {}
+    for key in cfg:
+        if key == "hydra":
+            continue
+        value = cfg[key]
+        out[key] = (
+            OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+        )
+    return out
+
+
+def config_hash(cfg: DictConfig | dict[str, Any]) -> str:
+    """Hash of a job's resolved config (Hydra's own ``hydra`` node left out)."""
+    data = task_config(cfg)
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Hash of the package's Python sources, but calibration/, which no run imports. conf/
+    is not hashed: every conf value that reaches a run is in its resolved config, so an
+    edit to an unrelated experiment file does not make every run stale."""
+    root = Path(__file__).resolve().parents[1]  # the package, not only runs/
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[:2] in _NOT_RUN_CODE:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    """What produced a run: config hash, code hash, package version and git commit."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("loyaltysim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "config": config_hash(cfg),
+        "code": code_hash(),
+        "version": version,
+        "git_commit": _git_commit(),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _git_commit() -> str | None:
+    """The checkout's commit, asked of git once per process (two subprocesses a call)."""
+    from .io import git_commit
+
+    return git_commit()
+
+
+def checksums(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file a run wrote (relative path -> record)."""
+    run_dir = Path(run_dir)
+    out = {}
+    for path in sorted(run_dir.rglob("*")):
+        rel = path.relative_to(run_dir)
+        if not path.is_file() or rel.parts[0] in _NOT_CHECKED_DIRS or rel.name in (DONE, ERROR):
+            continue
+        if rel.name.endswith(_NOT_CHECKED_SUFFIXES):
+            continue
+        out[rel.as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return out
+
+
+def read_done(run_dir: Path) -> dict[str, Any]:
+    """``done.json`` as a dict; raises ValueError naming the run when it is unreadable."""
+    path = Path(run_dir) / DONE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{DONE} unreadable ({type(err).__name__}: {err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{DONE} holds {type(data).__name__}, not a record")
+    return data
+
+
+def verify(run_dir: Path, deep: bool = True) -> str | None:
+    """None if a finished run is intact, else what is wrong (one line).
+
+    Checks every recorded file's size (and SHA-256 when ``deep``) and the number of rows
+    of ``metrics.csv`` against the recorded steps x firms.
+    """
+    run_dir = Path(run_dir)
+    try:
+        done = read_done(run_dir)
+    except ValueError as err:
+        return str(err)
+    files = done.get("files")
+    if not isinstance(files, dict) or "metrics.csv" not in files:
+        return f"{DONE} records no file checksums (written by an older version)"
+    for rel, rec in files.items():
+        path = run_dir / rel
+        if not path.is_file():
+            return f"{rel} is missing"
+        size = path.stat().st_size
+        if size != rec.get("bytes"):
+            return f"{rel} has {size} bytes, {rec.get('bytes')} were written"
+        if deep and _sha256(path) != rec.get("sha256"):
+            return f"{rel} changed since it was written (checksum differs)"
+    steps, firms = done.get("steps"), done.get("firms")
+    if isinstance(steps, int) and isinstance(firms, int):
+        with open(run_dir / "metrics.csv", "rb") as fh:
+            rows = sum(1 for _ in fh) - 1
+        if rows != steps * firms:
+            return f"metrics.csv has {rows} rows, {steps} steps x {firms} firms were run"
+    return None
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A run folder's state (see the module docstring) and why."""
+
+    status: str  # new, done, stale, corrupt, failed, incomplete
+    reason: str = ""
+
+
+def classify(run_dir: Path, fp: dict[str, Any] | None = None) -> RunState:
+    """State of ``run_dir`` for a job with fingerprint ``fp`` (None: do not check staleness)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir() or not any(run_dir.iterdir()):
+        return RunState("new")
+    if (run_dir / DONE).exists():
+        problem = verify(run_dir)
+        if problem:
+            return RunState("corrupt", problem)
+        if fp is not None:
+            recorded = read_done(run_dir).get("fingerprint") or {}
+            if recorded.get("config") != fp["config"]:
+                return RunState("stale", "config changed")
+            if recorded.get("code") != fp["code"]:
+                return RunState("stale", "code changed")
+        return RunState("done")
+    if (run_dir / ERROR).exists():
+        return RunState("failed")
+    return RunState("incomplete", "files but no done.json or error.json")
+
+
+def set_aside(run_dir: Path, status: str) -> Path:
+    """Move a run folder, whole, to ``<sweep>/superseded/<name>.<status>-<time>``."""
+    run_dir = Path(run_dir)
+    stamp = _dt.datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+    target = run_dir.parent / SUPERSEDED / f"{run_dir.name}.{status}-{stamp}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(run_dir), str(target))
+    return target
+
+
+def job_lock(run_dir: Path):
+    """An inter-process lock for one run (``filelock``): two sweeps into one folder run
+    each job once. Held by the sweep that runs the job until the job has finished."""
+    from filelock import FileLock
+
+    run_dir = Path(run_dir)
+    locks = run_dir.parent / LOCKS
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(locks / f"{run_dir.name}.lock"))

@@ -1,0 +1,214 @@
+"""The sweeper behind ``loyaltysim -m``: Hydra's basic grid sweeper, plus a decision, made
+before anything is launched, about which runs need running.
+
+For each job it composes the job's config (as every Hydra launcher does, but once per
+distinct set of config group choices: :mod:`loyaltysim.runs.sweepconfig`, which the launcher
+then shares), then looks at the job's folder (:func:`loyaltysim.runs.runrecord.classify`):
+
+- a finished run with the same config and code and intact files is skipped, and not
+  launched at all, so Hydra does not rewrite its ``.hydra/`` either;
+- a stale run (config or code changed) is rerun after its folder is moved, whole, into
+  ``<sweep dir>/superseded/``; with ``hydra.sweeper.on_stale=refuse`` the sweep instead
+  stops before launching anything, listing the stale runs (exit status 2);
+- a failed, corrupt or incomplete run is moved aside the same way and rerun.
+
+Each job to run is locked (:func:`loyaltysim.runs.runrecord.job_lock`) until it has finished,
+so two sweeps into one folder run each job once: a job locked by the other sweep is left
+to it, then checked again once that sweep lets go of it. Works with any launcher; with a
+launcher that fails as a whole (joblib after a worker died), the runs of the batch that did
+not finish are recorded as failed and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+from . import runrecord, sweep, sweepconfig
+
+log = logging.getLogger(__name__)
+ON_STALE = ("rerun", "refuse")
+
+
+class StaleRunsError(Exception):
+    """Finished runs whose config or code changed, with ``on_stale=refuse``."""
+
+
+@dataclass
+class Job:
+    overrides: list[str]
+    run_dir: Path
+    fingerprint: dict[str, Any]
+    config: DictConfig
+    state: runrecord.RunState
+
+
+def _say(message: str) -> None:
+    print(f"[loyaltysim sweep] {message}", flush=True)
+
+
+class SafeSweeper(BasicSweeper):
+    """Grid sweeper that skips finished runs, reruns stale or broken ones, and locks jobs."""
+
+    def __init__(
+        self,
+        max_batch_size: int | None = None,
+        params: dict[str, str] | None = None,
+        on_stale: str = "rerun",
+    ) -> None:
+        # not super().__init__: Hydra's plugin scan may load basic_sweeper a second time, and
+        # BasicSweeper.__init__'s super(BasicSweeper, self) then fails; these are its fields
+        self.overrides = None
+        self.batch_index = 0
+        self.max_batch_size = max_batch_size
+        self.params = dict(params or {})
+        self.hydra_context = None
+        self.config = None
+        self.launcher = None
+        if on_stale not in ON_STALE:
+            from ..model.params import ConfigError
+
+            raise ConfigError("hydra.sweeper.on_stale", on_stale, "rerun or refuse")
+        self.on_stale = on_stale
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        """As Hydra's, with the config loader wrapped so that the sweeper and the launcher
+        compose each distinct set of group choices once (:mod:`loyaltysim.runs.sweepconfig`)."""
+        super().setup(
+            hydra_context=sweepconfig.wrap(hydra_context),
+            task_function=task_function,
+            config=config,
+        )
+
+    def _job(self, overrides: list[str]) -> Job:
+        assert self.hydra_context is not None and self.config is not None
+        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        fp = runrecord.fingerprint(cfg)
+        return Job(list(overrides), run_dir, fp, cfg, runrecord.classify(run_dir, fp))
+
+    def sweep(self, arguments: list[str]) -> Any:
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        parsed = parser.parse_overrides([*self._parse_config(), *arguments])
+        batches = self.split_arguments(parsed, None)
+        jobs = [self._job(ov) for ov in batches[0]] if batches else []
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+
+        stale = [j for j in jobs if j.state.status == "stale"]
+        if stale and self.on_stale == "refuse":
+            names = ", ".join(f"{j.run_dir.name} ({j.state.reason})" for j in stale)
+            raise StaleRunsError(
+                f"{len(stale)} finished run(s) in {sweep_dir} are stale: {names}; nothing was "
+                "run. Re-run with hydra.sweeper.on_stale=rerun to rerun them (the old folders "
+                f"are kept in {runrecord.SUPERSEDED}/), or choose another hydra.sweep.dir"
+            )
+        fresh = sum(j.state.status == "done" for j in jobs)
+        if fresh:
+            _say(f"{fresh} runs already finished in {sweep_dir}: skipped")
+        self._write_meta(sweep_dir, jobs)
+
+        returns = []
+        with ExitStack() as held:
+            todo, deferred = [], []
+            for job in jobs:
+                if job.state.status == "done":
+                    continue
+                lock = runrecord.job_lock(job.run_dir)
+                if _try(lock):
+                    held.callback(lock.release)
+                    if self._prepare(job):
+                        todo.append(job)
+                else:
+                    deferred.append((job, lock))
+            if deferred:
+                _say(f"{len(deferred)} runs are being run by another sweep: left to it")
+            returns += self._launch(todo, 0)
+            # wait for the other sweep, then run whatever it did not finish
+            late = []
+            for job, lock in deferred:
+                lock.acquire()
+                held.callback(lock.release)
+                job.state = runrecord.classify(job.run_dir, job.fingerprint)
+                if self._prepare(job):
+                    late.append(job)
+            returns += self._launch(late, len(todo))
+        return returns
+
+    def _prepare(self, job: Job) -> bool:
+        """Under the job's lock: True if it must run (its old folder moved aside first)."""
+        state = runrecord.classify(job.run_dir, job.fingerprint)
+        job.state = state
+        if state.status == "done":
+            return False
+        if state.status != "new":
+            moved = runrecord.set_aside(job.run_dir, state.status)
+            why = f" ({state.reason})" if state.reason else ""
+            _say(f"{job.run_dir.name}: {state.status}{why}; rerun, old folder in {moved}")
+        return True
+
+    def _launch(self, jobs: list[Job], first_idx: int) -> list[Any]:
+        assert self.launcher is not None
+        if not jobs:
+            return []
+        size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else len(jobs)
+        returns = []
+        for start in range(0, len(jobs), size):
+            batch = jobs[start : start + size]
+            try:
+                returns.append(
+                    self.launcher.launch([j.overrides for j in batch], first_idx + start)
+                )
+            except Exception as err:  # the launcher failed as a whole: record, go on
+                for job in batch:
+                    if (
+                        not (job.run_dir / runrecord.DONE).exists()
+                        and not (job.run_dir / runrecord.ERROR).exists()
+                    ):
+                        sweep.record_failure(
+                            job.run_dir,
+                            None,
+                            job.overrides,
+                            runrecord.task_config(job.config),
+                            error="LauncherFailed",
+                            message=f"the launcher failed before this run finished: "
+                            f"{type(err).__name__}: {err}",
+                        )
+                _say(f"launcher failed ({type(err).__name__}); unfinished runs recorded as failed")
+        return returns
+
+    def _write_meta(self, sweep_dir: Path, jobs: list[Job]) -> None:
+        sweep.write_json(
+            sweep_dir / sweep.SWEEP,
+            {
+                "total": len(jobs),
+                "started": time.time(),
+                "done_at_start": sum(j.state.status == "done" for j in jobs),
+                "failed_at_start": 0,
+                "jobs": [j.run_dir.name for j in jobs],
+            },
+        )
+
+
+def _try(lock: Any) -> bool:
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    return True

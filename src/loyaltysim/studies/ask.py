@@ -1,0 +1,317 @@
+"""``loyaltysim-ask``: ask a scenario a question and get an answer a manager can read.
+
+    loyaltysim-ask scenario=replace_rebate_with_thanks
+    loyaltysim-ask scenario=withdraw_rebate seeds=4 customers.n=1000   # smaller, quicker
+    loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
+
+A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra overrides of any
+kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
+and optional firm display names. Each arm runs as its own sweep (the ``loyaltysim -m``
+machinery: one folder per run, finished runs skipped on a re-run, failures recorded) into
+one scenario folder; the arms are then compared with the baseline by name, paired by
+seed, and the answer is printed and written as Markdown, CSV and a self-contained HTML
+report (``<out>/answer/``). Other ``key=value`` arguments are overrides for every arm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..runs.collect import Collected, UsageError, collect
+from ..runs.io import config_dir
+from ..runs.progress import Progress
+from ..runs.sweep import SWEEP, sweep_status
+from . import formatting as fmt
+from .comparison import compare, headline
+
+TOP_KEYS = ("question", "baseline", "seeds", "overrides", "arms", "firm", "firm_names")
+ARM_KEYS = ("name", "title", "overrides")
+OPTIONS = ("scenario", "seeds", "out", "jobs")
+
+
+@dataclass
+class Arm:
+    name: str
+    title: str
+    overrides: list[str]
+
+
+@dataclass
+class Scenario:
+    name: str
+    question: str
+    arms: list[Arm]
+    baseline: str
+    seeds: list[int]
+    overrides: list[str] = field(default_factory=list)
+    firm: str = "focal"
+    firm_names: dict[str, str] = field(default_factory=dict)
+
+
+def scenario_path(name: str) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    path = config_dir() / "scenario" / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
+        raise UsageError(f"scenario = {name!r} not found; allowed: {', '.join(known)}")
+    return path
+
+
+def _seeds(value: object) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return list(range(value))
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return list(dict.fromkeys(value))
+    raise UsageError(f"seeds = {value!r}; allowed: a count >= 1 or a list of integers")
+
+
+def load_scenario(name: str) -> Scenario:
+    """Read and check a scenario file; every mistake is a one-line :class:`UsageError`."""
+    path = scenario_path(name)
+    data = yaml.safe_load(path.read_text()) or {}
+    where = f"scenario {path.stem}"
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"{where}: the file must be a mapping; allowed keys: {', '.join(TOP_KEYS)}"
+        )
+    for key in data:
+        if key not in TOP_KEYS:
+            raise UsageError(f"{where}: unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}")
+    raw_arms = data.get("arms")
+    if not isinstance(raw_arms, list) or not raw_arms:
+        raise UsageError(f"{where}: arms = {raw_arms!r}; allowed: a non-empty list of arms")
+    arms = []
+    for i, arm in enumerate(raw_arms):
+        if not isinstance(arm, dict) or "name" not in arm:
+            raise UsageError(f"{where}: arm {i + 1} = {arm!r}; allowed: a mapping with a name")
+        for key in arm:
+            if key not in ARM_KEYS:
+                raise UsageError(
+                    f"{where}: arm {arm['name']!r} has unknown key {key!r} = {arm[key]!r}; "
+                    f"allowed: {', '.join(ARM_KEYS)}"
+                )
+        overrides = arm.get("overrides") or []
+        if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+            raise UsageError(
+                f"{where}: arm {arm['name']!r} overrides = {overrides!r}; allowed: a list of "
+                "Hydra overrides such as firm.price=5.5"
+            )
+        arms.append(Arm(str(arm["name"]), str(arm.get("title") or arm["name"]), overrides))
+    names = [a.name for a in arms]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: arm names = {names}; allowed: each name once")
+    baseline = data.get("baseline")
+    if baseline is None or str(baseline) not in names:
+        raise UsageError(f"{where}: baseline = {baseline!r}; allowed: one of {', '.join(names)}")
+    return Scenario(
+        name=path.stem,
+        question=str(data.get("question") or path.stem.replace("_", " ")),
+        arms=arms,
+        baseline=str(baseline),
+        seeds=_seeds(data.get("seeds", 10)),
+        overrides=list(data.get("overrides") or []),
+        firm=str(data.get("firm", "focal")),
+        firm_names={str(k): str(v) for k, v in (data.get("firm_names") or {}).items()},
+    )
+
+
+def merged(*lists: list[str]) -> list[str]:
+    """Overrides with later lists winning per key (the command line over the arm over the
+    scenario), so an arm may change what the scenario set for all arms."""
+    out: dict[str, str] = {}
+    for items in lists:
+        for item in items:
+            out[item.lstrip("+~").partition("=")[0]] = item
+    return list(out.values())
+
+
+def arm_overrides(scn: Scenario, arm: Arm, extra: list[str]) -> list[str]:
+    quiet = ["output.figure=false", "output.customer_table=false"]
+    return merged(quiet, scn.overrides, arm.overrides, extra)
+
+
+def check(scn: Scenario, extra: list[str]) -> int:
+    """Compose every arm's config before anything runs; returns the market size."""
+    from ..model.params import ConfigError
+    from ..runs.runner import load_config
+
+    size = 0
+    for arm in scn.arms:
+        try:
+            cfg = load_config(arm_overrides(scn, arm, extra))
+        except (ConfigError, TypeError, ValueError) as err:
+            raise UsageError(f"arm {arm.name!r}: {str(err).splitlines()[0]}") from None
+        if arm.name == scn.baseline:
+            size = cfg.customers.n
+    return size
+
+
+def _meta(sweep_dir: Path, since: float) -> dict | None:
+    try:
+        meta = json.loads((sweep_dir / SWEEP).read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if meta.get("started", 0) >= since and "jobs" in meta else None
+
+
+def run_arms(scn: Scenario, out: Path, extra: list[str], jobs: int | None) -> dict[str, list[str]]:
+    """Run each arm as a sweep into ``out/runs``; returns each arm's run folders."""
+    runs_dir, logs = out / "runs", out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    seeds = "seed=" + ",".join(str(s) for s in scn.seeds)
+    bar = Progress(len(scn.arms) * len(scn.seeds), scn.name, tag="loyaltysim ask")
+    totals = [0, 0, 0]  # done, failed, skipped in finished arms
+    job_names: dict[str, list[str]] = {}
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    try:
+        for arm in scn.arms:
+            cmd = [sys.executable, "-m", "loyaltysim", "-m", *arm_overrides(scn, arm, extra)]
+            cmd += [seeds, f"hydra.sweep.dir={runs_dir}"]
+            cmd += [f"hydra.launcher.n_jobs={jobs}"] if jobs else []
+            since = time.time()
+            with open(logs / f"{arm.name}.log", "w") as log:
+                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+                while True:
+                    finished = proc.poll() is not None
+                    meta = _meta(runs_dir, since)
+                    if meta is not None:
+                        done, failed = sweep_status(runs_dir, meta["jobs"])
+                        skipped = meta["done_at_start"]
+                        bar.update(totals[0] + done, totals[1] + failed, totals[2] + skipped)
+                    if finished:
+                        break
+                    time.sleep(0.3)
+            if proc.returncode == 2 or meta is None:
+                tail = (logs / f"{arm.name}.log").read_text().strip().splitlines()[-1:]
+                raise UsageError(f"arm {arm.name!r} did not run: {' '.join(tail)}")
+            job_names[arm.name] = list(meta["jobs"])
+            totals = [totals[0] + done, totals[1] + failed, totals[2] + skipped]
+    finally:
+        bar.close()
+    return job_names
+
+
+def combine(collected: Collected, job_names: dict[str, list[str]]) -> Collected:
+    """The collected runs with an ``arm`` column, one copy of a run per arm that ran it."""
+    frames = {"runs": [], "summary": []}
+    for arm, names in job_names.items():
+        for key in frames:
+            table = getattr(collected, key)
+            sub = table[table["run_id"].isin(names)].copy() if len(table) else table
+            sub.insert(2, "arm", arm)
+            frames[key].append(sub)
+    runs = pd.concat(frames["runs"], ignore_index=True)
+    summary = pd.concat(frames["summary"], ignore_index=True)
+    if summary.empty:
+        raise UsageError("no run finished; see the logs and error.json in the run folders")
+    return Collected(runs, summary, collected.failures, ["arm"])
+
+
+def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers: int):
+    """Compare the arms with the baseline; write ``out/answer``; return the sentences."""
+    from .compare import to_markdown, write
+    from .report import write_html
+
+    col = combine(collect(out / "runs"), job_names)
+    cmp = compare(col, ["arm"], scn.baseline, scn.firm, 104)
+    cmp.labels = {}  # scenario arms go by their own names, not "arm=..."
+    head = headline(col, cmp, col.summary["arm"], customers)
+    titles = {a.name: a.title for a in scn.arms}
+    sentences = [fmt.sentence(r, titles[r.arm]) for _, r in head.iterrows()]
+    dest = out / "answer"
+    paths = write(col, cmp, ["arm"], dest, names=scn.firm_names)
+    head.to_csv(dest / "answer.csv", index=False)
+    firm = fmt.firm_name(scn.firm, scn.firm_names)
+    md = [f"# {scn.question}", "", f"Firm: **{firm}**; {customers:,} customers.", ""]
+    md += [f"- {s}" for s in sentences] + ["", to_markdown(cmp, scn.firm_names)]
+    (dest / "answer.md").write_text("\n".join(md) + "\n")
+    pngs = [p for p in paths if p.suffix == ".png"]
+    note = f"Profit per 1,000 customers: the change divided by the market size ({customers:,})."
+    write_html(
+        dest / "report.html",
+        scn.question,
+        cmp,
+        pngs,
+        sentences,
+        head,
+        titles,
+        scn.firm_names,
+        [note],
+    )
+    return sentences, head, dest
+
+
+def table(head: pd.DataFrame) -> pd.DataFrame:
+    """The headline numbers as printed: money as €1,234, changes signed."""
+    return pd.DataFrame(
+        {
+            "arm": head["arm"],
+            "profit vs baseline": [f"{fmt.number(v, 1, True)}%" for v in head["profit_pct"]],
+            "profit change": [fmt.money(v, True) for v in head["profit_diff_eur"]],
+            "per 1,000 customers": [fmt.money(v, True) for v in head["profit_per_1000_eur"]],
+            "share (pp)": [fmt.number(v, 1, True) for v in head["share_pp"]],
+            "payback week": [fmt.number(v) for v in head["payback_week"]],
+            "seeds better": [
+                f"{b} of {n}" for b, n in zip(head["better_seeds"], head["seeds"], strict=True)
+            ],
+        }
+    )
+
+
+def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    options, extra = {}, []
+    for token in argv:
+        if token in ("-h", "--help"):
+            print(__doc__)
+            raise SystemExit(0)
+        key, sep, value = token.partition("=")
+        if not sep or token.startswith("-"):
+            raise UsageError(
+                f"argument {token!r}; allowed: {'=..., '.join(OPTIONS)}=... or overrides"
+            )
+        (options.__setitem__(key, value) if key in OPTIONS else extra.append(token))
+    if "scenario" not in options:
+        known = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
+        raise UsageError(
+            f"scenario missing; allowed: scenario=NAME with NAME one of {', '.join(known)}"
+        )
+    return options, extra
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        options, extra = parse(list(sys.argv[1:] if argv is None else argv))
+        scn = load_scenario(options["scenario"])
+        if "seeds" in options:
+            scn.seeds = _seeds(yaml.safe_load(options["seeds"]))
+        jobs = int(options["jobs"]) if options.get("jobs", "").isdigit() else None
+        out = Path(options.get("out") or f"outputs/scenarios/{scn.name}")
+        customers = check(scn, extra)
+        print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds into {out}")
+        job_names = run_arms(scn, out, extra, jobs)
+        sentences, head, dest = answer(scn, out, job_names, customers)
+    except UsageError as err:
+        print(f"loyaltysim-ask: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print("\n" + "\n".join(sentences) + "\n")
+    print(table(head).to_string(index=False))
+    print(f"\nanswer: {dest / 'answer.md'}, {dest / 'report.html'}, {dest / 'answer.csv'}")
+    failures = collect(out / "runs", write=False).failures
+    if len(failures):
+        print(f"note: {len(failures)} runs failed; re-run to retry them", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
