@@ -31,7 +31,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from loyaltysim import Market, engine, load_config  # noqa: E402
+from loyaltysim import Market, load_config  # noqa: E402
+from loyaltysim.engines import engine  # noqa: E402
 from loyaltysim.model.firms import offer_terms  # noqa: E402
 from loyaltysim.model.purchases import purchase_step  # noqa: E402
 

@@ -14,7 +14,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from loyaltysim import designs, make_config
+from loyaltysim import make_config
+from loyaltysim.runs import designs
 from loyaltysim.runs.io import config_dir
 from loyaltysim.runs.sweep import count_jobs
 

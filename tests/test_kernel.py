@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from conftest import small_config
-from loyaltysim import PROGRAMMES, Market, engine
+from loyaltysim import PROGRAMMES, Market
+from loyaltysim.engines import engine
 from loyaltysim.model.memory import decay_memory
 from loyaltysim.model.metrics import population_metrics, purchase_flows
 from loyaltysim.model.purchases import purchase_step

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from loyaltysim import formatting as fmt
 from loyaltysim.runs.collect import UsageError
 from loyaltysim.runs.io import config_dir
+from loyaltysim.studies import formatting as fmt
 from loyaltysim.studies.ask import load_scenario, merged
 
 SHIPPED = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
@@ -143,7 +143,7 @@ def test_usage_error_is_raised_for_a_missing_file():
 
 
 def test_progress_estimates_time_left_only_after_a_few_runs():
-    from loyaltysim import progress
+    from loyaltysim.runs import progress
 
     first = progress.line(60, done=3, failed=0, skipped=2, elapsed=30.0, tag="t")
     assert first == (
