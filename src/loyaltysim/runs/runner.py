@@ -171,6 +171,14 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
                 "share_end_pct": 100 * tail["share"].mean(),
                 "cumulative_profit_eur": df["cumulative_profit"].iloc[-1],
                 "programme_cost_eur": df["programme_cost"].sum(),
+                # the parts of profit, so that a study can re-price the same runs at
+                # another unit cost (the break-even margin, studies/margin.py)
+                "revenue_eur": df["revenue"].sum(),
+                "units": df["units"].sum(),
+                "cogs_eur": df["cogs"].sum(),
+                "acquisition_cost_eur": df["acquisition_cost"].sum(),
+                "price_start_eur": float(df["price"].iloc[0]),
+                "price_fixed": bool(df["price"].nunique() == 1),
                 "repeat_rate_pct": 100 * tail["repeat_rate"].mean(),
                 "churn_to_competitor_per_year_pct": 100
                 * df["churn_to_competitor"].sum()
