@@ -98,6 +98,18 @@ def test_head_to_head(tmp):
         col, "cumulative_profit_eur", {"firm/programme": "engagement"}, {"firm/programme": "none"}
     )
     assert f"cumulative profit {e['diff']:+,.0f} EUR" in lines[1]
+    # the break-even margin, recomputed from the summary: the margin m at which the mean
+    # paired profit gain, re-priced as profit + (m - 0.3) * price * units, is zero
+    s = col.summary[col.summary["firm"] == "focal"]
+    for line, arm in ((lines[0], "discount"), (lines[1], "engagement")):
+        cur = s[s["firm/programme"] == arm].set_index("seed")
+        base = s[s["firm/programme"] == "none"].set_index("seed")
+        dp = (cur["cumulative_profit_eur"] - base["cumulative_profit_eur"]).mean()
+        du = 5.0 * (cur["units"] - base["units"]).mean()
+        m = 0.3 - dp / du
+        assert f"break-even gross margin {100 * m:.0f}%" in line
+    assert (out / "effect_by_margin.png").stat().st_size > 0
+    assert len(pd.read_csv(out / "break_even_margin.csv")) == 2
 
 
 def test_withdrawal_reads_the_end_week_from_the_sweep(tmp):
