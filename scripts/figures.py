@@ -1,6 +1,6 @@
 """Regenerate every figure the documentation shows (docs/*.png) from small runs.
 
-    python scripts/figures.py             # the Matplotlib figures: about a minute on 2 cores
+    python scripts/figures.py             # the Matplotlib figures: about 25 s on 2 cores
     python scripts/figures.py --browser   # also the screenshots (scripts/screenshots.sh:
                                           # the live app and a scenario report, in chromium)
     python scripts/figures.py --list      # the figures and how each is made, run nothing
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 RUNS = ROOT / "outputs" / "figures"
-# small enough for a minute on two cores, large enough that the bands are readable
+# small enough for half a minute on two cores, large enough that the bands are readable
 CUSTOMERS = "customers.n=2000"
 H2H_SEEDS = "seed=range(0,5)"
 
