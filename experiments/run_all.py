@@ -2,7 +2,8 @@
 
     python experiments/run_all.py                    # all eight
     python experiments/run_all.py --only withdrawal  # one of them (README is refreshed too)
-    python experiments/run_all.py --launcher basic   # any Hydra launcher; --jobs N for joblib
+    python experiments/run_all.py --launcher basic   # any Hydra launcher (default: local)
+    python experiments/run_all.py --jobs 4           # 4 jobs at a time (local or joblib only)
     python experiments/run_all.py --quick --out /tmp/res --runs /tmp/runs   # tiny smoke run
 
 Each experiment is a Hydra sweep (``conf/experiment/<name>.yaml``) run into
@@ -29,6 +30,9 @@ from loyaltysim.studies.analysis import EXPERIMENTS, analyse, titles, write_read
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["customers.n=300", "market.horizon_weeks=26"]
 JOBLIB = ("local", "joblib")  # launchers that take hydra.launcher.n_jobs (conf/hydra/launcher)
+# conf/config.yaml's `override hydra/launcher: local`: what a sweep uses when --launcher is not
+# given (this driver then passes no launcher override; tests/test_docs.py checks the two agree)
+DEFAULT_LAUNCHER = "local"
 PROGRESS = "[loyaltysim sweep]"
 
 
@@ -74,18 +78,47 @@ def run_sweep(cmd: list[str], name: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", choices=list(EXPERIMENTS), help="run only these")
-    ap.add_argument("--quick", action="store_true", help="tiny markets, for smoke tests")
-    ap.add_argument("--seeds", type=int, help="override the experiments' seed count")
-    ap.add_argument("--out", type=Path, default=ROOT / "results")
-    ap.add_argument("--runs", type=Path, default=ROOT / "outputs" / "experiments")
     ap.add_argument(
-        "--launcher",
-        help="Hydra launcher (hydra/launcher=NAME: local, joblib, basic, or a plugin's, "
-        "e.g. submitit_slurm); default: the config's (local: joblib on 2 cores)",
+        "--only",
+        nargs="*",
+        choices=list(EXPERIMENTS),
+        metavar="NAME",
+        help=f"run only these: {', '.join(EXPERIMENTS)}",
+    )
+    ap.add_argument("--quick", action="store_true", help="tiny markets, for smoke tests")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="seeds 0..N-1 in every experiment (default: each experiment's own count)",
     )
     ap.add_argument(
-        "--jobs", type=int, help="parallel jobs (hydra.launcher.n_jobs; joblib launchers only)"
+        "--out",
+        type=Path,
+        default=ROOT / "results",
+        metavar="DIR",
+        help="where the tables, figures, README.md and claims.json go (default: results/)",
+    )
+    ap.add_argument(
+        "--runs",
+        type=Path,
+        default=ROOT / "outputs" / "experiments",
+        metavar="DIR",
+        help="where the sweeps' run folders go, one per experiment (default: outputs/experiments/)",
+    )
+    ap.add_argument(
+        "--launcher",
+        metavar="NAME",
+        help="Hydra launcher of every sweep (hydra/launcher=NAME): local, basic, joblib, or a "
+        "plugin's, e.g. ray, submitit_slurm; default: "
+        f"{DEFAULT_LAUNCHER} (the config's: each job in its own process, 2 at a time)",
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="jobs at a time (hydra.launcher.n_jobs), for the "
+        f"{' and '.join(JOBLIB)} launchers only; default: the launcher's (local: 2)",
     )
     ap.add_argument(
         "--set",
@@ -96,7 +129,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--set hydra.launcher.timeout_min=60)",
     )
     args = ap.parse_args(argv)
-    if args.jobs is not None and (args.launcher or "local") not in JOBLIB:
+    if args.jobs is not None and (args.launcher or DEFAULT_LAUNCHER) not in JOBLIB:
         ap.error(f"--jobs sets hydra.launcher.n_jobs, which the {args.launcher} launcher lacks")
     return args
 

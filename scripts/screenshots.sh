@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerate the README's screenshots in docs/: the live app (through its browser test) and
+# Regenerate the docs screenshots in docs/: the live app (through its browser test) and
 # one scenario report (loyaltysim-ask, small market, rendered by headless chromium).
-#   bash scripts/screenshots.sh
+#   bash scripts/screenshots.sh     (python scripts/figures.py --browser runs it too)
 source "$(dirname "$0")/_bootstrap.sh"
 LOYALTYSIM_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_app.py -k browser
 .venv/bin/loyaltysim-ask scenario=replace_rebate_with_thanks seeds=5 customers.n=1500 \

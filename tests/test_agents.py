@@ -216,9 +216,9 @@ def test_a_customer_agent_owns_its_state_and_keeps_a_diary():
     assert "Customer(id=" in repr(c)
 
 
-def test_the_readme_quotes_the_customer_step_as_the_specification():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert textwrap.dedent(inspect.getsource(Customer.step)).strip() in readme
+def test_the_model_page_quotes_the_customer_step_as_the_specification():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text()
+    assert textwrap.dedent(inspect.getsource(Customer.step)).strip() in page
 
 
 def test_the_engine_is_validated():

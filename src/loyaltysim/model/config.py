@@ -9,7 +9,7 @@ structured configs (the schema every YAML file in ``conf/`` is merged onto, so a
 the code does not know fails at compose time and no default is written twice), and
 stores each registered programme type as an option of ``firm/programme`` and
 ``competitor/programme`` from its one ``conf/programme/<key>.yaml``. Claim ids (S1-S13)
-refer to ``shared/domain-brief.md``.
+refer to ``docs/claims.md``.
 """
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ README_HEAD = [
     'intervals and two-sided paired t-tests. "Supported" means the difference has the '
     "claimed sign at p < 0.05 in this model under its default calibration: evidence about "
     "the model's mechanisms, not about any real market. Claim ids refer to "
-    "`shared/domain-brief.md`.",
+    "`docs/claims.md`.",
     "",
 ]
 
