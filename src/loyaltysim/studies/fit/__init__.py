@@ -1,0 +1,19 @@
+"""Your market: fit a firm's transaction log and turn it into a world of the model.
+
+:mod:`.logs` reads and checks the log, :mod:`.models` fits BG/NBD, Pareto/NBD and
+gamma-gamma by maximum likelihood, :mod:`.market` maps the estimates to the model's
+parameters, :mod:`.holdout` simulates the fitted cohort through the holdout, :mod:`.score`
+scores a CLV model's per-customer predictions against a run's ``truth.parquet`` and
+:mod:`.cli` is ``loyaltysim-fit``. ``CDNOW`` is the worked example's log (below).
+
+CDNOW sample (``data/cdnow_sample.csv.gz``): 6,919 purchases by 2,357 customers, a 1/10
+sample of the cohort who first bought at CDNOW in the first quarter of 1997, to June 1998
+(customer_id, date, cds, amount in USD). Source: Bruce Hardie's datasets page
+(brucehardie.com/datasets), as redistributed in the ``lifetimes`` package (MIT licence,
+``lifetimes/datasets/CDNOW_sample.txt``); the data are offered there for teaching and
+research with Fader, Hardie & Lee (2005).
+"""
+
+from pathlib import Path
+
+CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv.gz"
