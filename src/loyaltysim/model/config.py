@@ -39,12 +39,7 @@ class OutputParams(Params):
         False, kind=CONSTANT, doc="a run may replace another run's files in its folder"
     )
     transactions: bool = param(False, kind=CONSTANT, doc="write the transaction log (Parquet)")
-    truth: bool = param(
-        False,
-        kind=CONSTANT,
-        doc="write truth.parquet: each customer's true purchase rate, drop-out probability, "
-        "drop-out week, segment, membership and engagement (what a CLV fit should recover)",
-    )
+    truth: bool = param(False, kind=CONSTANT, doc="truth.parquet: each customer's hidden traits")
     transactions_chunk_rows: int = param(
         500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
     )

@@ -132,8 +132,9 @@ def run(a: argparse.Namespace) -> dict:
         with_m = t["m"].notna() & (t["m"] > 0)
         if with_m.sum() >= logs.MIN_REPEAT_BUYERS:
             gg = models.fit_gamma_gamma(t.loc[with_m, "x"], t.loc[with_m, "m"])
+    cal = occ[occ["day"] < end]
     overrides = market.world(
-        bg.params, gg.params if gg else None, len(t), price, unit_cost, rivals, a.share
+        bg.params, market.basket_moments(cal), len(t), price, unit_cost, rivals, a.share
     )
     last_day = occ["day"].max()
     has_holdout = end <= last_day

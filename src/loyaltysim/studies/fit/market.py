@@ -11,11 +11,13 @@ model parameter                             from the fit
                                             gamma *rate* in weeks)
 ``customers.dropout_a``                     a
 ``customers.dropout_b``                     (a + b) / share - a (b when share = 1)
-``customers.basket_mean``                   p gamma / (q - 1) / price (units a purchase: the
-                                            mean of the gamma-gamma mean spend, over price)
-``customers.basket_shape``                  q - 2 (the gamma shape with the same coefficient
-                                            of variation as gamma-gamma's inverse-gamma mean
-                                            spend; needs q > 2, else left at its default)
+``customers.basket_mean``                   mean over customers of their mean spend per
+                                            purchase occasion, over price (units a purchase)
+``customers.basket_shape``                  mean^2 / variance of the customers' true mean
+                                            spend zeta (method of moments, see
+                                            :func:`basket_moments`; the model's basket is
+                                            gamma across customers, so gamma-gamma's
+                                            inverse-gamma mean spend is not used for it)
 ``customers.n``                             customers in the calibration cohort
 ``firm.price``, ``firm.unit_cost``          --price (or amount/units in the log), --unit-cost
                                             or --margin
@@ -39,12 +41,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
+
+
+def basket_moments(occ: pd.DataFrame) -> tuple[float, float] | None:
+    """(mean, gamma shape) across customers of the true mean spend zeta per purchase
+    occasion, by the method of moments with the within-customer noise taken out.
+
+    As in gamma-gamma, spend varies around a customer's zeta with a coefficient of
+    variation c common to all (pooled over customers with several occasions), so the
+    sample mean m_i of n_i occasions has Var(m_i | zeta_i) = c^2 zeta_i^2 / n_i and
+    ``Var(m) = Var(zeta) + c^2 E[1/n] (Var(zeta) + mu^2)``, solved for Var(zeta) (n taken
+    independent of zeta). None without amounts, or with no spread left between customers.
+    In a log of the model (spend constant within a customer) c = 0 and this is the plain
+    variance of the customers' means."""
+    if "amount" not in occ:
+        return None
+    g = occ.groupby("customer")["amount"]
+    n, m, v = g.size(), g.mean(), g.var(ddof=1)
+    several = (n > 1) & (m > 0)
+    dof = (n[several] - 1).sum()
+    c2 = float(((n[several] - 1) * v[several] / m[several] ** 2).sum() / dof) if dof else 0.0
+    mu, inv_n = float(m.mean()), float((1.0 / n).mean())
+    between = (float(m.var(ddof=1)) - c2 * inv_n * mu**2) / (1 + c2 * inv_n)
+    if not (mu > 0 and between > 0):
+        return None
+    return mu, mu**2 / between
 
 
 def world(
     bgnbd: dict[str, float],
-    gamma_gamma: dict[str, float] | None,
+    basket: tuple[float, float] | None,
     n: int,
     price: float,
     unit_cost: float | None,
@@ -60,12 +88,9 @@ def world(
         "dropout_a": _round(a),
         "dropout_b": _round((a + b) / share - a),
     }
-    if gamma_gamma is not None:
-        p, q, g = (gamma_gamma[k] for k in ("p", "q", "gamma"))
-        if q > 1:
-            customers["basket_mean"] = _round(p * g / (q - 1) / price)
-        if q > 2:
-            customers["basket_shape"] = _round(q - 2)
+    if basket is not None:
+        customers["basket_mean"] = _round(basket[0] / price)
+        customers["basket_shape"] = _round(basket[1])
     firm: dict[str, Any] = {"price": _round(price)}
     if unit_cost is not None:
         firm["unit_cost"] = _round(unit_cost)
