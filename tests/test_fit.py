@@ -243,7 +243,55 @@ def test_good_log_passes_the_same_checks_and_dedupe_drops_duplicates(tmp_path):
     """The bad-input cases are one change away from this log, which fits."""
     path = tmp_path / "log.csv"
     path.write_text(_log(GOOD + GOOD[:3]))
-    main([str(path), "--out", str(tmp_path / "out"), "--dedupe"])
-    fit = json.loads((tmp_path / "out" / "fit.json").read_text())
+    out = tmp_path / "out"
+    main([str(path), "--out", str(out), "--dedupe", "--price", "4", "--margin", "0.3",
+          "--rivals", "2"])  # fmt: skip
+    fit = json.loads((out / "fit.json").read_text())
     assert fit["rows"] == len(GOOD) and fit["duplicates"] == 3 and fit["duplicates_dropped"]
     assert fit["repeat_buyers"] == 40
+    world = yaml.safe_load((out / "world" / "your_market.yaml").read_text())
+    assert world["firm"] == {"price": 4.0, "unit_cost": pytest.approx(2.8)}
+    assert world["competitor"] == {"count": 2, "price": 4.0}
+    # no holdout asked for: no tracking files
+    assert not (out / "tracking.csv").exists() and "tracking" not in fit
+
+
+def test_score_a_pymc_marketing_fit_against_the_truth(tmp_path):
+    """A BetaGeoModel fitted to a simulated log is scored against truth.parquet: better
+    than the constant predictor, worse when its predictions are shuffled, and the oracle
+    (true rate times true weeks alive) agrees with the log's holdout counts (Wald)."""
+    pytest.importorskip("pymc_marketing")
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel
+
+    from loyaltysim.studies.fit.score import score, score_pymc
+
+    cfg = load_config(
+        ["validation=bgnbd", "customers.n=3000", "customers.dropout_b=6",
+         "customers.purchase_rate_mean=0.2", "output.truth=true",
+         "output.customer_table=false", "output.print_summary=false"], seed=9,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "run")
+    truth = pd.read_parquet(tmp_path / "run" / "truth.parquet")
+    log = logs.read_log(tmp_path / "run" / "transactions.parquet", keep_duplicates=True)
+    occ = logs.occasions(log.frame)
+    start = pd.Timestamp(cfg.market.start_date)
+    end = start + pd.Timedelta(weeks=52)
+    t = logs.rfm(occ, start, end).table
+    data = pd.DataFrame(
+        {"customer_id": t.index, "frequency": t["x"], "recency": t["tx"], "T": t["T"]}
+    ).reset_index(drop=True)
+    model = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in models.BGNBD})
+    model.fit(data=data, method="map", progressbar=False)
+    s, table = score_pymc(model, data, truth, occ, end, 26)
+    assert s["customers"] == 3000 and 0.2 < s["share_alive"] < 0.8
+    assert s["brier"] < 0.8 * s["brier_baseline"] and s["auc"] > 0.75
+    assert s["mean_p_alive"] == pytest.approx(s["share_alive"], abs=0.05)
+    assert s["total_ratio"] == pytest.approx(1, abs=0.1)
+    assert s["mae_oracle"] < s["mae_actual"]
+    o, a = table["oracle"].sum(), table["actual"].sum()
+    assert abs(o - a) < 4 * np.sqrt(o), (o, a)
+    rng = np.random.default_rng(0)
+    shuffled = pd.Series(rng.permutation(table["p_alive"].to_numpy()), table.index)
+    worse, _ = score(truth, shuffled, table["expected"], table["actual"], end, 26)
+    assert worse["brier"] > s["brier"] and abs(worse["auc"] - 0.5) < 0.05
