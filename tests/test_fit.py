@@ -295,3 +295,37 @@ def test_score_a_pymc_marketing_fit_against_the_truth(tmp_path):
     shuffled = pd.Series(rng.permutation(table["p_alive"].to_numpy()), table.index)
     worse, _ = score(truth, shuffled, table["expected"], table["actual"], end, 26)
     assert worse["brier"] > s["brier"] and abs(worse["auc"] - 0.5) < 0.05
+
+
+def test_share_maps_the_firms_view_to_the_category():
+    """A firm seeing a share s of its customers' category purchases sees rate s lambda and
+    about p/s drop-out per purchase it sees: the world scales both back."""
+    from loyaltysim.studies.fit.market import world
+
+    bg = {"r": 0.8, "alpha": 4.0, "a": 1.5, "b": 30.0}
+    whole = world(bg, None, 100, 5.0, None, 2, share=1.0)["customers"]
+    half = world(bg, None, 100, 5.0, None, 2, share=0.5)["customers"]
+    assert whole["purchase_rate_mean"] == pytest.approx(0.2) and whole["dropout_b"] == 30.0
+    assert half["purchase_rate_mean"] == pytest.approx(2 * whole["purchase_rate_mean"])
+    mean_p = {w["dropout_a"] / (w["dropout_a"] + w["dropout_b"]) for w in (whole, half)}
+    assert max(mean_p) == pytest.approx(2 * min(mean_p), rel=1e-5)
+    assert half["purchase_rate_shape"] == whole["purchase_rate_shape"] == 0.8
+
+
+def test_same_log_and_seed_give_identical_files(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(_log(GOOD))
+    for name in ("a", "b"):
+        main([str(path), "--out", str(tmp_path / name), "--calibration-end", "2020-03-31"])
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    assert Path("tracking.csv") in files and Path("transactions.parquet") in files
+    for f in files:
+        a, b = ((tmp_path / n / f).read_bytes() for n in "ab")
+        if f.suffix == ".yaml":  # its header names its own folder
+            a, b = a.replace(b"/a]", b"/b]"), b
+        assert a == b, f
+    main([str(path), "--out", str(tmp_path / "c"), "--calibration-end", "2020-03-31",
+          "--seed", "1"])  # fmt: skip
+    assert (tmp_path / "c" / "tracking.csv").read_bytes() != (
+        tmp_path / "a" / "tracking.csv"
+    ).read_bytes()

@@ -198,7 +198,7 @@ def frame_firms(a: argparse.Namespace, log: logs.Log) -> int:
 
 def fit_dict(f: models.Fit) -> dict:
     return {"params": f.params, "se": f.se, "loglik": f.loglik, "customers": f.n,
-            "converged": f.converged}  # fmt: skip
+            "converged": f.converged, "at_bound": list(f.at_bound)}  # fmt: skip
 
 
 def report(r: dict, name: str) -> str:
@@ -219,7 +219,12 @@ def report(r: dict, name: str) -> str:
         for k, v in f["params"].items():
             lines.append(f"| {model} | {k} | {v:.4g} | {f['se'][k]:.2g} |")
     lines.append("")
-    lines += [f"- {m}: log-likelihood {f['loglik']:.1f}" for m, f in r["fits"].items()]
+    lines += [
+        f"- {m}: log-likelihood {f['loglik']:.1f}"
+        + ("" if f["converged"] else "; the optimiser did not converge")
+        + (f"; {', '.join(f['at_bound'])} at the bound (not identified)" if f["at_bound"] else "")
+        for m, f in r["fits"].items()
+    ]
     lines += ["", f"World `{name}` (world/{name}.yaml):", "", "```yaml"]
     for group, values in r["world"].items():
         for k, v in values.items():

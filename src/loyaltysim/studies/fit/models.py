@@ -52,6 +52,7 @@ class Fit:
     loglik: float
     n: int
     converged: bool
+    at_bound: tuple[str, ...] = ()  # parameters stopped at exp(+-9): not identified here
 
     def values(self) -> np.ndarray:
         return np.array(list(self.params.values()))
@@ -146,6 +147,7 @@ def _ml(model: str, names, nll_of, start, n: int) -> Fit:
         float(-res.fun * n),
         n,
         bool(res.success),
+        tuple(k for k, t in zip(names, theta, strict=True) if abs(t) > 9.0 - 1e-6),
     )
 
 
