@@ -97,6 +97,9 @@ def test_holdout_tracking_recomputed_from_the_raw_log(cdnow):
     assert last["simulated_cum"] == pytest.approx(last["expected_cum"], rel=0.03)
     assert last["conditional_cum"] == pytest.approx(last["expected_conditional_cum"], rel=0.03)
     assert t.loc[t["week"] <= 39, "conditional"].isna().all()
+    # the world file played by the model itself (one replication): within 8% of FHL eq. 7
+    assert last["model_cum"] == pytest.approx(last["expected_cum"], rel=0.08)
+    assert t["model"].iloc[0] < t["model"].iloc[10]  # customers enter over 12 weeks
     err = fit["tracking"]["cumulative_error_pct"]
     assert err == pytest.approx(100 * (last["simulated_cum"] / last["actual_cum"] - 1))
     assert abs(err) < 10  # FHL's BG/NBD tracks CDNOW's cumulative repeat purchases closely

@@ -6,6 +6,8 @@ through the holdout (:mod:`.holdout`) and writes, in DIR:
 
 - ``world/<name>.yaml``: the model's parameters set from the fit (:mod:`.market`), usable
   as ``loyaltysim hydra.searchpath=[file://DIR] world=<name>`` or copied to conf/world/;
+- ``tracking.csv`` also holds ``model``: the world file played by the model's own
+  BG/NBD cohort (:mod:`.through_model`), entering as the log's cohort did;
 - ``fit.json`` (every estimate, standard error and log-likelihood, the tracking errors),
   ``fit.md`` (the same in words), ``rfm.csv`` (x, t_x, T per customer), ``tracking.csv``,
   ``tracking.png``, ``first_purchases.csv`` (the first-purchase curve) and
@@ -144,6 +146,12 @@ def run(a: argparse.Namespace) -> dict:
         tracking = holdout.track(
             occ, summary, bg.params, gg.params if gg else None, last_day, rng, a.replications
         )
+        from .through_model import weekly_repeats
+
+        first_counts = first_purchase_curve(summary)["first_purchases"].to_numpy()
+        model = weekly_repeats(overrides["customers"], first_counts, tracking.last_week, a.seed)
+        tracking.table["model"] = model
+        tracking.table["model_cum"] = model.cumsum()
     first = first_purchase_curve(summary)
 
     # nothing has been written so far: every check has passed
@@ -184,6 +192,10 @@ def run(a: argparse.Namespace) -> dict:
             sim[log.columns["firm"]] = a.focal or str(frame["firm"].iloc[0])
         sim.to_parquet(out / "transactions.parquet", index=False)
         result["tracking"] = tracking.errors()
+        model = tracking.table["model"]
+        result["tracking"]["model_cumulative_error_pct"] = float(
+            100 * (model.sum() / tracking.table["actual"].sum() - 1)
+        )
         result["holdout_weeks"] = tracking.last_week - result["calibration_weeks"]
     (out / "fit.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (out / "fit.md").write_text(report(result, a.name))
@@ -239,6 +251,8 @@ def report(r: dict, name: str) -> str:
             f"{e['cumulative_error_pct']:+.1f}%"
             f" (holdout weeks alone {e['holdout_error_pct']:+.1f}%; weekly MAPE "
             f"{e['weekly_mape_pct']:.0f}%)",
+            "- the world played by the model (its BG/NBD cohort entering as the log's did), "
+            f"cumulative at the last week: {e['model_cumulative_error_pct']:+.1f}%",
             f"- from the calibration end, given each customer's history, holdout total: "
             f"{e['conditional_holdout_error_pct']:+.1f}% (weekly MAPE "
             f"{e['conditional_weekly_mape_pct']:.0f}%)",

@@ -171,12 +171,16 @@ def figure(tracking: Tracking, first: pd.DataFrame, path) -> None:
     ax.plot(t["week"], t["actual"], "k-", label="actual")
     ax.plot(t["week"], t["simulated"], "C0--", label="simulated from first purchases")
     ax.plot(t["week"], t["conditional"], "C1:", label="simulated from calibration end")
+    if "model" in t:
+        ax.plot(t["week"], t["model"], "C2-", lw=0.8, alpha=0.7, label="the model, world file")
     ax.set(xlabel="week", ylabel="repeat transactions", title="weekly")
     ax = axes[1]
     ax.plot(t["week"], t["actual_cum"], "k-", label="actual")
     ax.plot(t["week"], t["simulated_cum"], "C0--", label="simulated from first purchases")
     offset = t["actual_cum"] - t["actual_holdout_cum"].fillna(t["actual_cum"])
     ax.plot(t["week"], t["conditional_cum"] + offset, "C1:", label="simulated from calibration end")
+    if "model_cum" in t:
+        ax.plot(t["week"], t["model_cum"], "C2-", lw=0.8, label="the model, world file")
     ax.set(xlabel="week", title="cumulative")
     for a in axes[:2]:
         a.axvline(tracking.calibration_weeks, color="grey", lw=0.8)
