@@ -9,9 +9,10 @@ scores a CLV model's per-customer predictions against a run's ``truth.parquet`` 
 CDNOW sample (``data/cdnow_sample.csv.gz``): 6,919 purchases by 2,357 customers, a 1/10
 sample of the cohort who first bought at CDNOW in the first quarter of 1997, to June 1998
 (customer_id, date, cds, amount in USD). Source: Bruce Hardie's datasets page
-(brucehardie.com/datasets), as redistributed in the ``lifetimes`` package (MIT licence,
-``lifetimes/datasets/CDNOW_sample.txt``); the data are offered there for teaching and
-research with Fader, Hardie & Lee (2005).
+(brucehardie.com/datasets), as redistributed in the ``lifetimes`` package 0.11.3 (whose
+MIT licence covers the package; ``lifetimes/datasets/CDNOW_sample.txt``, the 5-column
+sample converted to CSV with the sample's ids). Its terms of use are those of Hardie's
+page, which this copy was not checked against: cite Fader, Hardie & Lee (2005) with it.
 """
 
 from pathlib import Path
