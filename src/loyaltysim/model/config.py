@@ -39,6 +39,7 @@ class OutputParams(Params):
         False, kind=CONSTANT, doc="a run may replace another run's files in its folder"
     )
     transactions: bool = param(False, kind=CONSTANT, doc="write the transaction log (Parquet)")
+    truth: bool = param(False, kind=CONSTANT, doc="truth.parquet: each customer's hidden traits")
     transactions_chunk_rows: int = param(
         500_000, lo=1, kind=CONSTANT, unit="rows", doc="rows buffered per Parquet write"
     )

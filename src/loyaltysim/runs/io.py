@@ -66,6 +66,7 @@ RUN_FILES = (
     "summary.csv",
     "customers.parquet",
     "transactions.parquet",
+    "truth.parquet",
     "figure.png",
     "done.json",
     "error.json",

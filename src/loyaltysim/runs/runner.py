@@ -234,8 +234,18 @@ def run_one(
             )
     start = time.perf_counter()
     model = Market(cfg, transaction_sink=log)
+    truth = None
+    if path is not None and cfg.output.truth:
+        from .truth import TruthRecorder
+
+        truth = TruthRecorder(model)
     try:
-        model.run()
+        if truth is None:
+            model.run()
+        else:  # the same steps as Market.run, the recorder reading the state after each
+            while model.running and model.steps < model.n_steps:
+                model.step()
+                truth.observe()
     finally:
         if log is not None:
             log.close()
@@ -271,6 +281,8 @@ def run_one(
             run_figure(metrics, path / "figure.png", title=f"seed {cfg.seed}")
         if log is not None:
             manifest["transactions"] = log.rows
+        if truth is not None:
+            manifest["truth"] = truth.write(path / "truth.parquet")
         write_json(path / "manifest.json", manifest)
     if not keep_model:
         model.release()

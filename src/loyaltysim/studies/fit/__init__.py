@@ -1,0 +1,20 @@
+"""Your market: fit a firm's transaction log and turn it into a world of the model.
+
+:mod:`.logs` reads and checks the log, :mod:`.models` fits BG/NBD, Pareto/NBD and
+gamma-gamma by maximum likelihood, :mod:`.market` maps the estimates to the model's
+parameters, :mod:`.holdout` simulates the fitted cohort through the holdout, :mod:`.score`
+scores a CLV model's per-customer predictions against a run's ``truth.parquet`` and
+:mod:`.cli` is ``loyaltysim-fit``. ``CDNOW`` is the worked example's log (below).
+
+CDNOW sample (``data/cdnow_sample.csv.gz``): 6,919 purchases by 2,357 customers, a 1/10
+sample of the cohort who first bought at CDNOW in the first quarter of 1997, to June 1998
+(customer_id, date, cds, amount in USD). Source: Bruce Hardie's datasets page
+(brucehardie.com/datasets), as redistributed in the ``lifetimes`` package 0.11.3 (whose
+MIT licence covers the package; ``lifetimes/datasets/CDNOW_sample.txt``, the 5-column
+sample converted to CSV with the sample's ids). Its terms of use are those of Hardie's
+page, which this copy was not checked against: cite Fader, Hardie & Lee (2005) with it.
+"""
+
+from pathlib import Path
+
+CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv.gz"

@@ -1,0 +1,276 @@
+"""``loyaltysim-fit LOG --out DIR``: fit your market's purchase process from its log.
+
+Reads a transaction log (:mod:`.logs`), fits BG/NBD, Pareto/NBD and gamma-gamma by
+maximum likelihood (:mod:`.models`) on the calibration period, simulates the fitted cohort
+through the holdout (:mod:`.holdout`) and writes, in DIR:
+
+- ``world/<name>.yaml``: the model's parameters set from the fit (:mod:`.market`), usable
+  as ``loyaltysim hydra.searchpath=[file://DIR] world=<name>`` or copied to conf/world/;
+- ``tracking.csv`` also holds ``model``: the world file played by the model's own
+  BG/NBD cohort (:mod:`.through_model`), entering as the log's cohort did;
+- ``fit.json`` (every estimate, standard error and log-likelihood, the tracking errors),
+  ``fit.md`` (the same in words), ``rfm.csv`` (x, t_x, T per customer), ``tracking.csv``,
+  ``tracking.png``, ``first_purchases.csv`` (the first-purchase curve) and
+  ``transactions.parquet`` (one simulated holdout, in the input's column names).
+
+Bad input (missing or ambiguous columns, bad dates or amounts, duplicates, a calibration
+end outside the log, too few repeat buyers): one line on stderr, exit status 2, nothing
+written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import holdout, logs, market, models
+
+PROG = "loyaltysim-fit"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p.add_argument("log", type=Path, help="transaction log: CSV (.csv, .csv.gz) or Parquet")
+    p.add_argument("--out", type=Path, required=True, help="folder to write (must be empty)")
+    for role in logs.ROLES:
+        p.add_argument(logs.OPTIONS[role], default=None, help=f"the {role} column (guessed)")
+    p.add_argument("--focal", default=None, help="your firm in the firm column")
+    p.add_argument(
+        "--calibration-end",
+        default=None,
+        help="last day of the calibration period (ISO date) or weeks from the log's first "
+        "day (39); the rest is the holdout. Default: the whole log, no holdout check",
+    )
+    p.add_argument("--price", type=float, default=None, help="list price, EUR a unit")
+    p.add_argument("--unit-cost", type=float, default=None, help="cost of a unit, EUR")
+    p.add_argument("--margin", type=float, default=None, help="gross margin, 0-1 of price")
+    p.add_argument("--rivals", type=int, default=None, help="number of rival firms")
+    p.add_argument(
+        "--share",
+        type=float,
+        default=1.0,
+        help="your share of your customers' category purchases, 0-1 (default 1)",
+    )
+    p.add_argument("--dedupe", action="store_true", help="drop exact duplicate rows")
+    p.add_argument(
+        "--keep-duplicates", action="store_true", help="keep duplicate rows as purchases"
+    )
+    p.add_argument("--name", default="your_market", help="the world's name")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulations")
+    p.add_argument("--replications", type=int, default=20, help="simulations averaged")
+    return p
+
+
+def fail(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def check_options(a: argparse.Namespace) -> None:
+    if a.out.exists() and (not a.out.is_dir() or any(a.out.iterdir())):
+        raise logs.LogError(f"--out {a.out}: exists and is not an empty folder")
+    if a.price is not None and not (np.isfinite(a.price) and a.price > 0):
+        raise logs.LogError(f"--price {a.price}: a positive price is needed")
+    if a.unit_cost is not None and a.margin is not None:
+        raise logs.LogError("--unit-cost and --margin: give one of them")
+    if a.unit_cost is not None and not (np.isfinite(a.unit_cost) and a.unit_cost >= 0):
+        raise logs.LogError(f"--unit-cost {a.unit_cost}: a cost >= 0 is needed")
+    if a.margin is not None and not 0 <= a.margin < 1:
+        raise logs.LogError(f"--margin {a.margin}: a fraction in [0, 1) is needed")
+    if not 0 < a.share <= 1:
+        raise logs.LogError(f"--share {a.share}: a fraction in (0, 1] is needed")
+    if a.rivals is not None and not 0 <= a.rivals <= 50:
+        raise logs.LogError(f"--rivals {a.rivals}: between 0 and 50")
+    if a.replications < 1:
+        raise logs.LogError(f"--replications {a.replications}: at least 1")
+    if a.dedupe and a.keep_duplicates:
+        raise logs.LogError("--dedupe and --keep-duplicates: give one of them")
+    if not a.name.replace("_", "").replace("-", "").isalnum():
+        raise logs.LogError(f"--name {a.name}: letters, digits, _ and - only")
+
+
+def first_purchase_curve(summary: logs.RFM) -> pd.DataFrame:
+    """Customers making their first purchase each week (week 1 = the log's first 7 days)."""
+    days = (summary.table["first"] - summary.start).dt.days.to_numpy()
+    counts = holdout.weekly_counts(days, int(days.max() // 7) + 1)
+    out = pd.DataFrame({"week": np.arange(1, counts.size + 1), "first_purchases": counts})
+    out["cumulative"] = out["first_purchases"].cumsum()
+    out["share"] = out["cumulative"] / out["cumulative"].iloc[-1]
+    return out
+
+
+def run(a: argparse.Namespace) -> dict:
+    """Every check first, then every file (see the module docstring)."""
+    check_options(a)
+    given = {role: getattr(a, role) for role in logs.ROLES}
+    log = logs.read_log(a.log, given, a.dedupe, a.keep_duplicates, a.focal)
+    end = logs.calibration_end(log, a.calibration_end)
+    occ = logs.occasions(log.frame)
+    start = occ["day"].min()
+    summary = logs.rfm(occ, start, end)
+    logs.check_repeat_buyers(summary)
+    frame = log.frame
+    price = a.price
+    if price is None and "units" in frame and "amount" in frame and frame["units"].sum() > 0:
+        price = float(frame["amount"].sum() / frame["units"].sum())
+    if price is None:
+        price = 5.0  # the model's default list price: baskets are then in EUR 5 units
+    unit_cost = a.unit_cost if a.margin is None else price * (1 - a.margin)
+    rivals = a.rivals
+    if rivals is None:
+        rivals = frame_firms(a, log) - 1 if "firm" in log.columns else 0
+
+    t = summary.table
+    x, tx, T = t["x"], t["tx"], t["T"]
+    bg = models.fit_bgnbd(x, tx, T)
+    pnbd = models.fit_pareto_nbd(x, tx, T)
+    gg = None
+    if "m" in t:
+        with_m = t["m"].notna() & (t["m"] > 0)
+        if with_m.sum() >= logs.MIN_REPEAT_BUYERS:
+            gg = models.fit_gamma_gamma(t.loc[with_m, "x"], t.loc[with_m, "m"])
+    cal = occ[occ["day"] < end]
+    overrides = market.world(
+        bg.params, market.basket_moments(cal), len(t), price, unit_cost, rivals, a.share
+    )
+    last_day = occ["day"].max()
+    has_holdout = end <= last_day
+    rng = np.random.default_rng(np.random.SeedSequence(a.seed, spawn_key=(24,)))
+    tracking = None
+    if has_holdout:
+        tracking = holdout.track(
+            occ, summary, bg.params, gg.params if gg else None, last_day, rng, a.replications
+        )
+        from .through_model import weekly_repeats
+
+        first_counts = first_purchase_curve(summary)["first_purchases"].to_numpy()
+        model = weekly_repeats(overrides["customers"], first_counts, tracking.last_week, a.seed)
+        tracking.table["model"] = model
+        tracking.table["model_cum"] = model.cumsum()
+    first = first_purchase_curve(summary)
+
+    # nothing has been written so far: every check has passed
+    out = a.out
+    out.mkdir(parents=True, exist_ok=True)
+    market.write_world(out / "world" / f"{a.name}.yaml", overrides, str(a.log), a.name)
+    t.assign(first=t["first"].dt.date).rename_axis(log.columns["customer"]).to_csv(out / "rfm.csv")
+    first.to_csv(out / "first_purchases.csv", index=False)
+    result = {
+        "log": str(a.log),
+        "columns": log.columns,
+        "rows": int(len(frame)),
+        "duplicates": log.duplicates,
+        "duplicates_dropped": bool(a.dedupe and log.duplicates),
+        "customers": int(len(t)),
+        "repeat_buyers": summary.repeat_buyers,
+        "occasions": int(len(occ)),
+        "first_day": str(start.date()),
+        "calibration_end": str((end - pd.Timedelta(days=1)).date()),
+        "calibration_weeks": (end - start).days / 7,
+        "last_day": str(last_day.date()),
+        "fits": {f.model: fit_dict(f) for f in (bg, pnbd, gg) if f is not None},
+        "world": overrides,
+        "price": price,
+        "price_from": "--price" if a.price else ("amount/units" if "units" in frame else "default"),
+    }
+    if tracking is not None:
+        tracking.table.to_csv(out / "tracking.csv", index=False)
+        holdout.figure(tracking, first, out / "tracking.png")
+        sim = tracking.transactions.rename(
+            columns={"customer": log.columns["customer"], "date": log.columns["date"]}
+        )
+        if "amount" in sim:
+            if "units" in log.columns:
+                sim[log.columns["units"]] = sim["amount"] / price
+            sim = sim.rename(columns={"amount": log.columns["amount"]})
+        if "firm" in log.columns:
+            sim[log.columns["firm"]] = a.focal or str(frame["firm"].iloc[0])
+        sim.to_parquet(out / "transactions.parquet", index=False)
+        result["tracking"] = tracking.errors()
+        model = tracking.table["model"]
+        result["tracking"]["model_cumulative_error_pct"] = float(
+            100 * (model.sum() / tracking.table["actual"].sum() - 1)
+        )
+        result["holdout_weeks"] = tracking.last_week - result["calibration_weeks"]
+    (out / "fit.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (out / "fit.md").write_text(report(result, a.name))
+    return result
+
+
+def frame_firms(a: argparse.Namespace, log: logs.Log) -> int:
+    """Firms in the raw log's firm column (the log kept only the focal firm's rows)."""
+    raw = logs.read_table(a.log)[log.columns["firm"]]
+    return int(raw.astype(str).nunique())
+
+
+def fit_dict(f: models.Fit) -> dict:
+    return {"params": f.params, "se": f.se, "loglik": f.loglik, "customers": f.n,
+            "converged": f.converged, "at_bound": list(f.at_bound)}  # fmt: skip
+
+
+def report(r: dict, name: str) -> str:
+    """fit.md: the fit in words and tables."""
+    lines = [
+        f"# Your market: {r['log']}",
+        "",
+        f"{r['rows']} rows, {r['customers']} customers in the calibration cohort, "
+        f"{r['repeat_buyers']} of them bought again in the calibration period "
+        f"({r['first_day']} to {r['calibration_end']}, {r['calibration_weeks']:.1f} weeks); "
+        f"the log ends {r['last_day']}. Duplicated rows: {r['duplicates']}"
+        + (" (dropped)." if r["duplicates_dropped"] else "."),
+        "",
+        "| model | parameter | estimate | s.e. |",
+        "|---|---|---|---|",
+    ]
+    for model, f in r["fits"].items():
+        for k, v in f["params"].items():
+            lines.append(f"| {model} | {k} | {v:.4g} | {f['se'][k]:.2g} |")
+    lines.append("")
+    lines += [
+        f"- {m}: log-likelihood {f['loglik']:.1f}"
+        + ("" if f["converged"] else "; the optimiser did not converge")
+        + (f"; {', '.join(f['at_bound'])} at the bound (not identified)" if f["at_bound"] else "")
+        for m, f in r["fits"].items()
+    ]
+    lines += ["", f"World `{name}` (world/{name}.yaml):", "", "```yaml"]
+    for group, values in r["world"].items():
+        for k, v in values.items():
+            lines.append(f"{group}.{k}: {v}")
+    lines += ["```", ""]
+    if "tracking" in r:
+        e = r["tracking"]
+        lines += [
+            "Repeat transactions of the cohort, simulated against the log (tracking.csv):",
+            "",
+            "- from first purchases, cumulative at the last week: "
+            f"{e['cumulative_error_pct']:+.1f}%"
+            f" (holdout weeks alone {e['holdout_error_pct']:+.1f}%; weekly MAPE "
+            f"{e['weekly_mape_pct']:.0f}%)",
+            "- the world played by the model (its BG/NBD cohort entering as the log's did), "
+            f"cumulative at the last week: {e['model_cumulative_error_pct']:+.1f}%",
+            f"- from the calibration end, given each customer's history, holdout total: "
+            f"{e['conditional_holdout_error_pct']:+.1f}% (weekly MAPE "
+            f"{e['conditional_weekly_mape_pct']:.0f}%)",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        result = run(args)
+    except logs.LogError as err:
+        fail(str(err))
+    bg = result["fits"]["BG/NBD"]["params"]
+    print(
+        f"BG/NBD r={bg['r']:.3g} alpha={bg['alpha']:.3g} a={bg['a']:.3g} b={bg['b']:.3g}; "
+        f"wrote {args.out}"
+    )
+    if "tracking" in result:
+        print(f"cumulative tracking error: {result['tracking']['cumulative_error_pct']:+.1f}%")

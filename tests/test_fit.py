@@ -1,0 +1,334 @@
+"""loyaltysim-fit: fits against published CDNOW values and pymc-marketing, round trips
+through the model and an exact generator, the holdout check, the world file, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from loyaltysim import load_config
+from loyaltysim.runs.runner import run_one
+from loyaltysim.studies.fit import CDNOW, logs, models
+from loyaltysim.studies.fit.cli import main
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def cdnow_rfm():
+    log = logs.read_log(CDNOW, keep_duplicates=True)
+    occ = logs.occasions(log.frame)
+    start = occ["day"].min()
+    return logs.rfm(occ, start, start + pd.Timedelta(weeks=39)).table
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cdnow") / "fit"
+    main([str(CDNOW), "--out", str(out), "--calibration-end", "39", "--keep-duplicates"])
+    return out, json.loads((out / "fit.json").read_text())
+
+
+def test_cdnow_fits_match_the_published_estimates(cdnow):
+    """Within a quarter of a standard error of Fader, Hardie & Lee's estimates (BG/NBD also
+    within 2%): the same data through our columns, RFM summary and likelihoods."""
+    _, fit = cdnow
+    assert fit["customers"] == 2357 and fit["repeat_buyers"] == 946
+    for model, published in (
+        ("BG/NBD", models.CDNOW_BGNBD),
+        ("Pareto/NBD", models.CDNOW_PARETO),
+        ("gamma-gamma", models.CDNOW_GAMMA_GAMMA),
+    ):
+        f = fit["fits"][model]
+        for k, v in published.items():
+            assert abs(f["params"][k] - v) < 0.25 * f["se"][k], (model, k, f["params"][k], v)
+    for k, v in models.CDNOW_BGNBD.items():
+        assert fit["fits"]["BG/NBD"]["params"][k] == pytest.approx(v, rel=0.02), k
+    # FHL report -9,582.4 for BG/NBD; our day-level timing differs slightly
+    assert fit["fits"]["BG/NBD"]["loglik"] == pytest.approx(-9582.4, abs=10)
+
+
+def test_scipy_bgnbd_agrees_with_pymc_marketing():
+    """pymc-marketing's BetaGeoModel, flat priors, MAP (= maximum likelihood) on the same
+    RFM table: the same four parameters within 1%."""
+    pytest.importorskip("pymc_marketing")
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel
+
+    t = cdnow_rfm()
+    data = pd.DataFrame(
+        {"customer_id": np.arange(len(t)), "frequency": t["x"], "recency": t["tx"], "T": t["T"]}
+    ).reset_index(drop=True)
+    flat = {k: Prior("HalfFlat") for k in models.BGNBD}
+    ref = BetaGeoModel(model_config=flat)
+    ref.fit(data=data, method="map", progressbar=False)
+    theirs = ref.fit_summary()
+    ours = models.fit_bgnbd(t["x"], t["tx"], t["T"]).params
+    for k in models.BGNBD:
+        assert ours[k] == pytest.approx(float(theirs[k]), rel=0.01), (k, ours[k], theirs[k])
+    # and the predictions the holdout check uses, at pymc-marketing's estimates
+    params = tuple(float(ref.fit_result[k].values.squeeze()) for k in models.BGNBD)
+    alive = ref.expected_probability_alive(data).mean(("chain", "draw")).values
+    future = ref.expected_purchases(data, future_t=39).mean(("chain", "draw")).values
+    x, tx, T = t["x"].to_numpy(), t["tx"].to_numpy(), t["T"].to_numpy()
+    assert np.allclose(models.p_alive(params, x, tx, T), alive, rtol=1e-6, atol=1e-9)
+    assert np.allclose(models.expected_future(params, x, tx, T, 39), future, rtol=1e-5)
+
+
+def test_holdout_tracking_recomputed_from_the_raw_log(cdnow):
+    out, fit = cdnow
+    t = pd.read_csv(out / "tracking.csv")
+    assert len(t) == 78 and t["week"].tolist() == list(range(1, 79))
+    # actual repeat occasions, recomputed from the raw CSV without the package
+    raw = pd.read_csv(CDNOW, parse_dates=["date"])
+    occ = raw.drop_duplicates(["customer_id", "date"]).sort_values("date")
+    repeat = occ[occ.duplicated("customer_id")]
+    week = (repeat["date"] - pd.Timestamp("1997-01-01")).dt.days // 7 + 1
+    assert t["actual"].tolist() == week.value_counts().reindex(t["week"], fill_value=0).tolist()
+    assert np.allclose(t["actual_cum"], t["actual"].cumsum())
+    # simulations against the closed forms (FHL eqs. 7 and 10): within 3%
+    last = t.iloc[-1]
+    assert last["simulated_cum"] == pytest.approx(last["expected_cum"], rel=0.03)
+    assert last["conditional_cum"] == pytest.approx(last["expected_conditional_cum"], rel=0.03)
+    assert t.loc[t["week"] <= 39, "conditional"].isna().all()
+    # the world file played by the model itself (one replication): within 8% of FHL eq. 7
+    assert last["model_cum"] == pytest.approx(last["expected_cum"], rel=0.08)
+    assert t["model"].iloc[0] < t["model"].iloc[10]  # customers enter over 12 weeks
+    err = fit["tracking"]["cumulative_error_pct"]
+    assert err == pytest.approx(100 * (last["simulated_cum"] / last["actual_cum"] - 1))
+    assert abs(err) < 10  # FHL's BG/NBD tracks CDNOW's cumulative repeat purchases closely
+    sim = pd.read_parquet(out / "transactions.parquet")
+    assert list(sim.columns) == ["customer_id", "date", "amount", "cds"]
+    assert sim["date"].min() >= pd.Timestamp("1997-10-01")
+    assert sim["date"].max() <= pd.Timestamp("1998-06-30")
+    assert set(sim["customer_id"]) <= set(raw["customer_id"])
+    assert (out / "tracking.png").stat().st_size > 0
+    first = pd.read_csv(out / "first_purchases.csv")
+    assert first["cumulative"].iloc[-1] == 2357 and first["week"].max() == 12  # Q1 1997
+
+
+def _exact_log(params, n, rng) -> pd.DataFrame:
+    """An exact continuous-time BG/NBD cohort with first purchases spread over 12 weeks."""
+    start_day = rng.integers(0, 84, n)
+    idx, after = models.simulate_cohort(params, n, (546 - start_day - 0.5) / 7, rng)
+    day = np.concatenate([start_day, np.floor(start_day[idx] + 0.5 + 7 * after).astype(int)])
+    cust = np.concatenate([np.arange(n), idx])
+    date = pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D")
+    return pd.DataFrame({"client": cust, "when": date.strftime("%Y-%m-%d")})
+
+
+@pytest.mark.parametrize("params", [(1.5, 10.0, 2.0, 40.0), (0.5, 2.0, 0.4, 5.0)])
+def test_round_trip_exact_generator_within_three_standard_errors(tmp_path, params):
+    rng = np.random.default_rng(7)
+    path = tmp_path / "log.csv"
+    _exact_log(params, 5000, rng).to_csv(path, index=False)
+    out = tmp_path / "fit"
+    main([str(path), "--out", str(out), "--calibration-end", "52", "--customer", "client",
+          "--date", "when", "--keep-duplicates"])  # fmt: skip
+    f = json.loads((out / "fit.json").read_text())["fits"]["BG/NBD"]
+    for k, v in zip(models.BGNBD, params, strict=True):
+        assert abs(f["params"][k] - v) < 3 * f["se"][k], (k, f["params"][k], v, f["se"][k])
+
+
+@pytest.mark.parametrize(
+    "true",
+    [
+        {"purchase_rate_shape": 1.5, "purchase_rate_mean": 0.15, "dropout_a": 2.0,
+         "dropout_b": 40.0, "basket_mean": 3.0, "basket_shape": 6.0},
+        {"purchase_rate_shape": 0.5, "purchase_rate_mean": 0.25, "dropout_a": 0.4,
+         "dropout_b": 5.0, "basket_mean": 6.0, "basket_shape": 2.0},
+    ],
+)  # fmt: skip
+def test_round_trip_through_the_model(tmp_path, true):
+    """The model's BG/NBD cohort (4,000 customers, 78 weeks) with known parameters far from
+    CDNOW's, fitted on 52 weeks: the world file recovers them. Tolerances: purchase-rate
+    shape 10%, mean rate 8% of the sample's true mean (truth.parquet), mean drop-out per
+    purchase a/(a+b) 15% of the sample's, basket mean 3% and shape 20% (weekly timing and
+    one sample of customers)."""
+    over = [f"customers.{k}={v}" for k, v in true.items()]
+    cfg = load_config(
+        ["validation=bgnbd", "customers.n=4000", *over, "output.truth=true",
+         "output.customer_table=false", "output.print_summary=false"], seed=5,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "run")
+    out = tmp_path / "fit"
+    main([str(tmp_path / "run" / "transactions.parquet"), "--out", str(out),
+          "--calibration-end", "52", "--price", "5", "--keep-duplicates"])  # fmt: skip
+    world = yaml.safe_load((out / "world" / "your_market.yaml").read_text())["customers"]
+    truth = pd.read_parquet(tmp_path / "run" / "truth.parquet")
+    assert world["purchase_rate_shape"] == pytest.approx(true["purchase_rate_shape"], rel=0.10)
+    assert world["purchase_rate_mean"] == pytest.approx(truth["purchase_rate"].mean(), rel=0.08)
+    mean_p = world["dropout_a"] / (world["dropout_a"] + world["dropout_b"])
+    assert mean_p == pytest.approx(truth["dropout_per_purchase"].mean(), rel=0.15)
+    assert world["basket_mean"] == pytest.approx(true["basket_mean"], rel=0.03)
+    assert world["basket_shape"] == pytest.approx(true["basket_shape"], rel=0.20)
+
+
+def test_world_file_composes_and_runs(cdnow, tmp_path):
+    out, fit = cdnow
+    cfg = load_config(
+        [f"hydra.searchpath=[file://{out}]", "world=your_market", "customers.n=300",
+         "market.horizon_weeks=8", "market.warmup_weeks=0", "output.figure=false"]
+    )  # fmt: skip
+    w = fit["world"]
+    assert cfg.customers.purchase_rate_shape == w["customers"]["purchase_rate_shape"]
+    assert cfg.customers.dropout_b == w["customers"]["dropout_b"]
+    assert cfg.firm.price == w["firm"]["price"] and cfg.competitor.count == 0
+    res = run_one(cfg, tmp_path / "run")
+    assert res.metrics["purchases"].sum() > 0
+
+
+def test_the_command_runs_as_a_module_and_reports_errors_without_traceback(tmp_path):
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date\n1,2020-01-01\n1,not a date\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "loyaltysim.studies.fit", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "unparsable dates" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def _log(rows: list[str], header: str = "customer_id,date,amount") -> str:
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+GOOD = [f"{c},2020-0{m}-1{c % 9},{10 + c}" for c in range(40) for m in (1, 3, 5)]
+BAD_INPUTS = {
+    "no customer column": (_log(GOOD, "who,date,amount"), [], "no customer column"),
+    "ambiguous date": (
+        _log([r + ",2020-01-01" for r in GOOD], "customer_id,date,amount,timestamp"),
+        [], "ambiguous date column",
+    ),
+    "given column missing": (_log(GOOD), ["--amount", "price"], "--amount price: no such"),
+    "unparsable date": (_log(GOOD + ["1,2020-13-45,3"]), [], "unparsable dates"),
+    "future date": (_log(GOOD + ["1,2999-01-01,3"]), [], "after today"),
+    "negative amount": (_log(GOOD + ["1,2020-02-01,-3"]), [], "negative values"),
+    "NaN amount": (_log(GOOD + ["1,2020-02-01,nan"]), [], "missing or non-numeric"),
+    "inf amount": (_log(GOOD + ["1,2020-02-01,inf"]), [], "infinite values"),
+    "duplicated rows": (_log(GOOD + GOOD[:3]), [], "3 duplicated rows"),
+    "calibration end before the log": (_log(GOOD), ["--calibration-end", "2019-01-01"],
+                                       "outside the log"),
+    "calibration end after the log": (_log(GOOD), ["--calibration-end", "2021-01-01"],
+                                      "outside the log"),
+    "calibration end unreadable": (_log(GOOD), ["--calibration-end", "soon"], "neither"),
+    "too few repeat buyers": (_log(GOOD[:60]), [], "needs at least 30"),
+    "one-day log": (_log([f"{c},2020-01-01,5" for c in range(50)]), [], "one day"),
+    "several firms": (_log([r + ",A" for r in GOOD] + ["1,2020-02-02,3,B"],
+                           "customer_id,date,amount,store"), [], "choose yours with --focal"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case):
+    text, extra, message = BAD_INPUTS[case]
+    path = tmp_path / "log.csv"
+    path.write_text(text)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main([str(path), "--out", str(out), *extra])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith("loyaltysim-fit: error: ") and err.count("\n") == 1, err
+    assert message in err, err
+    assert not out.exists()
+
+
+def test_good_log_passes_the_same_checks_and_dedupe_drops_duplicates(tmp_path):
+    """The bad-input cases are one change away from this log, which fits."""
+    path = tmp_path / "log.csv"
+    path.write_text(_log(GOOD + GOOD[:3]))
+    out = tmp_path / "out"
+    main([str(path), "--out", str(out), "--dedupe", "--price", "4", "--margin", "0.3",
+          "--rivals", "2"])  # fmt: skip
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["rows"] == len(GOOD) and fit["duplicates"] == 3 and fit["duplicates_dropped"]
+    assert fit["repeat_buyers"] == 40
+    world = yaml.safe_load((out / "world" / "your_market.yaml").read_text())
+    assert world["firm"] == {"price": 4.0, "unit_cost": pytest.approx(2.8)}
+    assert world["competitor"] == {"count": 2, "price": 4.0}
+    # no holdout asked for: no tracking files
+    assert not (out / "tracking.csv").exists() and "tracking" not in fit
+
+
+def test_score_a_pymc_marketing_fit_against_the_truth(tmp_path):
+    """A BetaGeoModel fitted to a simulated log is scored against truth.parquet: better
+    than the constant predictor, worse when its predictions are shuffled, and the oracle
+    (true rate times true weeks alive) agrees with the log's holdout counts (Wald)."""
+    pytest.importorskip("pymc_marketing")
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel
+
+    from loyaltysim.studies.fit.score import score, score_pymc
+
+    cfg = load_config(
+        ["validation=bgnbd", "customers.n=3000", "customers.dropout_b=6",
+         "customers.purchase_rate_mean=0.2", "output.truth=true",
+         "output.customer_table=false", "output.print_summary=false"], seed=9,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "run")
+    truth = pd.read_parquet(tmp_path / "run" / "truth.parquet")
+    log = logs.read_log(tmp_path / "run" / "transactions.parquet", keep_duplicates=True)
+    occ = logs.occasions(log.frame)
+    start = pd.Timestamp(cfg.market.start_date)
+    end = start + pd.Timedelta(weeks=52)
+    t = logs.rfm(occ, start, end).table
+    data = pd.DataFrame(
+        {"customer_id": t.index, "frequency": t["x"], "recency": t["tx"], "T": t["T"]}
+    ).reset_index(drop=True)
+    model = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in models.BGNBD})
+    model.fit(data=data, method="map", progressbar=False)
+    s, table = score_pymc(model, data, truth, occ, end, 26)
+    assert s["customers"] == 3000 and 0.2 < s["share_alive"] < 0.8
+    assert s["brier"] < 0.8 * s["brier_baseline"] and s["auc"] > 0.75
+    assert s["mean_p_alive"] == pytest.approx(s["share_alive"], abs=0.05)
+    assert s["total_ratio"] == pytest.approx(1, abs=0.1)
+    assert s["mae_oracle"] < s["mae_actual"]
+    o, a = table["oracle"].sum(), table["actual"].sum()
+    assert abs(o - a) < 4 * np.sqrt(o), (o, a)
+    rng = np.random.default_rng(0)
+    shuffled = pd.Series(rng.permutation(table["p_alive"].to_numpy()), table.index)
+    worse, _ = score(truth, shuffled, table["expected"], table["actual"], end, 26)
+    assert worse["brier"] > s["brier"] and abs(worse["auc"] - 0.5) < 0.05
+
+
+def test_share_maps_the_firms_view_to_the_category():
+    """A firm seeing a share s of its customers' category purchases sees rate s lambda and
+    about p/s drop-out per purchase it sees: the world scales both back."""
+    from loyaltysim.studies.fit.market import world
+
+    bg = {"r": 0.8, "alpha": 4.0, "a": 1.5, "b": 30.0}
+    whole = world(bg, None, 100, 5.0, None, 2, share=1.0)["customers"]
+    half = world(bg, None, 100, 5.0, None, 2, share=0.5)["customers"]
+    assert whole["purchase_rate_mean"] == pytest.approx(0.2) and whole["dropout_b"] == 30.0
+    assert half["purchase_rate_mean"] == pytest.approx(2 * whole["purchase_rate_mean"])
+    mean_p = {w["dropout_a"] / (w["dropout_a"] + w["dropout_b"]) for w in (whole, half)}
+    assert max(mean_p) == pytest.approx(2 * min(mean_p), rel=1e-5)
+    assert half["purchase_rate_shape"] == whole["purchase_rate_shape"] == 0.8
+
+
+def test_same_log_and_seed_give_identical_files(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(_log(GOOD))
+    for name in ("a", "b"):
+        main([str(path), "--out", str(tmp_path / name), "--calibration-end", "2020-03-31"])
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    assert Path("tracking.csv") in files and Path("transactions.parquet") in files
+    for f in files:
+        a, b = ((tmp_path / n / f).read_bytes() for n in "ab")
+        if f.suffix == ".yaml":  # its header names its own folder
+            a, b = a.replace(b"/a]", b"/b]"), b
+        assert a == b, f
+    main([str(path), "--out", str(tmp_path / "c"), "--calibration-end", "2020-03-31",
+          "--seed", "1"])  # fmt: skip
+    assert (tmp_path / "c" / "tracking.csv").read_bytes() != (
+        tmp_path / "a" / "tracking.csv"
+    ).read_bytes()
