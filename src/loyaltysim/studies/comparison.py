@@ -15,8 +15,15 @@ import pandas as pd
 from scipy import stats
 
 from ..runs.collect import Collected, UsageError
-from ..runs.collect import _value as override_value  # how collect typed the factor columns
-from . import formatting as fmt
+from .arms import (  # noqa: F401  (select is re-exported with the comparison's names)
+    labels_in_words,
+    override_keys,
+    override_value,
+    pairing_units,
+    select,
+    shown,
+    varying_within,
+)
 
 # summary column -> (label, unit of the value, unit of a difference)
 METRICS = {
@@ -121,10 +128,10 @@ def compare(
             + ", ".join(sorted(collected.summary["firm"].unique()))
         )
     summary["arm"] = label_arms(summary, by)
-    pooled = _varying_within(summary, [k for k in keys if k not in by])
+    pooled = varying_within(summary, [k for k in keys if k not in by])
     if pooled and not pool:
         first = pooled[0]
-        values = ", ".join(dict.fromkeys(summary[first].map(_shown)))
+        values = ", ".join(dict.fromkeys(summary[first].map(shown)))
         raise UsageError(
             f"--by {' '.join(by) or '(nothing)'} would pool runs that differ in "
             f"{', '.join(pooled)} ({first}: {values}); pick one with --where {first}=VALUE, "
@@ -133,7 +140,7 @@ def compare(
     if pooled:  # pair each pooled run with the baseline's run of the same seed and values
         summary["seed"] = pairing_units(summary, pooled)
     arms = list(dict.fromkeys(summary["arm"]))
-    labels = _labels(summary, by, arms)
+    labels = labels_in_words(summary, by, arms)
     if baseline is None:
         baseline = arms[0]
     if baseline not in arms and len(by) == 1 and baseline.startswith(f"{by[0]}="):
@@ -189,66 +196,6 @@ def compare(
         labels,
         pooled if pool else [],
     )
-
-
-def override_keys(collected: Collected) -> list[str]:
-    """The override keys of a sweep (besides the seed), as columns of its tables."""
-    columns = list(collected.summary.columns)
-    return columns[2 : columns.index("firm")]  # collect puts the override keys there
-
-
-def pairing_units(frame: pd.DataFrame, pooled: Sequence[str]) -> pd.Series:
-    """The replication a pooled run stands for: its seed with the values of the pooled
-    keys ("0 · discount"), so a pooled arm pairs run by run with the baseline."""
-    parts = [frame["seed"].map(str)] + [frame[k].map(_shown) for k in pooled]
-    return pd.concat(parts, axis=1).agg(" · ".join, axis=1)
-
-
-def _shown(value: object) -> str:
-    """A factor value as the user typed it in an override (None as null)."""
-    return "null" if value is None else str(value)
-
-
-def _varying_within(summary: pd.DataFrame, keys: Sequence[str]) -> list[str]:
-    """Keys whose value differs between runs of the same arm."""
-    return [k for k in keys if (summary[k].map(_shown).groupby(summary["arm"]).nunique() > 1).any()]
-
-
-def _labels(summary: pd.DataFrame, by: Sequence[str], arms: Sequence[str]) -> dict[str, str]:
-    """Each arm in words, from its ``by`` values ("discount programme"); the raw arm name
-    where two arms would read alike."""
-    first = summary.drop_duplicates("arm").set_index("arm")
-    labels = {a: fmt.arm_title({k: first.at[a, k] for k in by}) for a in arms}
-    if len(set(labels.values())) < len(labels):
-        return {a: f"{text} ({a})" for a, text in labels.items()}
-    return labels
-
-
-def select(collected: Collected, where: Sequence[str]) -> Collected:
-    """The runs whose overrides match every ``KEY=VALUE`` of ``where`` (values read as the
-    sweep's overrides are: ``null``, ``78``, ``discount``), with the factors recomputed."""
-    if not where or collected.summary.empty:
-        return collected
-    keys = override_keys(collected)
-    keep = pd.Series(True, index=collected.summary.index)
-    for item in where:
-        key, sep, text = item.partition("=")
-        if not sep or key not in keys:
-            raise UsageError(
-                f"--where {item!r}; allowed: KEY=VALUE with KEY one of "
-                + (", ".join(keys) or "(no override keys besides seed)")
-            )
-        column = collected.summary[key]
-        match = column.map(_shown) == _shown(override_value(text))
-        if not (keep & match).any():
-            values = ", ".join(dict.fromkeys(column[keep].map(_shown)))
-            raise UsageError(f"--where {item!r} matches no runs; {key} is one of: {values}")
-        keep &= match
-    run_ids = set(collected.summary.loc[keep, "run_id"])
-    summary = collected.summary[keep].reset_index(drop=True)
-    runs = collected.runs[collected.runs["run_id"].isin(run_ids)].reset_index(drop=True)
-    factors = [k for k in keys if summary[k].map(_shown).nunique() > 1]
-    return Collected(runs, summary, collected.failures, factors)
 
 
 def _relative(diff: dict[str, float], base: pd.DataFrame, metric: str) -> dict[str, float]:
