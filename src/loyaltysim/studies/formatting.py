@@ -104,27 +104,37 @@ _PHRASES = {
     "programme.start_week": lambda v: f"programme starts week {v}",
 }
 # whose setting it is, as a manager says it: the focal firm's own settings need no owner
-_GROUP_OWNERS = {"firm": "", "competitor": "rival: "}
+# unless a rival's vary too; the arm group (conf/arm) is the arm itself
+_GROUP_OWNERS = {"firm": "", "arm": "", "competitor": "rival: "}
 _OWNERS = {"firm": "", "competitor": "rival's "}
+# groups whose members read as adjectives of the group: "discount programme", "no programme"
+_ADJECTIVE_GROUPS = {"programme"}
 
 
-def setting(key: str, value: object) -> str:
+def setting(key: str, value: object, yours: bool = False) -> str:
     """An override in words, for tables and legends: ``firm/programme=discount`` ->
     "discount programme", ``firm/programme=none`` -> "no programme",
     ``firm.programme.end_week=104`` -> "programme ends week 104", ``firm.price=5.5`` ->
-    "price = 5.5", ``competitor/programme=none`` -> "rival: no programme"."""
+    "price = 5.5", ``competitor/programme=none`` -> "rival: no programme",
+    ``arm/acquisition=retain_all`` -> "acquisition: retain all". ``yours``: name the focal
+    firm's settings as yours ("you: discount programme"), for arms where a rival's vary."""
     key = key.lstrip("+~")
     text = "none" if value is None else str(value)
     if "/" in key:  # a config group: the value names which member of the group
         owner, _, group = key.rpartition("/")
         owner = owner.split("/")[0]
         noun = group.replace("_", " ")
-        what = f"no {noun}" if text in ("none", "null") else f"{text} {noun}"
-        return _GROUP_OWNERS.get(owner, f"{owner.replace('_', ' ')}: ") + what
+        if group in _ADJECTIVE_GROUPS:
+            what = f"no {noun}" if text in ("none", "null") else f"{text} {noun}"
+        else:
+            what = f"{noun}: {text.replace('_', ' ')}"
+        prefix = "you: " if yours and owner == "firm" else None
+        return (prefix or _GROUP_OWNERS.get(owner, f"{owner.replace('_', ' ')}: ")) + what
     owner, _, rest = key.partition(".")
     if not rest:  # a top-level key or group, e.g. firms=entrant
         return f"{key.replace('_', ' ')} = {text}"
-    prefix = _OWNERS.get(owner, f"{owner.replace('_', ' ')} ")
+    prefix = "your " if yours and owner == "firm" else None
+    prefix = prefix or _OWNERS.get(owner, f"{owner.replace('_', ' ')} ")
     phrase = _PHRASES.get(rest)
     if phrase is not None:
         return prefix + phrase(value)
@@ -133,8 +143,16 @@ def setting(key: str, value: object) -> str:
 
 def arm_title(assignments: Mapping[str, object]) -> str:
     """An arm named by the settings that define it: "discount programme, programme ends
-    week 78"; "all runs" when nothing varies."""
-    return ", ".join(setting(k, v) for k, v in assignments.items()) or "all runs"
+    week 78"; "you: discount programme, rival: no programme" where a rival's settings vary
+    too; "all runs" when nothing varies."""
+    keys = [k.lstrip("+~") for k in assignments]
+    rivals = any(k.startswith("competitor") for k in keys)
+    # your firm's settings first (the arm is about what you do), and the choice of a group
+    # member (a programme) before the settings that modify it (when it ends)
+    order = sorted(
+        assignments, key=lambda k: (k.lstrip("+~").startswith("competitor"), "/" not in k)
+    )
+    return ", ".join(setting(k, assignments[k], yours=rivals) for k in order) or "all runs"
 
 
 def capitalised(text: str) -> str:
