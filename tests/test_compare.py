@@ -162,7 +162,16 @@ def test_pool_pools_on_request_and_pairs_run_by_run(withdrawal, capsys, tmp_path
         ("firm.price", 5.5, "price = 5.5"),
         ("competitor/programme", "discount", "rival: discount programme"),
         ("firms", "entrant", "firms = entrant"),
+        ("arm/acquisition", "retain_all", "acquisition: retain all"),
+        ("competitor.poaching.rate", 0.05, "rival's poaching rate = 0.05"),
     ],
 )
 def test_an_override_reads_in_words(key, value, words):
     assert fmt.setting(key, value) == words
+
+
+def test_an_arm_reads_yours_first_and_the_programme_before_its_settings():
+    both = {"competitor/programme": "none", "firm/programme": "discount"}
+    assert fmt.arm_title(both) == "you: discount programme, rival: no programme"
+    ended = {"firm.programme.end_week": 78, "firm/programme": "engagement"}
+    assert fmt.arm_title(ended) == "engagement programme, programme ends week 78"
