@@ -52,8 +52,10 @@ def labels_in_words(
 ) -> dict[str, str]:
     """Each arm in words, from its ``by`` values ("discount programme"); the raw arm name
     where two arms would read alike."""
-    first = summary.drop_duplicates("arm").set_index("arm")
-    labels = {a: fmt.arm_title({k: first.at[a, k] for k in by}) for a in arms}
+    # row by row, not indexed by arm: "arm" may itself be a by key (a scenario's arms)
+    first = summary.drop_duplicates("arm")
+    labels = {r["arm"]: fmt.arm_title({k: r[k] for k in by}) for _, r in first.iterrows()}
+    labels = {a: labels[a] for a in arms}
     if len(set(labels.values())) < len(labels):
         return {a: f"{text} ({a})" for a, text in labels.items()}
     return labels
