@@ -13,9 +13,10 @@
 #
 # 1. Run a market with its transaction log (`output.transactions=true`).
 # 2. Turn one firm's log into recency-frequency data in **weeks**, with the observation
-#    period ending at the horizon (not at the last purchase), and fit a BG/NBD model:
-#    here with SciPy (always), and with pymc-marketing when the `clv` extra is installed.
-#    Filter to one firm first: a customer switching firms is not a customer dying.
+#    period ending with the last simulated week (not at the last purchase): one call,
+#    `loyaltysim.rfm_summary(run_folder, firm="focal")` (a sweep folder works too), and
+#    fit a BG/NBD model: here with SciPy (always), and with pymc-marketing when the `clv`
+#    extra is installed. Filter to one firm: a customer switching firms is not one dying.
 # 3. Morris screening (SALib, the `sensitivity` extra) of a few uncertainties from
 #    `loyaltysim.describe()`, each over its plausible range.
 
@@ -32,29 +33,20 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from loyaltysim import describe, load_config, run_one
+from loyaltysim import describe, load_config, rfm_summary, run_one, transactions
 
 folder = Path(tempfile.mkdtemp()) / "run"
 cfg = load_config(
     ["output.transactions=true"], customers__n=CUSTOMERS, market__horizon_weeks=WEEKS, seed=1
 )
 result = run_one(cfg, folder)
-log = pd.read_parquet(folder / "transactions.parquet")
+log = transactions(folder)  # every firm's purchases; date as datetime64[ns]
 log.head()
 
 # %%
-start = pd.Timestamp(cfg.market.start_date)
-end = start + pd.Timedelta(weeks=WEEKS)  # the observation period ends at the horizon
-tx = log[log["firm"] == "focal"].copy()
-tx["t"] = (pd.to_datetime(tx["date"]) - start).dt.days / 7.0
-first = tx.groupby("customer_id")["t"].min()
-rfm = pd.DataFrame(
-    {
-        "frequency": tx.groupby("customer_id")["t"].nunique() - 1,  # repeat purchase weeks
-        "recency": tx.groupby("customer_id")["t"].max() - first,
-        "T": (end - start).days / 7.0 - first,
-    }
-)
+tx = transactions(folder, firm="focal")
+# customer_id, frequency (repeat-purchase weeks), recency and T (weeks), monetary_value
+rfm = rfm_summary(folder, firm="focal")
 rfm.describe().round(2)
 
 
@@ -83,21 +75,18 @@ print("BG/NBD (SciPy, weeks):", {k: round(v, 3) for k, v in bgnbd.items()})
 
 # %% [markdown]
 # The same with pymc-marketing, when installed (`pip install -e '.[clv]'`): its
-# `rfm_summary` reads the log directly; `time_unit="W"` and `observation_period_end` are
-# the two settings that matter.
+# `BetaGeoModel` takes the summary above as it is, which equals pymc-marketing's own
+# `rfm_summary(tx, "customer_id", "date", "amount", time_unit="W",
+# observation_period_end=<the last simulated day>)` (the tests check that).
 
 # %%
 try:
     from pymc_marketing.clv import BetaGeoModel
-    from pymc_marketing.clv.utils import rfm_summary
 except ImportError:
     print("pymc-marketing is not installed (the clv extra): skipping this cell")
     pm_fit = None
 else:
-    data = rfm_summary(
-        tx, "customer_id", "date", time_unit="W", observation_period_end=end
-    ).rename(columns={"customer_id": "customer_id"})
-    model = BetaGeoModel(data=data)
+    model = BetaGeoModel(data=rfm[["customer_id", "frequency", "recency", "T"]])
     pm_fit = model.fit(method="map")
     print(model.fit_summary())
 

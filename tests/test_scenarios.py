@@ -14,7 +14,7 @@ import pytest
 from loyaltysim.runs.collect import UsageError
 from loyaltysim.runs.io import config_dir
 from loyaltysim.studies import formatting as fmt
-from loyaltysim.studies.ask import load_scenario, merged
+from loyaltysim.studies.ask import check, load_scenario, merged
 
 SHIPPED = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 TINY = ["customers.n=300", "market.horizon_weeks=60", "market.warmup_weeks=10", "seeds=2"]
@@ -154,3 +154,21 @@ def test_progress_estimates_time_left_only_after_a_few_runs():
     assert progress.LINE.search(later).group("skipped") == "2"
     bar = progress.meter(60, 8, 1, 2, 70.0, "sweep")
     assert "9/60" in bar and "1 failed" in bar and "2 skipped" in bar
+
+
+def test_the_template_copied_and_filled_loads_and_composes(tmp_path):
+    template = config_dir() / "scenario" / "TEMPLATE.yaml.example"
+    assert template.stem not in SHIPPED  # not listed among the shipped scenarios
+    text = template.read_text()
+    assert "loyaltysim-ask scenario=my_question.yaml" in text  # it says how to use it
+    # filled minimally: a question of one's own and a two-arm answer
+    mine = tmp_path / "my_question.yaml"
+    mine.write_text(
+        text.replace("What would a loyalty programme bring us?", "Is a rebate worth it?")
+    )
+    scn = load_scenario(str(mine))
+    assert scn.question == "Is a rebate worth it?" and scn.name == "my_question"
+    assert scn.baseline == "no_programme" and len(scn.arms) == 3
+    assert all(a.title != a.name for a in scn.arms) and scn.seeds == list(range(10))
+    # every arm composes into a valid config (what ask checks before anything runs)
+    assert check(scn, ["customers.n=300"]) == 300  # the command line wins over the file

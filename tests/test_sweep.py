@@ -97,9 +97,9 @@ def test_joblib_sweep_collect_and_compare(tmp_path):
     paths = write(col, cmp, col.factors, tmp_path / "comparison")
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     md = (tmp_path / "comparison" / "comparison.md").read_text()
-    # arms named with their parameter, the baseline in bold, money as €1,234
-    assert "Δ vs firm/programme=none (EUR)" in md and "| firm/programme=discount | 3 | €" in md
-    assert "| **firm/programme=none** | 3 |" in md and not re.search(r"\de-\d", md)
+    # arms named in words, the baseline in bold, money as €1,234
+    assert "Δ vs no programme (EUR)" in md and "| discount programme | 3 | €" in md
+    assert "| **no programme** | 3 |" in md and not re.search(r"\de-\d", md)
 
 
 def test_cli_compare_command(tmp_path):
@@ -111,7 +111,7 @@ def test_cli_compare_command(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Δ vs firm.price=5.0" in proc.stdout
+    assert "Δ vs price = 5.0" in proc.stdout
     assert (tmp_path / "comparison" / "report.html").is_file()
     assert (tmp_path / "comparison" / "differences.png").is_file()
 

@@ -19,6 +19,22 @@ from .studies.checks import check_programme
 
 __version__ = "0.1.0"
 
+# imported on first use (PEP 562): the analysis package loads every experiment's analysis,
+# which ``import loyaltysim`` alone should not pay for
+_LAZY = {
+    "rfm_summary": "loyaltysim.studies.analysis.clv",
+    "transactions": "loyaltysim.studies.analysis.clv",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'loyaltysim' has no attribute {name!r}")
+
+
 __all__ = [
     "PROGRAMMES",
     "ConfigError",
@@ -33,7 +49,9 @@ __all__ = [
     "load_config",
     "make_config",
     "register_programme",
+    "rfm_summary",
     "run",
     "run_one",
     "summarise",
+    "transactions",
 ]

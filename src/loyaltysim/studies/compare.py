@@ -3,12 +3,18 @@ against a baseline arm, payback, as a Markdown table, a CSV and figures.
 
     loyaltysim-compare outputs/multirun/... --baseline none
     loyaltysim-compare SWEEP --by firm/programme --baseline none --firm focal
+    loyaltysim-compare SWEEP --by firm.programme.end_week --where firm/programme=discount
 
 Arms are the combinations of the sweep's factors (every override that varies, except the
-seed), or of the keys given with ``--by``. Replications are the seeds. Differences against
-the baseline are paired by seed: the arms share random numbers, so the paired difference
-is far tighter than the spread of either arm. The p-value is a two-sided paired t-test
-(``scipy.stats.ttest_rel``), or Welch's t-test when the arms share fewer than two seeds.
+seed), or of the keys given with ``--by``; they are shown in words ("discount programme",
+"programme ends week 78"), and the printout and reports lead with one sentence per arm
+against the baseline. Replications are the seeds. When another factor varies besides the
+``--by`` keys, pick its value with ``--where KEY=VALUE`` (repeatable) or pool its runs with
+``--pool``; otherwise the command refuses (exit status 2) rather than mix markets.
+Differences against the baseline are paired by seed: the arms share random numbers, so the
+paired difference is far tighter than the spread of either arm. The p-value is a two-sided
+paired t-test (``scipy.stats.ttest_rel``), or Welch's t-test when the arms share fewer than
+two seeds.
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ from .comparison import (  # noqa: E402,F401  (re-exported: the public names of 
     METRICS,
     Comparison,
     compare,
+    headline,
     label_arms,
     mean_ci,
+    pairing_units,
+    select,
 )
 
 FIGURE_METRICS = (
@@ -65,11 +74,44 @@ def _with_ci(d: pd.Series, key: str, unit: str) -> str:
     return f"{show(d[key])} [{show(d[key + '_ci_low'])}, {show(d[key + '_ci_high'])}]"
 
 
-def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
-    """The comparison as a Markdown report: one table per metric, units in the headers,
-    the baseline row in bold, money as €1,234,567, p-values as "< 0.001"."""
+def lead(
+    collected: Collected, cmp: Comparison, arm_of: pd.Series
+) -> tuple[list[str], pd.DataFrame]:
+    """The one-sentence answer per arm against the baseline ("Discount programme vs no
+    programme: profit +8.1% (95% CI ...), +€2,500 per 1,000 customers ...") and the
+    headline numbers behind them (:func:`headline`). ``arm_of`` gives each row of
+    ``collected.summary`` its arm; money per 1,000 customers divides by the baseline's
+    market size."""
+    summary = collected.summary
+    if cmp.pooled:  # pair by seed and pooled values, as compare did
+        summary = summary.assign(seed=pairing_units(summary, cmp.pooled))
+        collected = Collected(collected.runs, summary, collected.failures, collected.factors)
+    base = summary[(summary["firm"] == cmp.firm) & (arm_of == cmp.baseline)]
+    customers = float(base["market_customers"].mean()) if "market_customers" in base else 0.0
+    head = headline(collected, cmp, arm_of, customers)
+    vs = cmp.label(cmp.baseline)
+    sentences = [
+        fmt.answer(r, f"{fmt.capitalised(cmp.label(r.arm))} vs {vs}") for _, r in head.iterrows()
+    ]
+    return sentences, head
+
+
+def _scope(cmp: Comparison) -> str:
+    """What the intervals cover, as one sentence."""
+    return fmt.capitalised(fmt.scope(int(cmp.arms["n"].max()))) + "."
+
+
+def to_markdown(
+    cmp: Comparison, names: Mapping[str, str] | None = None, sentences: Sequence[str] = ()
+) -> str:
+    """The comparison as a Markdown report: the sentences first (as a list), then one
+    table per metric, units in the headers, the baseline row in bold, money as €1,234,567,
+    p-values as "< 0.001"."""
     base = cmp.label(cmp.baseline)
-    lines = [
+    lines = [f"- {s}" for s in sentences]
+    if sentences:
+        lines += ["", _scope(cmp), ""]
+    lines += [
         f"Firm: **{fmt.firm_name(cmp.firm, names)}**. Baseline arm: **{base}**. Means over "
         "seeds with 95% confidence intervals (95% CI); differences are paired by seed "
         "(common random numbers), p from a two-sided paired t-test. Δ % is the difference "
@@ -79,6 +121,8 @@ def to_markdown(cmp: Comparison, names: Mapping[str, str] | None = None) -> str:
         cmp.pairing()[0].upper() + cmp.pairing()[1:] + ".",
         "",
     ]
+    if cmp.pooled:
+        lines += [f"Pooled on request (--pool): runs that differ in {', '.join(cmp.pooled)}.", ""]
     for metric, (label, unit, dunit) in METRICS.items():
         arms = cmp.arms[cmp.arms["metric"] == metric]
         diffs = cmp.differences[cmp.differences["metric"] == metric].set_index("arm")
@@ -205,16 +249,23 @@ def write(
     out: Path,
     names: Mapping[str, str] | None = None,
     arm_of: pd.Series | None = None,
+    sentences: Sequence[str] = (),
 ) -> list[Path]:
+    """Write comparison.md (led by ``sentences``), comparison.csv and payback.csv (``arm``:
+    the raw arm, for machines; ``label``: the arm in words) and the figures."""
     out.mkdir(parents=True, exist_ok=True)
     md = out / "comparison.md"
-    md.write_text(to_markdown(cmp, names) + "\n")
+    md.write_text(to_markdown(cmp, names, sentences) + "\n")
     table = cmp.arms.merge(
         cmp.differences, on=["arm", "metric"], how="left", suffixes=("", "_diff")
     )
-    table.insert(2, "unit", table["metric"].map(lambda m: METRICS[m][1]))
+    table.insert(1, "label", table["arm"].map(cmp.label))
+    table.insert(3, "unit", table["metric"].map(lambda m: METRICS[m][1]))
     table.to_csv(out / "comparison.csv", index=False)
-    cmp.payback.to_csv(out / "payback.csv", index=False)
+    payback = cmp.payback.copy()
+    if len(payback):
+        payback.insert(1, "label", payback["arm"].map(cmp.label))
+    payback.to_csv(out / "payback.csv", index=False)
     pngs = figures(collected, cmp, by, out, names, arm_of)
     return [md, out / "comparison.csv", out / "payback.csv", *pngs]
 
@@ -225,27 +276,44 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--by", nargs="*", help="override keys that define the arms (default: all that vary)"
     )
+    ap.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="compare only the runs with this override value (repeatable), "
+        "e.g. --where firm/programme=discount",
+    )
+    ap.add_argument(
+        "--pool",
+        action="store_true",
+        help="pool runs that differ in factors besides --by (refused without it)",
+    )
     ap.add_argument("--baseline", help="the arm to difference against (default: the first)")
     ap.add_argument("--firm", default="focal")
     ap.add_argument("--payback-week", type=int, default=104)
     ap.add_argument("--out", type=Path, help="output folder (default: <sweep>/comparison)")
     args = ap.parse_args(argv)
     try:
-        collected = collect(args.sweep_dir)
+        collected = select(collect(args.sweep_dir), args.where)
         by = args.by if args.by is not None else collected.factors
-        cmp = compare(collected, by, args.baseline, args.firm, args.payback_week)
+        cmp = compare(collected, by, args.baseline, args.firm, args.payback_week, args.pool)
     except UsageError as err:
         print(f"loyaltysim-compare: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     out = args.out or args.sweep_dir / "comparison"
-    paths = write(collected, cmp, by, out)
+    arm_of = label_arms(collected.summary, by)
+    sentences, head = lead(collected, cmp, arm_of)
+    paths = write(collected, cmp, by, out, sentences=sentences)
     from .report import write_html
 
     title = f"Comparison of {args.sweep_dir.name}"
+    pngs = [p for p in paths if p.suffix == ".png"]
+    notes = [_scope(cmp)] if sentences else []
     paths.append(
-        write_html(out / "report.html", title, cmp, [p for p in paths if p.suffix == ".png"])
+        write_html(out / "report.html", title, cmp, pngs, sentences, head, cmp.labels, notes=notes)
     )
-    print(to_markdown(cmp))
+    print(to_markdown(cmp, sentences=sentences))
     if len(collected.failures):
         print(
             f"note: {len(collected.failures)} failed or corrupt runs left out "

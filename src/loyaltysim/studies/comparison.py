@@ -15,6 +15,15 @@ import pandas as pd
 from scipy import stats
 
 from ..runs.collect import Collected, UsageError
+from .arms import (  # noqa: F401  (select is re-exported with the comparison's names)
+    labels_in_words,
+    override_keys,
+    override_value,
+    pairing_units,
+    select,
+    shown,
+    varying_within,
+)
 
 # summary column -> (label, unit of the value, unit of a difference)
 METRICS = {
@@ -40,8 +49,10 @@ class Comparison:
     payback: pd.DataFrame  # arm, payback_week, paid_back_at_pct, horizon_paid_back_pct
     baseline: str
     firm: str
-    # arm -> how figures and tables show it (``firm.programme.end_week=78``, not ``78``)
+    # arm -> how figures and tables show it, in words ("programme ends week 78", not "78")
     labels: dict[str, str] = field(default_factory=dict)
+    # override keys that vary within an arm and were pooled on purpose (``pool=True``)
+    pooled: list[str] = field(default_factory=list)
 
     def label(self, arm: str) -> str:
         return self.labels.get(arm, arm)
@@ -88,13 +99,20 @@ def compare(
     baseline: str | None = None,
     firm: str = "focal",
     payback_at_week: int = 104,
+    pool: bool = False,
 ) -> Comparison:
-    """Arms, paired differences against ``baseline`` and payback for ``firm``."""
+    """Arms, paired differences against ``baseline`` and payback for ``firm``.
+
+    An arm is one combination of the ``by`` keys. When another override key (not the seed)
+    varies within an arm, the arm would mix different markets and its "seeds" would not be
+    replications: that is refused with a :class:`UsageError` unless ``pool`` is true (then
+    the pooled keys are recorded in ``Comparison.pooled``). Select runs first with
+    :func:`select` to compare within one value of such a key.
+    """
     if collected.summary.empty:
         raise UsageError("no finished runs to compare (see collected/failures.csv)")
     by = list(by) if by is not None else collected.factors
-    columns = list(collected.summary.columns)
-    keys = columns[2 : columns.index("firm")]  # collect puts the override keys there
+    keys = override_keys(collected)
     unknown = [k for k in by if k not in keys]
     if unknown:
         raise UsageError(
@@ -110,11 +128,27 @@ def compare(
             + ", ".join(sorted(collected.summary["firm"].unique()))
         )
     summary["arm"] = label_arms(summary, by)
+    pooled = varying_within(summary, [k for k in keys if k not in by])
+    if pooled and not pool:
+        first = pooled[0]
+        values = ", ".join(dict.fromkeys(summary[first].map(shown)))
+        raise UsageError(
+            f"--by {' '.join(by) or '(nothing)'} would pool runs that differ in "
+            f"{', '.join(pooled)} ({first}: {values}); pick one with --where {first}=VALUE, "
+            f"add it to --by, or pass --pool to pool them"
+        )
+    if pooled:  # pair each pooled run with the baseline's run of the same seed and values
+        summary["seed"] = pairing_units(summary, pooled)
     arms = list(dict.fromkeys(summary["arm"]))
+    labels = labels_in_words(summary, by, arms)
     if baseline is None:
         baseline = arms[0]
     if baseline not in arms and len(by) == 1 and baseline.startswith(f"{by[0]}="):
         baseline = baseline[len(by[0]) + 1 :]  # --baseline key=value, as the arms are shown
+    if baseline not in arms and len(by) == 1 and str(override_value(baseline)) in arms:
+        baseline = str(override_value(baseline))  # typed as in an override: null for None
+    if baseline not in arms and baseline in labels.values():  # the arm as shown in words
+        baseline = next(a for a, text in labels.items() if text == baseline)
     if baseline not in arms:
         raise UsageError(f"--baseline {baseline!r} is not an arm; arms: {', '.join(arms)}")
     arm_rows, diff_rows = [], []
@@ -144,6 +178,8 @@ def compare(
             )
     runs = collected.runs[collected.runs["firm"] == firm].copy()
     runs["arm"] = label_arms(runs, by)
+    if pooled:
+        runs["seed"] = pairing_units(runs, pooled)
     payback = _payback(runs, arms, baseline, payback_at_week)
     diff_cols = ["arm", "metric", "n_pairs", "paired", "diff", "ci_low", "ci_high", "p_value"]
     diff_cols += [
@@ -151,8 +187,6 @@ def compare(
         for name in ("pct_of_baseline", "per_1000")
         for end in ("", "_ci_low", "_ci_high")
     ]
-    # one factor: show its name with the value, so "78" reads firm.programme.end_week=78
-    labels = {a: f"{by[0]}={a}" for a in arms} if len(by) == 1 else {}
     return Comparison(
         pd.DataFrame(arm_rows),
         pd.DataFrame(diff_rows, columns=diff_cols),
@@ -160,6 +194,7 @@ def compare(
         baseline,
         firm,
         labels,
+        pooled if pool else [],
     )
 
 

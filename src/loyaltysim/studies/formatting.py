@@ -94,3 +94,81 @@ def sentence(row: pd.Series | Mapping, title: str) -> str:
     payback = f"pays back in week {week:.0f}" if finite(week) else "does not pay back"
     seeds = f"better in {row['better_seeds']} of {row['seeds']} seeds"
     return f"{title}: {profit}{per}, {share}; {payback}; {seeds}"
+
+
+# How a few settings read in words; any other override falls back to "name = value".
+_PHRASES = {
+    "programme.end_week": lambda v: (
+        "programme never ends" if v is None else f"programme ends week {v}"
+    ),
+    "programme.start_week": lambda v: f"programme starts week {v}",
+}
+# whose setting it is, as a manager says it: the focal firm's own settings need no owner
+# unless a rival's vary too; the arm group (conf/arm) is the arm itself
+_GROUP_OWNERS = {"firm": "", "arm": "", "competitor": "rival: "}
+_OWNERS = {"firm": "", "competitor": "rival's "}
+# groups whose members read as adjectives of the group: "discount programme", "no programme"
+_ADJECTIVE_GROUPS = {"programme"}
+
+
+def setting(key: str, value: object, yours: bool = False) -> str:
+    """An override in words, for tables and legends: ``firm/programme=discount`` ->
+    "discount programme", ``firm/programme=none`` -> "no programme",
+    ``firm.programme.end_week=104`` -> "programme ends week 104", ``firm.price=5.5`` ->
+    "price = 5.5", ``competitor/programme=none`` -> "rival: no programme",
+    ``arm/acquisition=retain_all`` -> "acquisition: retain all". ``yours``: name the focal
+    firm's settings as yours ("you: discount programme"), for arms where a rival's vary."""
+    key = key.lstrip("+~")
+    text = "none" if value is None else str(value)
+    if "/" in key:  # a config group: the value names which member of the group
+        owner, _, group = key.rpartition("/")
+        owner = owner.split("/")[0]
+        noun = group.replace("_", " ")
+        if group in _ADJECTIVE_GROUPS:
+            what = f"no {noun}" if text in ("none", "null") else f"{text} {noun}"
+        else:
+            what = f"{noun}: {text.replace('_', ' ')}"
+        prefix = "you: " if yours and owner == "firm" else None
+        return (prefix or _GROUP_OWNERS.get(owner, f"{owner.replace('_', ' ')}: ")) + what
+    owner, _, rest = key.partition(".")
+    if not rest:  # a top-level key or group, e.g. firms=entrant
+        return f"{key.replace('_', ' ')} = {text}"
+    prefix = "your " if yours and owner == "firm" else None
+    prefix = prefix or _OWNERS.get(owner, f"{owner.replace('_', ' ')} ")
+    phrase = _PHRASES.get(rest)
+    if phrase is not None:
+        return prefix + phrase(value)
+    return f"{prefix}{rest.replace('.', ' ').replace('_', ' ')} = {text}"
+
+
+def arm_title(assignments: Mapping[str, object]) -> str:
+    """An arm named by the settings that define it: "discount programme, programme ends
+    week 78"; "you: discount programme, rival: no programme" where a rival's settings vary
+    too; "all runs" when nothing varies."""
+    keys = [k.lstrip("+~") for k in assignments]
+    rivals = any(k.startswith("competitor") for k in keys)
+    # your firm's settings first (the arm is about what you do), and the choice of a group
+    # member (a programme) before the settings that modify it (when it ends)
+    order = sorted(
+        assignments, key=lambda k: (k.lstrip("+~").startswith("competitor"), "/" not in k)
+    )
+    return ", ".join(setting(k, assignments[k], yours=rivals) for k in order) or "all runs"
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def answer(row: pd.Series | Mapping, title: str) -> str:
+    """:func:`sentence`, saying what its intervals cover: "...; better in 20 of 20 seeds
+    (95% CIs over 20 seeds in one world)"."""
+    return f"{sentence(row, title)} (95% CIs over {row['seeds']} seeds in one world)"
+
+
+def scope(seeds: int) -> str:
+    """What a comparison's intervals cover: the seeds' randomness in one world (the same
+    parameters in every run), not the uncertainty about the parameters themselves."""
+    return (
+        f"95% CIs cover the {seeds} seeds of one world (the same parameters in every run), "
+        "not the uncertainty about the parameters"
+    )
