@@ -24,6 +24,7 @@ from .arms import (  # noqa: F401  (select is re-exported with the comparison's 
     shown,
     varying_within,
 )
+from .margin import break_even
 
 # summary column -> (label, unit of the value, unit of a difference)
 METRICS = {
@@ -325,6 +326,21 @@ def headline(
                 if len(payback)
                 else np.nan,
                 "better_seeds": int((gain > 0).sum()),
+                **_break_even_columns(summary, arm, cmp.baseline),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _break_even_columns(summary: pd.DataFrame, arm: str, baseline: str) -> dict[str, object]:
+    """The arm's break-even gross margin (%, with its CI) and the runs' own margin: the
+    verdict at one margin is not a finding when the margin can reverse it."""
+    be = break_even(summary, arm, baseline)
+    return {
+        "margin_pct": 100 * be.margin,
+        "break_even_margin_pct": 100 * be.break_even,
+        "break_even_ci_low_pct": 100 * be.ci_low,
+        "break_even_ci_high_pct": 100 * be.ci_high,
+        "pays_above_break_even": bool(be.slope_eur > 0) if np.isfinite(be.slope_eur) else None,
+        "break_even_note": be.note,
+    }

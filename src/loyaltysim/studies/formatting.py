@@ -93,7 +93,23 @@ def sentence(row: pd.Series | Mapping, title: str) -> str:
     week = row["payback_week"]
     payback = f"pays back in week {week:.0f}" if finite(week) else "does not pay back"
     seeds = f"better in {row['better_seeds']} of {row['seeds']} seeds"
-    return f"{title}: {profit}{per}, {share}; {payback}; {seeds}"
+    return f"{title}: {profit}{per}, {share}; {payback}; {seeds}{break_even(row)}"
+
+
+def break_even(row: pd.Series | Mapping) -> str:
+    """ "; at a 30% gross margin; break-even margin 21% (95% CI 17 to 26%): pays above it",
+    or "" where the row has no break-even (studies/margin.py says when there is none)."""
+    m = row.get("break_even_margin_pct", math.nan)
+    if not finite(row.get("margin_pct", math.nan)):
+        return ""
+    at = f"; at a {row['margin_pct']:.0f}% gross margin"
+    if not finite(m):
+        note = row.get("break_even_note") or ""
+        return f"{at}; {note}" if note else at
+    lo, hi = row.get("break_even_ci_low_pct", math.nan), row.get("break_even_ci_high_pct", math.nan)
+    interval = f"95% CI {lo:.0f} to {hi:.0f}%" if finite(lo) and finite(hi) else "CI unbounded"
+    side = "above" if row.get("pays_above_break_even") else "below"
+    return f"{at}; break-even margin {m:.0f}% ({interval}): pays {side} it"
 
 
 # How a few settings read in words; any other override falls back to "name = value".
