@@ -29,6 +29,7 @@ Needs the ``app`` extra (``pip install -e '.[app]'``).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import threading
@@ -241,10 +242,11 @@ class LiveMarket(Market):
             engine="agents" if engine == "agents" and int(customers) <= AGENTS_MAX else "arrays",
         )
         super().__init__(config)
-        # Mesa counts a step (steps += 1) before calling ours, so the lock must hold around
-        # its wrapper: a STEP click and the play thread stepping at once would otherwise
-        # both count and then both play the same week (one lost, one doubled)
-        self._stepping = threading.Lock()
+        # One week at a time, and no drawing mid-week: a STEP click, Mesa's play thread and
+        # the page's drawing threads share the model. Mesa counts a step (steps += 1) before
+        # calling ours, so the lock holds around its wrapper: two steps at once would both
+        # count and then play the same week twice (one week lost, one doubled).
+        self.lock = threading.RLock()
         self._mesa_step = self.step
         self.step = self._serialised_step
         # the watched customer: its agent keeps a diary (engine=agents), or a view is read
@@ -263,7 +265,8 @@ class LiveMarket(Market):
         self._collect()
 
     def _serialised_step(self) -> None:
-        with self._stepping:
+        """Mesa's step (count, then play the week), one caller at a time."""
+        with self.lock:
             self._mesa_step()
 
     def _collect(self) -> None:
@@ -432,8 +435,25 @@ def page():
     def figure(draw):
         @solara.component
         def Plot(model):
-            update_counter.get()
-            solara.FigureMatplotlib(draw(model), format="png", bbox_inches="tight")
+            week = update_counter.get()
+
+            def render() -> bytes:
+                with model.lock:  # the figure copies one week's data: no step in between
+                    fig = draw(model)
+                out = io.BytesIO()
+                fig.savefig(out, format="png", bbox_inches="tight")
+                return out.getvalue()
+
+            # Drawn in a thread, not in the click's handler: Solara handles one message at a
+            # time, so seven figures redrawn per STEP (~2-3 s) made quick clicks queue
+            # behind the redraws (five clicks showed week 3 for seconds). A redraw that is
+            # still waiting when another week arrives is skipped, and the last image stays
+            # on screen until the new one is ready.
+            png = solara.use_thread(render, dependencies=[model, week], intrusive_cancel=False)
+            if png.value is None:
+                solara.Text("drawing ...")
+            else:
+                solara.Image(png.value)
 
         return Plot
 
