@@ -1,6 +1,8 @@
 """The live app: LiveMarket is a Market built from keyword parameters with a DataCollector;
-``loyaltysim-app`` serves a SolaraViz page that a real headless browser (Debian's chromium
-through Selenium; never a downloaded browser build) loads, changes and steps."""
+its teaching presets tell the story (loyalty forms, heavy poaching breaks it); the plots
+and slider captions are checked as built; ``loyaltysim-app`` serves a Mesa page that a
+real headless browser (Debian's chromium through Selenium; never a downloaded browser
+build) loads, changes and steps."""
 
 from __future__ import annotations
 
