@@ -17,9 +17,22 @@ CHECKS = {
     "01_how_loyalty_forms_and_breaks.py": """
 assert set(controls) == {"half_life", "personalisation", "rebate", "poaching"}
 assert all(isinstance(w, widgets.FloatSlider) for w in controls.values())
+# the teaching presets are the live app's, and the story shows: loyalty forms in the first
+# year, the poaching slider's top takes a third of it, personalisation and half-life matter
+from loyaltysim.app import LEVER, teaching_defaults
+app = teaching_defaults()
+assert (CUSTOMERS, WEEKS, POACHING_START, OFFER_DEPTH) == (
+    app["customers"], app["horizon_weeks"], app["poaching_start_week"], app["poaching_depth"]
+)
+assert controls["poaching"].max == LEVER["poaching_rate"].hi and controls["rebate"].value == 0
+assert formed >= 0.2 * CUSTOMERS
+assert active_raided <= (2 / 3) * active_calm
+before = slice(0, POACHING_START)  # the same market until rivals may poach
+assert calm["active_loyal"].iloc[before].equals(raided["active_loyal"].iloc[before])
+assert active_careless <= 0.6 * active_calm
 # engagement that fades slowly keeps more customers actively loyal than one that fades fast
 assert active_slow > active_fast
-assert not calm["churn_to_competitor"].equals(raided["churn_to_competitor"])
+assert raided["churn_to_competitor"].sum() > calm["churn_to_competitor"].sum()
 assert same and isinstance(someone, Customer) and "def step" in inspect.getsource(Customer.step)
 assert len(diary) == 27 * len(model.firms)  # the start and 26 weeks, every firm
 """,
