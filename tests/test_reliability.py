@@ -357,3 +357,22 @@ def test_a_bad_engine_choice_is_refused_in_one_line_before_anything_runs(tmp_pat
     monkeypatch.setenv("LOYALTYSIM_KERNEL", "fortran")
     with pytest.raises(ConfigError, match="LOYALTYSIM_KERNEL"):  # the API's check
         load_config(["customers.n=300"])
+
+
+def test_the_code_hash_follows_the_code_that_plays_a_run_only(tmp_path):
+    import shutil
+
+    import loyaltysim
+    from loyaltysim.runs.runrecord import code_hash, tree_hash
+
+    pkg = tmp_path / "loyaltysim"
+    shutil.copytree(Path(loyaltysim.__file__).parent, pkg)
+    before = tree_hash(pkg)
+    assert before == code_hash()
+    for study in ("studies/compare.py", "app.py", "catalogue.py"):
+        (pkg / study).write_text((pkg / study).read_text() + "\n# a comment\n")
+    assert tree_hash(pkg) == before, "an edit to a study or the app made finished runs stale"
+    for rule in ("model/purchases.py", "engines/kernel.py", "runs/io.py", "cli.py"):
+        (pkg / rule).write_text((pkg / rule).read_text() + "\n# a comment\n")
+        assert tree_hash(pkg) != before, f"an edit to {rule} left finished runs current"
+        before = tree_hash(pkg)

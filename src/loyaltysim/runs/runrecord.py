@@ -36,7 +36,10 @@ LOCKS = ".locks"
 _NOT_CHECKED_DIRS = {".hydra"}
 _NOT_CHECKED_SUFFIXES = (".log", ".tmp")
 # packages a run never imports: editing them leaves finished runs current
-_NOT_RUN_CODE = {("studies", "calibration")}
+# the code that plays a run and writes its files: the rules, the engines, the run machinery
+# and the ways in that compose a run's config. The studies, the app and the catalogue read
+# runs or show them: editing them must not make every finished run stale.
+RUN_CODE = ("model", "engines", "runs", "__init__.py", "__main__.py", "cli.py")
 
 
 def _sha256(path: Path) -> str:
@@ -72,13 +75,17 @@ def config_hash(cfg: DictConfig | dict[str, Any]) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_hash() -> str:
-    """Hash of the package's Python sources, but calibration/, which no run imports. conf/
+    """Hash of the Python sources that play a run (:data:`RUN_CODE` of this package). conf/
     is not hashed: every conf value that reaches a run is in its resolved config, so an
     edit to an unrelated experiment file does not make every run stale."""
-    root = Path(__file__).resolve().parents[1]  # the package, not only runs/
+    return tree_hash(Path(__file__).resolve().parents[1])
+
+
+def tree_hash(root: Path) -> str:
+    """:func:`code_hash` of the package whose folder is ``root``."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        if path.relative_to(root).parts[:2] in _NOT_RUN_CODE:
+        if path.relative_to(root).parts[0] not in RUN_CODE:
             continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
