@@ -269,20 +269,21 @@ SWITCH_LOG = make_log(
     + buys(6, "B", [60, 61, 62]) + buys(6, "C", [80, 81, 82])  # 3 at B, 3 at C: switch
     + buys(7, "A", [60, 61, 62]) + buys(7, "A", [80, 81]) + buys(7, "B", [82])  # stays
     + buys(8, "A", [51]) + buys(8, "B", [90])  # the first purchase is before the window
+    + buys(9, "B", [60]) + buys(9, "A", [80]) + buys(9, "B", [81])  # B; A = B tie: stays
 )
 # fmt: on
 
 
 def test_main_firm_switching_on_a_hand_made_log():
-    # in both halves: 0, 1, 2, 4, 5, 6, 7; switchers 0, 4, 6
-    assert ehrenberg.switching_share(SWITCH_LOG, 104) == pytest.approx(100 * 3 / 7)
+    # in both halves: 0, 1, 2, 4, 5, 6, 7, 9; switchers 0, 4, 6 (ties are no switch)
+    assert ehrenberg.switching_share(SWITCH_LOG, 104) == pytest.approx(100 * 3 / 8)
     # 3+ purchases in each half: 5, 6, 7; switcher 6
     assert ehrenberg.switching_share(SWITCH_LOG, 104, 3) == pytest.approx(100 / 3)
     # the firms' names do not matter
     renamed = SWITCH_LOG.assign(
         firm=SWITCH_LOG["firm"].map({"A": "C", "B": "A", "C": "B"}).astype(SWITCH_LOG["firm"].dtype)
     )
-    assert ehrenberg.switching_share(renamed, 104) == pytest.approx(100 * 3 / 7)
+    assert ehrenberg.switching_share(renamed, 104) == pytest.approx(100 * 3 / 8)
 
 
 # ===================================================================== 3. poaching targets
