@@ -471,24 +471,30 @@ def stream_states(model: Market) -> dict[str, dict]:
 @pytest.mark.parametrize("seed", [4, 5])
 def test_a_programme_draws_only_from_its_own_stream(seed):
     """Common random numbers: the focal firm's (inert) programme draws sign-ups, contacts
-    and surprises, all from its own stream. Every other stream ends in the same state as
-    without the programme, and what the other mechanisms do (purchases, offers sent,
-    recommendations, acquisitions) is identical; a programme drawing from any other
-    mechanism's stream would shift that stream and fail this."""
-    runs = {}
-    for arm in ("none", "inert"):
-        extra = ("firm/programme=none",) if arm == "none" else INERT
+    and surprises, all from its own stream. After every step every other stream is in the
+    same state as without the programme, and what the other mechanisms do (purchases,
+    offers sent, recommendations, acquisitions) is identical; a programme drawing from any
+    other mechanism's stream would shift that stream and fail this."""
+    arms = {}
+    for arm, extra in (("none", ("firm/programme=none",)), ("inert", INERT)):
         model = Market(load_config([*STREAMS_BASE, *extra], seed=seed))
-        model.run()
-        runs[arm] = (model, model.metrics(), stream_states(model))
-    (_, m0, s0), (m1, m1_metrics, s1) = runs["none"], runs["inert"]
-    assert m1_metrics.groupby("week")["members"].sum().iloc[-1] > 0  # it did act
-    assert s0.get("programme[0]") != s1["programme[0]"]  # and drew from its own stream
-    others = sorted(k for k in s1 if not k.startswith("programme"))
-    assert {"poaching[0]", "poaching[1]", "referral", "acquisition"} <= set(others)
-    for name in others:
-        assert s0[name] == s1[name], f"the programme changed the {name} stream"
+        states = []
+        while model.running and model.steps < model.n_steps:
+            model.step()
+            states.append(stream_states(model))
+        arms[arm] = SimpleNamespace(model=model, metrics=model.metrics(), states=states)
+    plain, inert = arms["none"], arms["inert"]
+    focal = inert.metrics[inert.metrics["firm"] == "focal"]
+    assert focal["members"].iloc[-1] > 0 and focal["programme_cost"].sum() > 0  # it acted
+    last = inert.states[-1]
+    assert plain.states[-1]["programme[0]"] != last["programme[0]"]  # and drew
+    others = sorted(k for k in last if not k.startswith("programme"))
+    assert {"poaching[0]", "poaching[1]", "referral", "acquisition", "population"} <= set(others)
+    for step, (a, b) in enumerate(zip(plain.states, inert.states, strict=True), 1):
+        for name in others:
+            assert a[name] == b[name], f"step {step}: the programme changed the {name} stream"
     cols = ["purchases", "units", "revenue", "offers_sent", "referrals", "referred", "acquired"]
-    pd.testing.assert_frame_equal(m0[["week", "firm", *cols]], m1_metrics[["week", "firm", *cols]])
-    assert m0["offers_sent"].sum() > 0 and m0["referrals"].sum() > 0
-    np.testing.assert_array_equal(m1.population.status, runs["none"][0].population.status)
+    pick = ["week", "firm", *cols]
+    pd.testing.assert_frame_equal(plain.metrics[pick], inert.metrics[pick])
+    assert plain.metrics["offers_sent"].sum() > 0 and plain.metrics["referrals"].sum() > 0
+    np.testing.assert_array_equal(plain.model.population.status, inert.model.population.status)
