@@ -138,6 +138,23 @@ def test_adaptive_price_respects_the_ceiling_and_waits_for_entry():
     assert set(play_prices(fixed, [float(w % 3) for w in range(30)])) == {5.0}
 
 
+def reference_prices(start, interval, step, lo, hi, profits) -> list[float]:
+    """An independent reading of the rule: the price in force in each week, given each
+    week's profit: at weeks 4, 8, ... (for interval 4) the direction flips iff the last
+    window's profit is strictly below the one before; the first review goes up."""
+    price, direction, window, previous = start, 1, 0.0, None
+    out = []
+    for week, profit in enumerate(profits):
+        if week > 0 and week % interval == 0:
+            if previous is not None and window < previous:
+                direction = -direction
+            previous, window = window, 0.0
+            price = min(max(price + direction * step, lo), hi)
+        out.append(price)
+        window += profit
+    return out
+
+
 @FAST
 @given(
     interval=st.integers(1, 5),
@@ -148,19 +165,41 @@ def test_adaptive_price_follows_the_rule_stated_in_its_docstring(interval, step,
     lo, hi, start = 4.0, 6.0, 5.0
     firm = adaptive_firm(price=start, interval=interval, step=step, lo=lo, hi=hi)
     prices = play_prices(firm, [float(p) for p in profits])
-    # an independent reference: window sums, direction flips iff profit strictly fell
-    price, direction, window, previous = start, 1, 0.0, None
-    for week, profit in enumerate(profits):
-        if week > 0 and week % interval == 0:
-            if previous is not None and window < previous:
-                direction = -direction
-            previous, window = window, 0.0
-            price = min(max(price + direction * step, lo), hi)
-        assert prices[week] == pytest.approx(price), week
-        window += profit
+    expect = reference_prices(start, interval, step, lo, hi, profits)
+    assert prices == pytest.approx(expect)
     moves = np.abs(np.diff([start, *prices]))
     assert (moves <= step + 1e-12).all()
     assert all(lo <= p <= hi for p in prices)
+
+
+def test_adaptive_prices_in_a_market_follow_the_profit_in_its_table():
+    """The market feeds the rule each week's profit: every firm's price path in the metrics
+    table is the rule applied to the profit column of the same table."""
+    config = load_config(
+        [
+            "customers.n=300",
+            "market.horizon_weeks=40",
+            "market.warmup_weeks=4",
+            "output.figure=false",
+            "firm.pricing.policy=adaptive",
+            "firm.pricing.interval_weeks=3",
+            "firm.pricing.step_eur=0.3",
+            "firm.pricing.min_price=4.0",
+            "firm.pricing.max_price=6.0",
+        ],
+        seed=8,
+    )
+    m = Market(config).run().metrics()
+    focal = m[m["firm"] == "focal"].sort_values("week")  # row week w: in-step week w - 1
+    p = config.firm.pricing
+    expect = reference_prices(
+        config.firm.price, p.interval_weeks, p.step_eur, p.min_price, p.max_price,
+        focal["profit"].tolist(),
+    )  # fmt: skip
+    np.testing.assert_allclose(focal["price"], expect, rtol=0, atol=1e-12)
+    assert len(set(np.sign(np.diff(focal["price"])[np.diff(focal["price"]) != 0]))) == 2
+    rivals = m[m["firm"] != "focal"]
+    assert (rivals["price"] == config.competitor.price).all()  # fixed pricing
 
 
 # ================================================================ 2. validation statistics

@@ -650,6 +650,12 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "bounds ignored: the adaptive price leaves min_price..max_price",
     ),
     (
+        "engines/market.py",
+        "review_prices(firms, week)",
+        "review_prices(firms, week + 1)",
+        "off-by-one week: adaptive prices reviewed a week early",
+    ),
+    (
         "studies/validation/ehrenberg.py",
         'w = log[(log["week"] >= first_week) & (log["week"] < last_week)]',
         'w = log[(log["week"] >= first_week) & (log["week"] <= last_week)]',
