@@ -382,6 +382,44 @@ def test_each_poaching_target_reaches_exactly_whom_it_says(target, firm):
     assert np.flatnonzero(mask).tolist() == TARGETS[target, firm]
 
 
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # home
+            st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)),  # recent
+            st.integers(10, 20),  # last interaction with the home firm
+            st.sampled_from([0.5, 1.0, 2.0, 4.0]),  # value
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 2),
+    st.sampled_from(["all", "passive", "high_value"]),
+)
+def test_poaching_targets_match_a_customer_by_customer_reading(people, firm, target):
+    pop = hand_pop(len(people), 3)
+    for i, (home, recent, seen, value) in enumerate(people):
+        pop.home[i], pop.recent[i], pop.purchase_rate[i] = home, recent, value
+        pop.last_interaction[i, home] = seen
+    mask = target_mask(pop, np.arange(len(people)), firm, target, THRESHOLD, WEEK, WINDOW)
+    values = sorted(v for *_, v in people)
+    k = len(values)
+    median = (values[(k - 1) // 2] + values[k // 2]) / 2
+    for i, (home, recent, seen, value) in enumerate(people):
+        loyal = sum(recent) > 0 and recent[home] / sum(recent) >= THRESHOLD
+        active = loyal and seen > WEEK - WINDOW
+        want = (
+            home != firm
+            and {
+                "all": True,
+                "passive": loyal and not active,
+                "high_value": value >= median,
+            }[target]
+        )
+        assert mask[i] == want, (i, people[i])
+
+
 def test_targets_are_judged_among_the_rows_given():
     """The rows passed are the active customers; the high-value median is theirs."""
     pop = target_pop()
