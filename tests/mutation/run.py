@@ -4,6 +4,7 @@
     .venv/bin/python tests/mutation/run.py            # all mutations
     .venv/bin/python tests/mutation/run.py -k points  # those whose description matches
     .venv/bin/python tests/mutation/run.py --jobs 2   # two at a time
+    .venv/bin/python tests/mutation/run.py -k stream --tests tests/test_rules.py  # own tests
 
 The working tree is never modified: each mutation patches its own temporary copy of
 ``src/`` and the fast suite imports it first (``PYTHONPATH``). Prints a table and the kill
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutations import MUTATIONS  # noqa: E402
 
-FAST = ["tests/test_domain.py", "tests/test_accounting.py"]
+# the rules on hand-made inputs first: quick, and with -x a mutant they catch stops there
+FAST = ["tests/test_rules.py", "tests/test_domain.py", "tests/test_accounting.py"]
 # the compiled loops are checked against the NumPy rules, which the fast suite uses
 SUITES = {
     "kernel.py": [*FAST, "tests/test_kernel.py"],
@@ -58,7 +60,9 @@ def copy_tree(tmp: str) -> tuple[Path, dict[str, str]]:
     return src, env
 
 
-def run_one(index: int, timeout: float) -> tuple[int, str, float, str]:
+def run_one(
+    index: int, timeout: float, tests: list[str] | None = None
+) -> tuple[int, str, float, str]:
     path, old, new, _desc = MUTATIONS[index]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="loyaltysim-mut-") as tmp:
@@ -68,7 +72,7 @@ def run_one(index: int, timeout: float) -> tuple[int, str, float, str]:
         target.write_text(text.replace(old, new, 1))
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "pytest", *SUITES.get(path, FAST), *PYTEST],
+                [sys.executable, "-m", "pytest", *(tests or SUITES.get(path, FAST)), *PYTEST],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -77,7 +81,10 @@ def run_one(index: int, timeout: float) -> tuple[int, str, float, str]:
             )
             killed = proc.returncode != 0
             tail = (proc.stdout + proc.stderr).strip().splitlines()
-            note = next((ln for ln in reversed(tail) if "failed" in ln or "error" in ln), "")
+            # the first failing test, else pytest's last count line
+            first = (ln.split(" ")[1] for ln in tail if ln.startswith(("FAILED ", "ERROR ")))
+            count = (ln for ln in reversed(tail) if "failed" in ln or "error" in ln)
+            note = next(first, "") or next(count, "")
             status = "killed" if killed else "SURVIVED"
         except subprocess.TimeoutExpired:
             status, note = "killed", "timeout"
@@ -89,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", default="", help="only mutations whose description contains this")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--tests", nargs="+", help="run these tests instead of each file's suite")
+    ap.add_argument("--notes", action="store_true", help="show the first failing test")
+    ap.add_argument("--numbers", nargs="+", type=int, help="only these (as the table numbers)")
     args = ap.parse_args(argv)
 
     errors = check_snippets()
@@ -119,19 +129,22 @@ def main(argv: list[str] | None = None) -> int:
         print("the fast suite fails on the unmutated code:\n" + base.stdout[-3000:])
         return 1
     chosen = [i for i, m in enumerate(MUTATIONS) if args.k.lower() in m[3].lower()]
+    if args.numbers:
+        chosen = [i for i in chosen if i + 1 in args.numbers]
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = sorted(pool.map(lambda i: run_one(i, args.timeout), chosen))
+        results = sorted(pool.map(lambda i: run_one(i, args.timeout, args.tests), chosen))
     width = max(len(MUTATIONS[i][3]) for i in chosen)
     print(f"{'#':>3}  {'status':8}  {'s':>5}  {'file':26}  description")
-    for i, status, secs, _note in results:
+    for i, status, secs, note in results:
         path, _, _, desc = MUTATIONS[i]
-        print(f"{i + 1:>3}  {status:8}  {secs:5.1f}  {path:26}  {desc:{width}}")
+        line = f"{i + 1:>3}  {status:8}  {secs:5.1f}  {path:26}  {desc:{width}}"
+        print(f"{line}  {note}" if args.notes else line)
     killed = sum(r[1] == "killed" for r in results)
     total = len(results)
     print(
         f"\nkilled {killed}/{total} ({100 * killed / max(total, 1):.0f}%), "
-        f"{time.perf_counter() - start:.0f} s; fast suite: {' '.join(FAST)}"
+        f"{time.perf_counter() - start:.0f} s; tests: {' '.join(args.tests or FAST)}"
     )
     return 0 if killed == total else 1
 
