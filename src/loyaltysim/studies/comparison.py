@@ -24,7 +24,7 @@ from .arms import (  # noqa: F401  (select is re-exported with the comparison's 
     shown,
     varying_within,
 )
-from .margin import break_even
+from .margin import BreakEven, break_even
 
 # summary column -> (label, unit of the value, unit of a difference)
 METRICS = {
@@ -54,6 +54,8 @@ class Comparison:
     labels: dict[str, str] = field(default_factory=dict)
     # override keys that vary within an arm and were pooled on purpose (``pool=True``)
     pooled: list[str] = field(default_factory=list)
+    # arm -> its break-even gross margin against the baseline (studies/margin.py)
+    margins: dict[str, BreakEven] = field(default_factory=dict)
 
     def label(self, arm: str) -> str:
         return self.labels.get(arm, arm)
@@ -196,6 +198,7 @@ def compare(
         firm,
         labels,
         pooled if pool else [],
+        {a: break_even(summary, a, baseline) for a in arms if a != baseline},
     )
 
 
@@ -326,16 +329,17 @@ def headline(
                 if len(payback)
                 else np.nan,
                 "better_seeds": int((gain > 0).sum()),
-                **_break_even_columns(summary, arm, cmp.baseline),
+                **_break_even_columns(
+                    cmp.margins.get(arm) or break_even(summary, arm, cmp.baseline)
+                ),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _break_even_columns(summary: pd.DataFrame, arm: str, baseline: str) -> dict[str, object]:
+def _break_even_columns(be: BreakEven) -> dict[str, object]:
     """The arm's break-even gross margin (%, with its CI) and the runs' own margin: the
     verdict at one margin is not a finding when the margin can reverse it."""
-    be = break_even(summary, arm, baseline)
     return {
         "margin_pct": 100 * be.margin,
         "break_even_margin_pct": 100 * be.break_even,

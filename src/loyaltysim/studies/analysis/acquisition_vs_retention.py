@@ -29,6 +29,7 @@ from .common import (
     diff,
     fmt_diff,
     levels,
+    margin_note,
     require_factor,
     run_configs,
     save,
@@ -95,7 +96,8 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         lines.append(
             f"- **S5** moving acquisition budget to retention ({arm}: programme "
             f"spend {cost:,.0f} EUR over the run): cumulative profit "
-            f"{fmt_diff(p, 'EUR', 0)}. Retention beats acquisition: {verdict(p, 1)}."
+            f"{fmt_diff(p, 'EUR', 0)}{margin_note(cmp, arm)}. Retention beats acquisition: "
+            f"{verdict(p, 1)}."
         )
     rows = []
     for arm in arms:

@@ -165,6 +165,16 @@ def arm_mean(cmp: Comparison, arm: Any, metric: str) -> float:
     return float(a[(a["arm"] == str(arm)) & (a["metric"] == metric)]["mean"].iloc[0])
 
 
+def margin_note(cmp: Comparison, arm: Any) -> str:
+    """The arm's profit verdict at the runs' margin is one point of the plausible 10-50%:
+    " (at a 30% gross margin; break-even margin 21% (95% CI 17 to 26%): pays above it)"."""
+    be = cmp.margins.get(str(arm))
+    if be is None:
+        return ""
+    at = f"at a {100 * be.margin:.0f}% gross margin; " if np.isfinite(be.margin) else ""
+    return f" ({at}{be.sentence()})"
+
+
 def fmt_diff(d: dict, unit: str, digits: int = 1) -> str:
     """'+1.2 unit (95% CI +0.5 to +1.9; p = 0.003; 20 paired seeds)', followed for money by
     the effect as % of the baseline and per 1,000 customers, with their CIs."""

@@ -23,6 +23,7 @@ from .common import (
     diff,
     fmt_diff,
     levels,
+    margin_note,
     require_factor,
     require_level,
     run_configs,
@@ -66,6 +67,7 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         f"response, thanks changes cumulative profit by {fmt_diff(t, 'EUR', 0)} and active "
         f"loyal customers by {ta['diff']:+,.0f}; the EUR {rebate_eur:g} referral rebate by "
         f"{fmt_diff(r, 'EUR', 0)} and {ra['diff']:+,.0f}. Thanks minus rebate: "
-        f"{fmt_diff(tr, 'EUR', 0)}; thanks better: {verdict(tr, 1)}. Recommendations per "
+        f"{fmt_diff(tr, 'EUR', 0)}{margin_note(between, thanks)}; thanks better: "
+        f"{verdict(tr, 1)}. Recommendations per "
         "run: " + ", ".join(f"{k} {v:,.0f}" for k, v in refs.items()) + ".",
     ]

@@ -18,7 +18,17 @@ from pathlib import Path
 
 from ...runs.collect import Collected
 from ..compare import compare
-from .common import AnalysisError, diff, fmt_diff, levels, require_factor, save, subset, verdict
+from .common import (
+    AnalysisError,
+    diff,
+    fmt_diff,
+    levels,
+    margin_note,
+    require_factor,
+    save,
+    subset,
+    verdict,
+)
 
 NUMBER = 2
 TITLE = "Programme withdrawal (S1)"
@@ -60,7 +70,8 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         lines.append(
             f"- {claim}: {prog} programme withdrawn at week {week} vs kept; repeat-purchase rate "
             f"in the last 13 weeks {fmt_diff(rep, 'pp', 2)}; churn to competitors over the "
-            f"run {fmt_diff(churn, 'pp/year', 2)}; cumulative profit {fmt_diff(profit, 'EUR', 0)}."
+            f"run {fmt_diff(churn, 'pp/year', 2)}; cumulative profit {fmt_diff(profit, 'EUR', 0)}"
+            f"{margin_note(cmp, week)}."
             + (f" Repeat rate falls: {verdict(rep, -1)}." if prog == "discount" else "")
         )
     return lines
