@@ -206,6 +206,61 @@ def test_world_file_composes_and_runs(cdnow, tmp_path):
     assert res.metrics["purchases"].sum() > 0
 
 
+def test_ask_answers_for_the_fitted_market_given_by_path(cdnow, tmp_path, capsys):
+    """``loyaltysim-ask scenario=... world=DIR/world/your_market.yaml``: every arm's runs
+    play the fitted market (its customers.n replaces the scenario's 3,000; its purchase
+    rate and price), and the answer says so."""
+    from loyaltysim.studies.ask import main as ask
+
+    out, fit = cdnow
+    w = fit["world"]
+    ask(["scenario=replace_rebate_with_thanks", f"world={out / 'world' / 'your_market.yaml'}",
+         "seeds=2", "market.horizon_weeks=6", "market.warmup_weeks=0",
+         f"out={tmp_path / 'ask'}"])  # fmt: skip
+    configs = sorted((tmp_path / "ask" / "runs").glob("*/config.yaml"))
+    assert len(configs) == 3 * 2
+    for path in configs:
+        cfg = yaml.safe_load(path.read_text())
+        assert cfg["customers"]["n"] == w["customers"]["n"] == 2357
+        assert cfg["customers"]["purchase_rate_mean"] == w["customers"]["purchase_rate_mean"]
+        assert cfg["firm"]["price"] == w["firm"]["price"]
+        assert cfg["market"]["horizon_weeks"] == 6
+    answer = (tmp_path / "ask" / "answer" / "answer.md").read_text()
+    assert "2,357 customers" in answer
+    capsys.readouterr()
+
+
+def test_a_world_path_is_a_search_path_and_a_name(tmp_path):
+    from loyaltysim.model.params import ConfigError
+    from loyaltysim.runs.io import world_by_path
+
+    (tmp_path / "world").mkdir()
+    (tmp_path / "world" / "mine.yaml").write_text("# @package _global_\n")
+    given = ["customers.n=5", f"world={tmp_path}/world/mine.yaml"]
+    assert world_by_path(given) == [
+        "customers.n=5", "world=mine", f"hydra.searchpath=[file://{tmp_path.resolve()}]"
+    ]  # fmt: skip
+    assert world_by_path([*given, "hydra.searchpath=[pkg://x]"])[-1] == (
+        f"hydra.searchpath=[pkg://x,file://{tmp_path.resolve()}]"
+    )
+    assert world_by_path(["world=literature_08f6e9_r1d9cb_00996"]) == [
+        "world=literature_08f6e9_r1d9cb_00996"
+    ]
+    (tmp_path / "loose.yaml").write_text("# @package _global_\n")
+    for bad, message in ((tmp_path / "nothing.yaml", "or a world file"),
+                         (tmp_path / "loose.yaml", "in a folder named world/")):  # fmt: skip
+        with pytest.raises(ConfigError, match=message):
+            world_by_path([f"world={bad}"])
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(
+        [sys.executable, "-m", "loyaltysim", f"world={tmp_path / 'loose.yaml'}"],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "folder named world/" in r.stderr
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_the_command_runs_as_a_module_and_reports_errors_without_traceback(tmp_path):
     env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
     bad = tmp_path / "bad.csv"
