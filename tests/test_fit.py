@@ -402,7 +402,7 @@ def test_same_log_and_seed_give_identical_files(tmp_path):
     for f in files:
         a, b = ((tmp_path / n / f).read_bytes() for n in "ab")
         if f.suffix == ".yaml":  # its header names its own folder
-            a, b = a.replace(b"/a]", b"/b]"), b
+            a, b = a.replace(b"/a]", b"/b]").replace(b"/a/world/", b"/b/world/"), b
         assert a == b, f
     main([str(path), "--out", str(tmp_path / "c"), "--calibration-end", "2020-03-31",
           "--seed", "1"])  # fmt: skip
