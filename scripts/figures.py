@@ -32,6 +32,8 @@ FIGURES = {
     "timeseries.png": "loyaltysim-compare of the head-to-head experiment, "
     f"{CUSTOMERS}, {H2H_SEEDS}: arms over time with 95% bands",
     "differences.png": "the same comparison: differences from no programme, with error bars",
+    "cdnow_tracking.png": "tracking.png of loyaltysim-fit on the CDNOW master log, "
+    "--calibration-end 39 --keep-duplicates (seed 0)",
 }
 SCREENSHOTS = {
     "app.png": "the live app in headless chromium (tests/test_app.py -k browser)",
@@ -61,6 +63,17 @@ def comparison_figures() -> None:
         shutil.copyfile(sweep / "comparison" / name, DOCS / name)
 
 
+def cdnow_tracking() -> None:
+    """docs/cdnow_tracking.png: the worked example of docs/guide/your-market.md."""
+    out = RUNS / "cdnow_fit"
+    shutil.rmtree(out, ignore_errors=True)  # loyaltysim-fit writes only into an empty folder
+    from loyaltysim.studies.fit import CDNOW_MASTER
+
+    fit = [sys.executable, "-m", "loyaltysim.studies.fit", str(CDNOW_MASTER), "--out", str(out)]
+    subprocess.run([*fit, "--calibration-end", "39", "--keep-duplicates"], check=True, cwd=ROOT)
+    shutil.copyfile(out / "tracking.png", DOCS / "cdnow_tracking.png")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -76,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     run_figure()
     comparison_figures()
+    cdnow_tracking()
     if args.browser:
         subprocess.run(["bash", str(ROOT / "scripts" / "screenshots.sh")], check=True, cwd=ROOT)
     made = [*FIGURES, *SCREENSHOTS] if args.browser else list(FIGURES)

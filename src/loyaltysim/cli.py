@@ -29,7 +29,7 @@ from omegaconf import DictConfig, open_dict
 from .model.config import config_error_from, renamed_message
 from .model.params import ConfigError
 from .runs import runrecord, sweep
-from .runs.io import config_dir
+from .runs.io import config_dir, world_by_path
 
 
 def _test_hook(run_name: str) -> None:
@@ -130,6 +130,13 @@ def main() -> None:
 
     try:
         selected()  # the environment's engine choice, checked before anything is composed
+    except ConfigError as err:
+        print(f"loyaltysim: {err}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        # a world file given by its path (loyaltysim-fit's DIR/world/NAME.yaml): Hydra
+        # composes groups by name only, so the path becomes a search path and a name
+        sys.argv[1:] = world_by_path(sys.argv[1:])
     except ConfigError as err:
         print(f"loyaltysim: {err}", file=sys.stderr)
         sys.exit(2)

@@ -273,3 +273,40 @@ def write_customer_table(model: Any, path: Path, chunk_rows: int = CUSTOMER_CHUN
         if writer is not None:
             writer.close()
     return rows
+
+
+def world_by_path(overrides: list[str]) -> list[str]:
+    """``world=PATH`` (a world file given by its path, as ``loyaltysim-fit`` writes
+    ``DIR/world/NAME.yaml``) as Hydra can compose it: ``world=NAME`` with ``DIR`` added to
+    ``hydra.searchpath``. A world given by name (conf/world) is left as it is. A path that
+    is not a file, or a file outside a folder named ``world``, is a
+    :class:`~loyaltysim.model.params.ConfigError`."""
+    from ..model.params import ConfigError
+
+    out, roots = [], []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if key != "world" or not sep or not (value.endswith((".yaml", ".yml")) or "/" in value):
+            out.append(item)
+            continue
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ConfigError("world", value, "a world's name (conf/world) or a world file")
+        if path.parent.name != "world":
+            # Hydra finds a group's files in <root>/world/: the file's own folder must be it
+            raise ConfigError(
+                "world",
+                value,
+                "a world file in a folder named world/ (as loyaltysim-fit "
+                "writes DIR/world/NAME.yaml)",
+            )
+        roots.append(f"file://{path.resolve().parent.parent}")
+        out.append(f"world={path.stem}")
+    if not roots:
+        return out
+    for i, item in enumerate(out):
+        if item.startswith("hydra.searchpath="):
+            listed = item.partition("=")[2].strip().strip("[]")
+            out[i] = "hydra.searchpath=[" + ",".join([p for p in [listed] if p] + roots) + "]"
+            return out
+    return [*out, "hydra.searchpath=[" + ",".join(roots) + "]"]

@@ -32,6 +32,7 @@ from .io import (
     config_dir,
     git_commit,
     package_versions,
+    world_by_path,
     write_customer_table,
     write_json,
 )
@@ -97,7 +98,7 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
-        items = _overrides(overrides, values)
+        items = world_by_path(_overrides(overrides, values))
         try:
             return hydra_compose("config", overrides=items)
         except ConfigCompositionException as err:

@@ -3,6 +3,7 @@
     loyaltysim-ask scenario=replace_rebate_with_thanks
     loyaltysim-ask scenario=withdraw_rebate seeds=4 customers.n=1000   # smaller, quicker
     loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
+    loyaltysim-ask scenario=replace_rebate_with_thanks world=my_fit/world/your_market.yaml
 
 A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra overrides of any
 kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
@@ -10,7 +11,9 @@ and optional firm display names. Each arm runs as its own sweep (the ``loyaltysi
 machinery: one folder per run, finished runs skipped on a re-run, failures recorded) into
 one scenario folder; the arms are then compared with the baseline by name, paired by
 seed, and the answer is printed and written as Markdown, CSV and a self-contained HTML
-report (``<out>/answer/``). Other ``key=value`` arguments are overrides for every arm.
+report (``<out>/answer/``). Other ``key=value`` arguments are overrides for every arm;
+``world=`` (a name in conf/world or a file's path, such as ``loyaltysim-fit`` writes) is
+the market asked about, and its values replace the scenario's shared ``overrides``.
 """
 
 from __future__ import annotations
@@ -136,9 +139,36 @@ def merged(*lists: list[str]) -> list[str]:
     return list(out.values())
 
 
+def world_keys(extra: list[str]) -> set[str]:
+    """The keys a ``world=`` among the command-line overrides sets (a file's path, as
+    ``loyaltysim-fit`` writes it, or a name in conf/world); empty without one."""
+    worlds = [o.partition("=")[2] for o in extra if o.partition("=")[0] == "world"]
+    if not worlds:
+        return set()
+    path = Path(worlds[-1])
+    if not path.is_file():
+        path = config_dir() / "world" / f"{worlds[-1]}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return set()  # composing the arms reports a missing or broken world
+
+    def keys(d: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for k, v in d.items():
+            out |= keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
+        return out
+
+    return keys(data) if isinstance(data, dict) else set()
+
+
 def arm_overrides(scn: Scenario, arm: Arm, extra: list[str]) -> list[str]:
     quiet = ["output.figure=false", "output.customer_table=false"]
-    return merged(quiet, scn.overrides, arm.overrides, extra)
+    # a world given on the command line is the market asked about: the scenario's own
+    # settings for the generic market (its customers.n) give way to it; the arms' do not
+    market = world_keys(extra)
+    shared = [o for o in scn.overrides if o.lstrip("+~").partition("=")[0] not in market]
+    return merged(quiet, shared, arm.overrides, extra)
 
 
 def check(scn: Scenario, extra: list[str]) -> int:

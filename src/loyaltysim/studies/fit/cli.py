@@ -5,7 +5,9 @@ maximum likelihood (:mod:`.models`) on the calibration period, simulates the fit
 through the holdout (:mod:`.holdout`) and writes, in DIR:
 
 - ``world/<name>.yaml``: the model's parameters set from the fit (:mod:`.market`), usable
-  as ``loyaltysim hydra.searchpath=[file://DIR] world=<name>`` or copied to conf/world/;
+  by its path, ``loyaltysim world=DIR/world/<name>.yaml`` and ``loyaltysim-ask
+  scenario=... world=DIR/world/<name>.yaml`` (or ``hydra.searchpath=[file://DIR]
+  world=<name>``, or copied to conf/world/);
 - ``tracking.csv`` also holds ``model``: the world file played by the model's own
   BG/NBD cohort (:mod:`.through_model`), entering as the log's cohort did;
 - ``fit.json`` (every estimate, standard error and log-likelihood, the tracking errors),

@@ -57,11 +57,23 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
-        if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            return pd.read_csv(path, sep=None, engine="python")
+        if name.endswith(tuple(e + z for e in (".csv", ".txt", ".tsv") for z in ("", ".gz"))):
+            return pd.read_csv(path, sep=_separator(path), engine="python")
     except Exception as err:  # a corrupt file: say which and why, in one line
         raise LogError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
     raise LogError(f"{path}: not a CSV (.csv, .csv.gz) or Parquet (.parquet) file")
+
+
+def _separator(path: Path) -> str | None:
+    """None (let pandas sniff) where the header has a comma, semicolon, tab or bar; else
+    runs of blanks: CDNOW's text files align columns with several spaces, which the
+    sniffer reads as one delimiter each and so as empty columns."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", errors="replace") as f:
+        header = f.readline()
+    return None if any(c in header for c in ",;\t|") else r"\s+"
 
 
 def guess_columns(table: pd.DataFrame, given: dict[str, str | None]) -> dict[str, str]:

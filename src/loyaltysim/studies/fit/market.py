@@ -110,7 +110,9 @@ def write_world(path: Path, overrides: dict[str, Any], source: str, name: str) -
     head = (
         "# @package _global_\n"
         f"# written by loyaltysim-fit from {source}\n"
-        f"#   loyaltysim hydra.searchpath=[file://{path.parent.parent.resolve()}] world={name}\n"
+        f"#   loyaltysim world={path.resolve()}\n"
+        f"#   loyaltysim-ask scenario=replace_rebate_with_thanks world={path.resolve()}\n"
+        f"# or: loyaltysim hydra.searchpath=[file://{path.parent.parent.resolve()}] world={name}\n"
         f"# or copy this file into conf/world/ and run: loyaltysim world={name}\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
