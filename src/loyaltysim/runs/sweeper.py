@@ -35,6 +35,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..model.params import ConfigError
 from . import runrecord, sweep, sweepconfig
+from .io import folder_problem
 
 log = logging.getLogger(__name__)
 ON_STALE = ("rerun", "refuse")
@@ -111,7 +112,10 @@ class SafeSweeper(BasicSweeper):
         for job in jobs:
             _validate(job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        problem = folder_problem(sweep_dir)  # checked by SweepProgress too, if configured
+        if problem is not None:
+            allowed = f"a folder that can be created ({problem})"
+            raise ConfigError("hydra.sweep.dir", str(sweep_dir), allowed)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
 
         stale = [j for j in jobs if j.state.status == "stale"]
