@@ -229,7 +229,8 @@ def test_collect_and_compare_usage_errors_one_arm_and_all_failed(tmp_path):
     assert "5.5 3 seeds" in cli("loyaltysim.studies.compare", str(two), rc=0).stdout
 
     bad = tmp_path / "failed"
-    sweep(bad, "customers.referral.rate=1.5,2", rc=1)
+    hook = "fail:" + ";".join(run_id([*TINY, f"seed={s}"]) for s in (0, 1))
+    sweep(bad, "seed=0,1", rc=1, env={"LOYALTYSIM_TEST_HOOK": hook})
     col = collect(bad)
     assert col.runs.empty and len(col.failures) == 2
     assert (bad / "collected" / "failures.csv").is_file()
@@ -238,7 +239,11 @@ def test_collect_and_compare_usage_errors_one_arm_and_all_failed(tmp_path):
 
 # 6. exit codes: failed runs give 1; misspelt keys give 2 in one line
 def test_exit_codes(tmp_path):
-    sweep(tmp_path / "a", "customers.referral.rate=1.5", rc=1)
+    hook = {"LOYALTYSIM_TEST_HOOK": "fail:" + run_id([*TINY, "seed=0"])}
+    sweep(tmp_path / "a", "seed=0", rc=1, env=hook)
+    # an invalid value refuses the whole sweep before anything runs
+    msg = one_line_error(sweep(tmp_path / "c", "customers.referral.rate=1.5", rc=2))
+    assert "customers.referral.rate = 1.5" in msg
     for args in (["firm.prise=3"], ["-m", "firm.prise=3,4", f"hydra.sweep.dir={tmp_path}/b"]):
         msg = one_line_error(cli("loyaltysim", *args, rc=2))
         assert "firm.prise" in msg

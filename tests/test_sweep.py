@@ -117,26 +117,26 @@ def test_cli_compare_command(tmp_path):
 
 
 def test_failed_run_is_recorded_and_rerun_skips_finished_runs(tmp_path):
-    # a config error fails two runs; a test hook makes another raise inside the run
-    broken = run_id([*TINY, "customers.referral.rate=0.01", "seed=1"])
-    hook = {"LOYALTYSIM_TEST_HOOK": f"fail:{broken}"}
-    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1", rc=1, env=hook)
+    # a test hook makes three runs raise inside the run (an invalid value no longer gets
+    # that far: the sweeper refuses the whole sweep before launching, test_bad_input.py)
+    broken = run_id([*TINY, "firm.price=5.0", "seed=1"])
+    others = [run_id([*TINY, "firm.price=5.5", f"seed={s}"]) for s in (0, 1)]
+    hook = {"LOYALTYSIM_TEST_HOOK": "fail:" + ";".join([broken, *others])}
+    proc = sweep(tmp_path, "firm.price=5.0,5.5", "seed=0,1", rc=1, env=hook)
     assert "finished: 1 done, 3 failed" in proc.stdout
     done = [p for p in tmp_path.iterdir() if (p / DONE).exists()]
     failed = [p for p in tmp_path.iterdir() if (p / ERROR).exists()]
     assert len(done) == 1 and len(failed) == 3
     errors = {p.name: json.loads((p / ERROR).read_text()) for p in failed}
-    assert errors[broken]["error"] == "RuntimeError"
-    config_errors = [e for e in errors.values() if e["error"] == "ConfigError"]
-    assert len(config_errors) == 2
-    assert "customers.referral.conversion" not in config_errors[0]["message"]
-    assert "customers.referral.rate = 1.5" in config_errors[0]["message"]
-    assert config_errors[0]["config"]["customers"]["referral"]["rate"] == 1.5
-    assert any(o.startswith("seed=") for o in config_errors[0]["overrides"])
+    assert {e["error"] for e in errors.values()} == {"RuntimeError"}
+    assert "this run fails" in errors[others[0]]["message"]
+    assert errors[others[0]]["config"]["firm"]["price"] == 5.5
+    assert any(o.startswith("seed=") for o in errors[others[0]]["overrides"])
 
     finished = done[0]
     before = {f: f.stat().st_mtime_ns for f in finished.rglob("*")}
-    proc = sweep(tmp_path, "customers.referral.rate=0.01,1.5", "seed=0,1", rc=1)
+    hook = {"LOYALTYSIM_TEST_HOOK": "fail:" + ";".join(others)}
+    proc = sweep(tmp_path, "firm.price=5.0,5.5", "seed=0,1", rc=1, env=hook)
     after = {f: f.stat().st_mtime_ns for f in finished.rglob("*")}
     assert after == before, "a finished run was touched (.hydra/ included)"
     assert (tmp_path / broken / DONE).exists() and not (tmp_path / broken / ERROR).exists()
@@ -147,7 +147,7 @@ def test_failed_run_is_recorded_and_rerun_skips_finished_runs(tmp_path):
 
     col = collect(tmp_path)
     assert col.runs["run_id"].nunique() == 2 and len(col.failures) == 2
-    assert set(col.failures["error"]) == {"ConfigError"}
+    assert set(col.failures["error"]) == {"RuntimeError"}
 
 
 def test_basic_launcher_still_works(tmp_path):

@@ -27,21 +27,23 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from .model.config import config_error_from, renamed_message
-from .model.params import ConfigError
+from .model.params import ConfigError, ConfigWarning
 from .runs import runrecord, sweep
 from .runs.io import config_dir, world_by_path
+from .runs.limits import NonFiniteMetrics
 
 
 def _test_hook(run_name: str) -> None:
     """Test-only fault injection, inert outside pytest: with ``LOYALTYSIM_TEST_HOOK`` set to
     ``kill:<run id>`` while pytest runs (``PYTEST_CURRENT_TEST``), that run's process kills
     itself with SIGKILL, as the out-of-memory killer would; ``hang:`` sleeps for a minute;
-    ``fail:`` raises RuntimeError."""
+    ``fail:`` raises RuntimeError. Several run ids are separated by ``;`` (which no run id
+    holds)."""
     hook = os.environ.get("LOYALTYSIM_TEST_HOOK", "")
     if not hook or "PYTEST_CURRENT_TEST" not in os.environ:
         return
-    action, _, target = hook.partition(":")
-    if target != run_name:
+    action, _, targets = hook.partition(":")
+    if run_name not in targets.split(";"):
         return
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -81,6 +83,14 @@ def _task(cfg: DictConfig) -> float | None:
         print(f"loyaltysim: run {out_dir.name} failed: {err}", file=sys.stderr)
         sweep.report_progress(out_dir.parent)
         return None
+    except NonFiniteMetrics as err:
+        # the run is recorded as failed, never as done, in a single run as in a sweep
+        sweep.record_failure(out_dir, err, overrides, cfg)
+        print(f"loyaltysim: run {out_dir.name} failed: {err}", file=sys.stderr)
+        if not multirun:
+            sys.exit(1)
+        sweep.report_progress(out_dir.parent)
+        return None
     except Exception as err:
         if not multirun:
             raise
@@ -117,6 +127,45 @@ def _one_line(err: BaseException) -> str:
     return text
 
 
+def _one_line_warnings() -> None:
+    """Show a :class:`ConfigWarning` as one line on stderr, like the errors; other
+    warnings as Python shows them."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, ConfigWarning):
+            print(f"loyaltysim: warning: {message}", file=sys.stderr, flush=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
+def _shown_config_error(argv: list[str]) -> ConfigError | None:
+    """For ``--cfg``/``-c`` of a single run (which Hydra prints without running the task):
+    the config's error, if it is invalid, so that an invalid config is never shown as if
+    it were one; else None. A sweep's jobs are checked by the sweeper instead."""
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        args, _ = get_args_parser().parse_known_args(argv)
+    except SystemExit:  # Hydra will say what is wrong with the arguments
+        return None
+    if not args.cfg or args.multirun:
+        return None
+    from .runs.runner import load_config
+
+    try:
+        load_config([o for o in args.overrides if not o.lstrip("+~").startswith("hydra")])
+    except ConfigError as err:
+        return err
+    except Exception:  # a composition error: Hydra reports it in its own run below
+        return None
+    return None
+
+
 def main() -> None:
     """Entry point of the console script and ``python -m loyaltysim``.
 
@@ -128,6 +177,7 @@ def main() -> None:
     from .engines.engine import selected
     from .runs.sweeper import StaleRunsError
 
+    _one_line_warnings()
     try:
         selected()  # the environment's engine choice, checked before anything is composed
     except ConfigError as err:
@@ -139,6 +189,10 @@ def main() -> None:
         sys.argv[1:] = world_by_path(sys.argv[1:])
     except ConfigError as err:
         print(f"loyaltysim: {err}", file=sys.stderr)
+        sys.exit(2)
+    shown = _shown_config_error(sys.argv[1:])
+    if shown is not None:
+        print(f"loyaltysim: {shown}", file=sys.stderr)
         sys.exit(2)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
     # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it

@@ -35,11 +35,12 @@ AUTO_MIN_POOL = 50_000
 
 
 def selected() -> str:
-    """The engine the environment asks for: ``auto`` (default), ``numba`` or ``numpy`` (any
-    case, spaces ignored). Anything else is a :class:`~loyaltysim.model.params.ConfigError`,
-    which the command-line tools report in one line (exit status 2) before any run."""
+    """The engine the environment asks for: ``auto`` (default, also when set but empty),
+    ``numba`` or ``numpy``, spelt exactly so (as the README lists them). Anything else
+    (``NUMBA`` too) is a :class:`~loyaltysim.model.params.ConfigError`, which the
+    command-line tools report in one line (exit status 2) before any run."""
     raw = os.environ.get(KERNEL_ENV, "auto")
-    value = raw.strip().lower() or "auto"
+    value = raw or "auto"
     if value not in CHOICES:
         raise ConfigError(f"{KERNEL_ENV} (environment variable)", raw, ", ".join(CHOICES))
     return value

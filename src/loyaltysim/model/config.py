@@ -15,16 +15,14 @@ refer to ``docs/claims.md``.
 from __future__ import annotations
 
 import datetime as _dt
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import errors
 from .competitors import CompetitorParams
 from .customers import CustomerParams
+from .errors import RENAMED, renamed_hint, renamed_message  # noqa: F401  (re-exported)
 from .firms import FirmParams
 from .params import CONSTANT, UNCERTAINTY, ConfigError, Params, build, param
 from .params import describe as describe_params
@@ -196,6 +194,12 @@ class SimConfig(Params):
         if all(f.entry_week > 0 for f in self.firm_params()):
             raise ConfigError("firm.entry_week", self.firm.entry_week, "0 for at least one firm")
 
+    def cautions(self) -> list[str]:
+        """What this valid config does that a user may not expect (:mod:`.cautions`)."""
+        from .cautions import cautions
+
+        return cautions(self)
+
     def firm_params(self) -> list[FirmParams]:
         """The market's firms: the focal firm, each identical rival (``rival1``,
         ``rival2``, ...), then the extra firms."""
@@ -206,8 +210,15 @@ def make_config(data: Any = None) -> SimConfig:
     """Validate a mapping (or DictConfig) into a :class:`SimConfig`; ``None`` gives defaults."""
     if data is None:
         return SimConfig()
+    from collections.abc import Mapping
+
     from omegaconf import DictConfig, OmegaConf
 
+    if not isinstance(data, (Mapping, DictConfig)):
+        raise TypeError(
+            f"a config must be a mapping (a dict or DictConfig of config keys) or a SimConfig, "
+            f"got {type(data).__name__} {data!r}"
+        )
     if isinstance(data, DictConfig):
         try:
             data = OmegaConf.to_container(data, resolve=True)
@@ -215,6 +226,11 @@ def make_config(data: Any = None) -> SimConfig:
             raise config_error_from(err) from None
     data = {k: v for k, v in dict(data).items() if k != "hydra"}
     return build(SimConfig, data)
+
+
+def config_error_from(err: BaseException, overrides: Any = ()) -> ConfigError | BaseException:
+    """:func:`.errors.config_error_from`, saying what each key allows."""
+    return errors.config_error_from(err, overrides, allowed_for)
 
 
 def allowed_for(key: str) -> str:
@@ -225,76 +241,10 @@ def allowed_for(key: str) -> str:
     return "a key of the config (loyaltysim --cfg job lists them)"
 
 
-# keys renamed since a release, with what replaced them: an old config gets told where to go
-RENAMED = {
-    "budget_per_week": (
-        "weekly_budget_per_1000",
-        "EUR a week per 1,000 customers at week 0: the budget now scales with customers.n; "
-        "EUR 150 a week at 3,000 customers is 50",
-    ),
-}
-
-
-def renamed_message(message: str) -> str | None:
-    """One line for an error that names a renamed key (the full dotted key, what replaced
-    it, and its unit), else ``None``."""
-    for old, (new, note) in RENAMED.items():
-        found = re.search(rf"\+?([\w.]*\b{old})\b", message)
-        if found:
-            key = found.group(1)
-            return f"invalid config: {key} was renamed: use {key[: -len(old)] + new} ({note})"
-    return None
-
-
-def renamed_hint(message: str) -> str:
-    """``; <key> was renamed: use ...`` for the first renamed key that ``message`` names, else
-    ``""`` (for messages that keep their own wording)."""
-    line = renamed_message(message)
-    return "; " + line.removeprefix("invalid config: ") if line else ""
-
-
-def config_error_from(
-    err: BaseException, overrides: Sequence[str] = ()
-) -> ConfigError | BaseException:
-    """A :class:`ConfigError` for a Hydra/OmegaConf composition error about one key
-    (misspelt key, wrong type, unknown option of a group), else ``err`` itself.
-
-    ``overrides`` are the command-line overrides composed, used to name the value given.
-    """
-    from hydra.errors import MissingConfigException
-    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
-
-    given: dict[str, Any] = {}
-    for item in overrides:
-        key, _, value = str(item).lstrip("+~").partition("=")
-        try:  # the value as Hydra reads it (3, not '3')
-            given[key] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            given[key] = value
-    seen: BaseException | None = err
-    while seen is not None:
-        if isinstance(seen, ConfigError):
-            return seen
-        if isinstance(seen, MissingConfigException) and getattr(seen, "options", None):
-            group, _, option = str(seen.missing_cfg_file).rpartition("/")
-            return ConfigError(group, option, "one of " + ", ".join(seen.options))
-        if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
-            key = str(seen.full_key)
-            if isinstance(seen, ConfigKeyError) or "not in" in str(seen):
-                group = key.rpartition(".")[0] or key
-                allowed = renamed_hint(key).removeprefix("; ") or (
-                    f"an existing key (misspelt? `loyaltysim-describe {group}` lists them)"
-                )
-                return ConfigError(key, given.get(key, "?"), allowed)
-            return ConfigError(key, getattr(seen, "value", None), allowed_for(key))
-        seen = seen.__cause__ or seen.__context__
-    return err
-
-
 def _node(obj: Any):
     """A typed OmegaConf node of a params object, writable (frozen dataclasses give read-only
     nodes, which Hydra could not merge overrides into)."""
-    from omegaconf import DictConfig, OmegaConf
+    from omegaconf import AnyNode, BooleanNode, DictConfig, OmegaConf
 
     def writable(node: DictConfig) -> None:
         OmegaConf.set_readonly(node, None)
@@ -302,6 +252,10 @@ def _node(obj: Any):
             child = node._get_node(key)
             if isinstance(child, DictConfig):
                 writable(child)
+            elif isinstance(child, BooleanNode):
+                # OmegaConf's boolean nodes take 2 or "yes" as true: leave the value untyped,
+                # so build() refuses anything but true or false, naming the key
+                node.__dict__["_content"][key] = AnyNode(child._value(), key=key, parent=node)
 
     node = OmegaConf.structured(obj)
     writable(node)

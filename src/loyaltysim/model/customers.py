@@ -50,6 +50,7 @@ class SegmentParams(Params):
     response: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="multiplier",
         doc="multiplier on engagement gained from a contact",
@@ -59,6 +60,7 @@ class SegmentParams(Params):
     word_of_mouth: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="multiplier",
         doc="multiplier on the propensity to recommend (S8)",
@@ -109,13 +111,19 @@ class SegmentsParams(Params):
 class CustomerParams(Params):
     """The customer population: heterogeneity distributions and behaviour (uncertainties)."""
 
-    n: int = param(10_000, lo=1, kind=CONSTANT, unit="customers", doc="customers at week 0")
+    n: int = param(10_000, lo=1, hi=1e9, kind=CONSTANT, unit="customers", doc="customers at week 0")
     prospects_per_customer: float = param(
-        1.0, lo=0, kind=CONSTANT, unit="people", doc="people outside the category per customer"
+        1.0,
+        lo=0,
+        hi=1e3,
+        kind=CONSTANT,
+        unit="people",
+        doc="people outside the category per customer",
     )
     price_sensitivity_median: float = param(
         0.873,
         lo=0,
+        hi=1e3,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="utility per EUR",
@@ -127,6 +135,7 @@ class CustomerParams(Params):
     price_sensitivity_sigma: float = param(
         0.667,
         lo=0,
+        hi=10,
         kind=UNCERTAINTY,
         unit="log units",
         doc="log-normal sigma of price sensitivity",
@@ -137,6 +146,7 @@ class CustomerParams(Params):
     purchase_rate_mean: float = param(
         0.472,
         lo=0,
+        hi=100,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="purchases per week",
@@ -147,6 +157,7 @@ class CustomerParams(Params):
     purchase_rate_shape: float = param(
         1.84,
         lo=0,
+        hi=1e9,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="gamma shape",
@@ -158,6 +169,7 @@ class CustomerParams(Params):
     dropout_a: float = param(
         1.0,
         lo=0,
+        hi=1e6,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="beta a",
@@ -168,6 +180,7 @@ class CustomerParams(Params):
     dropout_b: float = param(
         211.0,
         lo=0,
+        hi=1e6,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="beta b",
@@ -179,6 +192,7 @@ class CustomerParams(Params):
     basket_mean: float = param(
         4.0,
         lo=0,
+        hi=1e4,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="units",
@@ -189,6 +203,7 @@ class CustomerParams(Params):
     basket_shape: float = param(
         4.0,
         lo=0,
+        hi=1e9,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="gamma shape",
@@ -206,6 +221,18 @@ class CustomerParams(Params):
     memory: MemoryParams = param(MemoryParams())
     choice: ChoiceParams = param(ChoiceParams())
     referral: ReferralParams = param(ReferralParams())
+
+    def check(self) -> None:
+        # a ring of k neighbours needs more than k people: a larger degree cannot be built
+        # (the network would quietly be thinner than asked), so it is refused, not capped
+        degree, people = self.referral.network_degree, self.pool_size
+        if degree >= people:
+            raise ConfigError(
+                "referral.network_degree",
+                degree,
+                f"an even integer below the people in the market ({people:,}: n x (1 + "
+                "prospects_per_customer))",
+            )
 
     @property
     def pool_size(self) -> int:

@@ -116,6 +116,10 @@ class FirmParams(Params):
     )
 
     def check(self) -> None:
+        # an empty name would label every table and figure with nothing, and could not
+        # be told apart in them
+        if not self.name.strip():
+            raise ConfigError("name", self.name, "a non-empty name")
         p = self.pricing
         if p.policy == "adaptive" and not p.min_price <= self.price <= p.max_price:
             raise ConfigError(

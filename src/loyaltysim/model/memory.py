@@ -37,6 +37,7 @@ class MemoryParams(Params):
     engagement_half_life_weeks: float = param(
         12.0,
         lo=0,
+        hi=1e4,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="weeks",
@@ -60,6 +61,7 @@ class MemoryParams(Params):
     experience_gain: float = param(
         0.08,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement added by a purchase without failure (S3)",
@@ -70,6 +72,7 @@ class MemoryParams(Params):
     failure_penalty: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement removed by a service failure",

@@ -47,6 +47,11 @@ class ConfigError(ValueError):
         return ConfigError(f"{prefix}.{self.key}", self.value, self.allowed)
 
 
+class ConfigWarning(UserWarning):
+    """A valid configuration that does something a user may not expect (a segment no
+    channel reaches, poaching with no rival): warned, in one sentence, before a run."""
+
+
 def param(
     default: Any,
     *,

@@ -72,6 +72,7 @@ class ChoiceParams(Params):
     engagement_weight: float = param(
         0.286,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="utility",
         doc="utility of full engagement g(E)=1 (S3)",
@@ -81,6 +82,7 @@ class ChoiceParams(Params):
     loyalty_weight: float = param(
         1.63,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="utility",
         doc="state dependence: utility of a firm that holds all of a customer's remembered "
@@ -93,6 +95,7 @@ class ChoiceParams(Params):
     habit_prior: float = param(
         1.0,
         lo=0,
+        hi=1e6,
         lo_open=True,
         kind=UNCERTAINTY,
         unit="purchases",
@@ -105,6 +108,7 @@ class ChoiceParams(Params):
     taste_sigma: float = param(
         1.33,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="utility",
         doc="spread of persistent tastes for each firm across customers (heterogeneity)",
@@ -115,6 +119,7 @@ class ChoiceParams(Params):
     points_weight: float = param(
         0.374,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="utility per utility of EUR",
         doc="weight of unredeemed points, as a share of their euro value",
@@ -145,6 +150,7 @@ class ChoiceParams(Params):
     engagement_basket_lift: float = param(
         0.0588,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="fraction",
         doc="relative basket increase at full engagement (S4)",

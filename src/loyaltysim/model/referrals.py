@@ -49,6 +49,7 @@ class ReferralParams(Params):
     wom_gain: float = param(
         0.5,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement a recommendation gives an existing customer",
@@ -56,7 +57,7 @@ class ReferralParams(Params):
         source="reason: a friend's word is at most about one good personal contact",
     )
     network_degree: int = param(
-        8, lo=2, kind=CONSTANT, unit="people", doc="mean number of neighbours (even)"
+        8, lo=2, hi=1000, kind=CONSTANT, unit="people", doc="mean number of neighbours (even)"
     )
     rewiring: float = param(
         0.1, lo=0, hi=1, kind=CONSTANT, unit="probability", doc="Watts-Strogatz rewiring"

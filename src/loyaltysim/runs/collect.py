@@ -84,13 +84,22 @@ def collect(sweep_dir: str | Path, write: bool = True, verify: bool = True) -> C
     checksums, steps x firms rows); a run that fails the check, or has no marker, is listed
     in ``failures`` (error ``CorruptRun`` or ``IncompleteRun``) instead of being collected.
     Re-running the sweep reruns those. With no finished run at all the tables are empty and
-    ``failures.csv`` is still written.
+    ``failures.csv`` is still written; a folder with no run folder at all (empty, or not a
+    sweep) is a :class:`UsageError`.
     """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise UsageError(f"no such sweep folder: {sweep_dir}")
+    runs_found = run_dirs(sweep_dir)
+    if not runs_found:
+        # an empty folder, or one that is no sweep: nothing to collect, and no collected/
+        # written into it (compare refuses it too)
+        raise UsageError(
+            f"{sweep_dir} holds no run folders (no done.json, error.json or .hydra/ in any "
+            "subfolder); allowed: a sweep folder written by loyaltysim -m"
+        )
     tables, summaries, failures, overrides = [], [], [], {}
-    for run in run_dirs(sweep_dir):
+    for run in runs_found:
         if not (run / DONE).exists():
             if (run / ERROR).exists():
                 failures.append(_read_error(run))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -91,6 +92,23 @@ def clear_run_folder(path: Path, overwrite: bool) -> None:
         )
     for file in held:
         file.unlink()
+
+
+def folder_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be an output folder (a regular file; a parent that cannot be
+    created or written, as under ``/proc``), else None. Creates the folder if need be:
+    trying is the only test that holds for root, whom permission bits do not stop."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        return "it is a file, not a folder"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".loyaltysim-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return None
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Checks made before a run allocates anything: will it fit in memory, and will its money
 figures stay finite? Both raise :class:`~loyaltysim.model.params.ConfigError` (exit status 2 on the
 command line), so an impossible run is refused in one line instead of dying in a
-MemoryError or OverflowError traceback.
+MemoryError or OverflowError traceback. And one check made after a run, before it counts as
+done: :func:`check_metrics` (every metric finite), which raises :class:`NonFiniteMetrics`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ MARGIN = 1.25
 
 MAX_EUR = 1e12  # any money figure in the config, EUR
 MAX_ACQUIRED_PER_WEEK = 1e9  # weekly budget / cost_per_customer
+
+
+# metrics that are ratios: NaN there means an empty denominator (no buyer, no customer that
+# week), which is an honest answer; every other column is a count or a sum and must be finite
+RATIO_METRICS = frozenset({"share", "repeat_rate", "mean_scr", "mean_engagement"})
+
+
+class NonFiniteMetrics(RuntimeError):
+    """A run's metrics hold an infinite value, or NaN outside the ratio columns: the run
+    is recorded as failed rather than done (its sums overflowed somewhere)."""
 
 
 def people(cfg: Any) -> int:
@@ -133,3 +144,21 @@ def check(cfg: Any) -> None:
     """All checks before a run allocates: finite figures, then memory."""
     check_finite(cfg)
     check_memory(cfg)
+
+
+def check_metrics(metrics: Any) -> None:
+    """Raise :class:`NonFiniteMetrics` naming the first column and week that holds an
+    infinite value (anywhere) or NaN (outside :data:`RATIO_METRICS`)."""
+    import numpy as np
+
+    for column in metrics.select_dtypes("number").columns:
+        values = metrics[column].to_numpy(dtype=float)
+        bad = np.isinf(values) if column in RATIO_METRICS else ~np.isfinite(values)
+        if bad.any():
+            row = metrics.iloc[int(np.argmax(bad))]
+            raise NonFiniteMetrics(
+                f"metric {column} = {values[bad][0]} at week {row.get('week', '?')} "
+                f"(firm {row.get('firm', '?')}): a figure overflowed; the run is not "
+                "recorded as done. Bring the config's sizes, rates and prices back towards "
+                "their plausible ranges (loyaltysim-describe)"
+            )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..engines.market import Market
 from ..model.config import SimConfig, config_error_from, make_config
+from ..model.params import ConfigWarning
 from ..model.streams import Streams
 from .io import (
     TransactionLog,
@@ -36,7 +38,7 @@ from .io import (
     write_customer_table,
     write_json,
 )
-from .limits import check
+from .limits import check, check_metrics
 
 _MISSING = object()
 
@@ -118,6 +120,36 @@ def compose(overrides: Sequence[str] = (), **values: Any) -> DictConfig:
             raise converted from None
 
 
+def check_overrides(overrides: Any) -> None:
+    """Raise TypeError unless ``overrides`` is a list (or tuple) of strings: a bare string
+    would otherwise be read character by character."""
+    if isinstance(overrides, (str, bytes)) or not isinstance(overrides, Sequence):
+        raise TypeError(
+            f"overrides must be a list of strings such as ['customers.n=500'], got "
+            f"{type(overrides).__name__} {overrides!r}"
+            + (f"; wrap it in a list: [{overrides!r}]" if isinstance(overrides, str) else "")
+        )
+    for item in overrides:
+        if not isinstance(item, str):
+            raise TypeError(
+                f"overrides must be strings such as 'customers.n=500', got "
+                f"{type(item).__name__} {item!r}; keyword values (customers__n=500) take "
+                "any type"
+            )
+
+
+def _check_config(func: str, config: Any) -> None:
+    """Raise TypeError unless ``config`` is a :class:`SimConfig` or None."""
+    if config is not None and not isinstance(config, SimConfig):
+        hint = (
+            f"; for overrides use {func}(overrides=[{config!r}])" if isinstance(config, str) else ""
+        )
+        raise TypeError(
+            f"{func}(): config must be a SimConfig (from load_config) or None, got "
+            f"{type(config).__name__} {config!r}{hint}"
+        )
+
+
 def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
     """A validated config from the project's Hydra configs plus overrides.
 
@@ -128,6 +160,7 @@ def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
     """
     from ..engines.engine import selected
 
+    check_overrides(overrides)
     config = make_config(compose(overrides, **values))
     selected()
     return config
@@ -211,10 +244,14 @@ def run_one(
     invalid, if its money figures could overflow, if it would not fit in memory, or if
     ``out_dir`` holds another run's files and ``overwrite`` (default:
     ``output.overwrite``) is false. With overwrite, the other run's files are removed
-    first, so none of them is left beside the new ones.
+    first, so none of them is left beside the new ones. Raises
+    :class:`~loyaltysim.runs.limits.NonFiniteMetrics` after the run if a metric overflowed
+    (before the tables are written, so the folder never looks like a finished run).
     """
     cfg = config if isinstance(config, SimConfig) else make_config(config)
     check(cfg)
+    for note in cfg.cautions():
+        warnings.warn(note, ConfigWarning, stacklevel=2)
     path = Path(out_dir) if out_dir is not None else None
     log = None
     if path is not None:
@@ -252,6 +289,8 @@ def run_one(
             log.close()
     wall = time.perf_counter() - start
     metrics = model.metrics()
+    # before any table is written: a run whose figures overflowed must not look finished
+    check_metrics(metrics)
     customers = model.customers() if cfg.output.customer_table and keep_customers else None
     summary = summarise(metrics)
     manifest = {
@@ -295,6 +334,7 @@ def build_model(
     config: SimConfig | None = None, overrides: Sequence[str] = (), **values: Any
 ) -> Market:
     """A ready-to-step :class:`Market` (for notebooks: ``model.step()``, ``model.metrics()``)."""
+    _check_config("build_model", config)
     if config is not None:
         _reject_extra("build_model", overrides, values)
     cfg = config if config is not None else load_config(overrides, **values)
@@ -312,6 +352,7 @@ def run(
 
     With a ``config``, overrides or keyword values are an error (they would be ignored).
     """
+    _check_config("run", config)
     if config is not None:
         _reject_extra("run", overrides, values)
     cfg = config if config is not None else load_config(overrides, **values)

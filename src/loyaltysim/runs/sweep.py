@@ -30,9 +30,10 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from ..model.params import ConfigError
 from . import progress
-from .io import write_json
-from .runrecord import DONE, ERROR, checksums
+from .io import folder_problem, write_json
+from .runrecord import DONE, ERROR, SUPERSEDED, checksums
 
 SWEEP = "sweep.json"
 # characters an override may hold and still be spelt out unchanged in its folder name
@@ -190,12 +191,52 @@ def report_progress(sweep_dir: Path, stream=None) -> str | None:
     return text
 
 
+def is_sweep_folder(path: Path) -> bool:
+    """Whether ``path`` is a sweep folder (it holds ``sweep.json`` or Hydra's
+    ``multirun.yaml``) or the ``superseded/`` folder of one."""
+    path = Path(path)
+
+    def marked(folder: Path) -> bool:
+        return (folder / SWEEP).is_file() or (folder / "multirun.yaml").is_file()
+
+    return marked(path) or (path.name == SUPERSEDED and marked(path.parent))
+
+
+def _refuse(err: ConfigError) -> None:
+    # a callback's Exception would become a warning in Hydra's callback wrapper and the
+    # run would go on: say it in one line and leave with SystemExit, which it lets through
+    print(f"loyaltysim: {err}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
+def check_output_folder(key: str, path: Path, single_run: bool) -> None:
+    """Refuse (exit status 2) an output folder that cannot be made; for a single run also
+    a sweep folder, whose root holds its runs' folders and record, not a run's files."""
+    problem = folder_problem(path)
+    if problem is not None:
+        _refuse(ConfigError(key, str(path), f"a folder that can be created ({problem})"))
+    if single_run and is_sweep_folder(path):
+        _refuse(
+            ConfigError(
+                key,
+                str(path),
+                "a folder that is not a sweep folder nor its superseded/ (a single run "
+                "would write its files beside the sweep's runs)",
+            )
+        )
+
+
 class SweepProgress(Callback):
-    """Hydra callback: records the sweep size at the start, reports at the end."""
+    """Hydra callback: checks the output folder and records the sweep size at the start,
+    reports at the end."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Before Hydra makes the run's folder: refuse one that cannot be a run folder."""
+        check_output_folder("hydra.run.dir", Path(str(config.hydra.run.dir)), single_run=True)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        check_output_folder("hydra.sweep.dir", sweep_dir, single_run=False)
         params = {k: str(v) for k, v in (config.hydra.sweeper.get("params") or {}).items()}
         for item in config.hydra.overrides.task:
             key, _, value = str(item).partition("=")

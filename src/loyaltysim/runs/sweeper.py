@@ -33,7 +33,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from ..model.params import ConfigError
 from . import runrecord, sweep, sweepconfig
+from .io import folder_problem
 
 log = logging.getLogger(__name__)
 ON_STALE = ("rerun", "refuse")
@@ -75,8 +77,6 @@ class SafeSweeper(BasicSweeper):
         self.config = None
         self.launcher = None
         if on_stale not in ON_STALE:
-            from ..model.params import ConfigError
-
             raise ConfigError("hydra.sweeper.on_stale", on_stale, "rerun or refuse")
         self.on_stale = on_stale
 
@@ -105,8 +105,17 @@ class SafeSweeper(BasicSweeper):
         parsed = parser.parse_overrides([*self._parse_config(), *arguments])
         batches = self.split_arguments(parsed, None)
         jobs = [self._job(ov) for ov in batches[0]] if batches else []
+        if not jobs:
+            raise _empty_sweep(parsed)
+        # every job's values checked before any is launched: one bad value refuses the
+        # sweep (exit status 2), as a misspelt key or an unknown group option does
+        for job in jobs:
+            _validate(job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        problem = folder_problem(sweep_dir)  # checked by SweepProgress too, if configured
+        if problem is not None:
+            allowed = f"a folder that can be created ({problem})"
+            raise ConfigError("hydra.sweep.dir", str(sweep_dir), allowed)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
 
         stale = [j for j in jobs if j.state.status == "stale"]
@@ -202,6 +211,38 @@ class SafeSweeper(BasicSweeper):
                 "jobs": [j.run_dir.name for j in jobs],
             },
         )
+
+
+def _validate(job: Job) -> None:
+    """Raise :class:`ConfigError` if the job's config is invalid or its run impossible
+    (figures that could overflow, a market that does not fit in memory)."""
+    from ..model.config import config_error_from, make_config
+    from .limits import check
+
+    try:
+        cfg = make_config(runrecord.task_config(job.config))
+        check(cfg)
+    except ConfigError as err:
+        raise _in_job(err, job) from None
+    except Exception as err:  # an interpolation that does not resolve names its key
+        converted = config_error_from(err)
+        if isinstance(converted, ConfigError):
+            raise _in_job(converted, job) from None
+        raise
+
+
+def _in_job(err: ConfigError, job: Job) -> ConfigError:
+    where = f"; in run {job.run_dir.name} of the sweep: nothing was run"
+    return ConfigError(err.key, err.value, err.allowed + where)
+
+
+def _empty_sweep(parsed: list[Any]) -> ConfigError:
+    """The error for a sweep with no job: names the override whose sweep is empty."""
+    for override in parsed:
+        if override.is_sweep_override() and not list(override.sweep_string_iterator()):
+            value = override.input_line.partition("=")[2] if override.input_line else "?"
+            return ConfigError(override.get_key_element(), value, "a sweep of at least one value")
+    return ConfigError("-m", "", "a sweep of at least one job")
 
 
 def _try(lock: Any) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ import pandas as pd
 import yaml
 
 from ..runs.collect import Collected, UsageError, collect
-from ..runs.io import config_dir
+from ..runs.io import config_dir, folder_problem
 from ..runs.progress import Progress
 from ..runs.sweep import SWEEP, sweep_status
 from . import formatting as fmt
@@ -39,6 +40,7 @@ from .comparison import compare, headline
 TOP_KEYS = ("question", "baseline", "seeds", "overrides", "arms", "firm", "firm_names")
 ARM_KEYS = ("name", "title", "overrides")
 OPTIONS = ("scenario", "seeds", "out", "jobs")
+ARM_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 
 @dataclass
@@ -79,11 +81,35 @@ def _seeds(value: object) -> list[int]:
     raise UsageError(f"seeds = {value!r}; allowed: a count >= 1 or a list of integers")
 
 
+def _overrides(where: str, value: object) -> list[str]:
+    """A list of Hydra override strings (``None``: none), else a one-line UsageError."""
+    if value is None or (isinstance(value, list) and all(isinstance(o, str) for o in value)):
+        return list(value or [])
+    raise UsageError(
+        f"{where} overrides = {value!r}; allowed: a list of Hydra overrides such as firm.price=5.5"
+    )
+
+
+def _jobs(text: str) -> int:
+    """``jobs=N``: runs at a time, an integer >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"jobs = {text!r}; allowed: an integer >= 1 (runs at a time)")
+    return int(text)
+
+
 def load_scenario(name: str) -> Scenario:
     """Read and check a scenario file; every mistake is a one-line :class:`UsageError`."""
     path = scenario_path(name)
-    data = yaml.safe_load(path.read_text()) or {}
     where = f"scenario {path.stem}"
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise UsageError(
+            f"{where}: not valid YAML{at} ({problem}); allowed: a YAML mapping"
+        ) from None
     if not isinstance(data, dict):
         raise UsageError(
             f"{where}: the file must be a mapping; allowed keys: {', '.join(TOP_KEYS)}"
@@ -104,11 +130,12 @@ def load_scenario(name: str) -> Scenario:
                     f"{where}: arm {arm['name']!r} has unknown key {key!r} = {arm[key]!r}; "
                     f"allowed: {', '.join(ARM_KEYS)}"
                 )
-        overrides = arm.get("overrides") or []
-        if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        overrides = _overrides(f"{where}: arm {arm['name']!r}", arm.get("overrides"))
+        # the name becomes a file name (logs/<name>.log): no path separators, no dot-dot
+        if not ARM_NAME.fullmatch(str(arm["name"])):
             raise UsageError(
-                f"{where}: arm {arm['name']!r} overrides = {overrides!r}; allowed: a list of "
-                "Hydra overrides such as firm.price=5.5"
+                f"{where}: arm {i + 1} name = {arm['name']!r}; allowed: letters, digits, _, - "
+                "and . (not first), at most 100 characters"
             )
         arms.append(Arm(str(arm["name"]), str(arm.get("title") or arm["name"]), overrides))
     names = [a.name for a in arms]
@@ -117,15 +144,26 @@ def load_scenario(name: str) -> Scenario:
     baseline = data.get("baseline")
     if baseline is None or str(baseline) not in names:
         raise UsageError(f"{where}: baseline = {baseline!r}; allowed: one of {', '.join(names)}")
+    if len(arms) < 2:  # nothing to compare the baseline with: refuse before running it
+        raise UsageError(
+            f"{where}: arms = {names}; allowed: the baseline and at least one other arm"
+        )
+    firm_names = data.get("firm_names") or {}
+    if not isinstance(firm_names, dict):
+        raise UsageError(
+            f"{where}: firm_names = {firm_names!r}; allowed: a mapping of firm to display "
+            "name, such as {focal: Our shop}"
+        )
+    scenario_overrides = _overrides(where, data.get("overrides"))
     return Scenario(
         name=path.stem,
         question=str(data.get("question") or path.stem.replace("_", " ")),
         arms=arms,
         baseline=str(baseline),
         seeds=_seeds(data.get("seeds", 10)),
-        overrides=list(data.get("overrides") or []),
+        overrides=list(scenario_overrides),
         firm=str(data.get("firm", "focal")),
-        firm_names={str(k): str(v) for k, v in (data.get("firm_names") or {}).items()},
+        firm_names={str(k): str(v) for k, v in firm_names.items()},
     )
 
 
@@ -325,9 +363,14 @@ def main(argv: list[str] | None = None) -> None:
         scn = load_scenario(options["scenario"])
         if "seeds" in options:
             scn.seeds = _seeds(yaml.safe_load(options["seeds"]))
-        jobs = int(options["jobs"]) if options.get("jobs", "").isdigit() else None
+        jobs = _jobs(options["jobs"]) if "jobs" in options else None
         out = Path(options.get("out") or f"outputs/scenarios/{scn.name}")
         customers = check(scn, extra)
+        problem = folder_problem(out)  # before the first arm runs, not after
+        if problem is not None:
+            raise UsageError(
+                f"out = {str(out)!r}; allowed: a folder that can be created ({problem})"
+            )
         print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds into {out}")
         job_names = run_arms(scn, out, extra, jobs)
         sentences, head, dest = answer(scn, out, job_names, customers)

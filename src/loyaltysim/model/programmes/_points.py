@@ -37,7 +37,7 @@ class PointsParams(ProgrammeParams):
         0.01, lo=0, hi=1e6, kind=LEVER, unit="EUR", doc="EUR per point at redemption"
     )
     redemption_threshold: float = param(
-        500.0, lo=0, lo_open=True, kind=LEVER, unit="points", doc="points for one reward"
+        500.0, lo=0, hi=1e12, lo_open=True, kind=LEVER, unit="points", doc="points for one reward"
     )
     breakage: float = param(
         0.15, lo=0, hi=1, kind=LEVER, unit="fraction", doc="share of earned points never redeemed"

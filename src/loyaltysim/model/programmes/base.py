@@ -58,6 +58,7 @@ class ProgrammeParams(Params):
     gift_signup_lift: float = param(
         0.5,
         lo=0,
+        hi=100,
         kind=LEVER,
         unit="fraction",
         doc="relative rise in sign-up probability when a gift is offered (S13)",

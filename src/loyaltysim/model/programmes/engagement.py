@@ -55,6 +55,7 @@ class EngagementParams(ProgrammeParams):
     contact_gain: float = param(
         0.6,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement from a good contact",
@@ -64,6 +65,7 @@ class EngagementParams(ProgrammeParams):
     bad_contact_penalty: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement lost to a badly personalised contact (S7)",
@@ -81,6 +83,7 @@ class EngagementParams(ProgrammeParams):
     thanks_gain: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement from a thank-you",
@@ -101,6 +104,7 @@ class EngagementParams(ProgrammeParams):
     surprise_gain: float = param(
         2.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement from a surprise (S11)",
@@ -113,6 +117,7 @@ class EngagementParams(ProgrammeParams):
     surprise_referral_boost: float = param(
         3.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="multiplier",
         doc="relative rise in referral propensity in the week of a surprise (S11)",

@@ -44,6 +44,7 @@ class TieredParams(PointsParams):
     recognition_gain: float = param(
         1.0,
         lo=0,
+        hi=100,
         kind=UNCERTAINTY,
         unit="engagement",
         doc="engagement from being recognised as a top member",

@@ -23,7 +23,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="loyaltysim-validate", description=__doc__.split("\n")[0])
     p.add_argument("overrides", nargs="*", help="config overrides for every run (key=value)")
     p.add_argument("--quick", action="store_true", help="small sizes: all checks in minutes")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="run only these checks (names, or one comma list: --only polygamy,double_jeopardy); "
+        "key=value arguments after it are overrides, not names",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -42,7 +49,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # argparse gives --only every word that follows it, overrides included: the
+    # README's `--only polygamy key=value` would lose its override to the check names
+    if args.only is not None:
+        words = [w for item in args.only for w in item.split(",") if w]
+        args.overrides = [*args.overrides, *(w for w in words if "=" in w)]
+        args.only = [w for w in words if "=" not in w] or None
+    return args
 
 
 CURATED, SCRATCH = Path("results/validation"), Path("outputs/validation")
@@ -88,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"invalid override: {str(err).splitlines()[0]}")
     except Exception as err:  # Hydra's composition errors name the key
         return fail(f"invalid override: {str(err).splitlines()[0]}")
+    from ...runs.io import folder_problem
+
+    problem = folder_problem(args.out)  # before the checks run, not after them
+    if problem is not None:
+        return fail(f"--out {args.out}: not a folder that can be created ({problem})")
     ctx = Context(list(range(seeds)), args.quick, tuple(args.overrides), args.workers)
     results, start = [], time.perf_counter()
     try:
