@@ -2,7 +2,8 @@
 
 :mod:`.comparison` and :mod:`.compare` compare a sweep's arms (paired differences, CIs,
 payback; :mod:`.arms` says which runs make an arm and names it in words), :mod:`.formatting`
-and :mod:`.report` say it in a manager's words, :mod:`.ask` answers a scenario's question;
+and :mod:`.report` say it in a manager's words, :mod:`.ask` answers a scenario's question (:mod:`.scenario` reads one), :mod:`.margin` gives the
+break-even gross margin; :mod:`.fit` fits a firm's own transaction log (``loyaltysim-fit``);
 :mod:`.analysis` holds one claim analysis per experiment (and :mod:`.analysis.clv` the
 transaction log as CLV libraries read it), :mod:`.validation` the checks against published
 regularities, :mod:`.calibration` the ensemble of plausible worlds, and :mod:`.checks` the
