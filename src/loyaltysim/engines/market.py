@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 
 from ..model.config import SimConfig
 from ..model.customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from ..model.firms import Firm, acquire, offer_terms, review_prices
+from ..model.mesa_core import Model, forget_model
 from ..model.metrics import Recorder, StepLedger, customer_table
 from ..model.network import Network, small_world, to_networkx
 from ..model.poaching import poach
@@ -52,7 +52,7 @@ from .crowd import Crowd
 TransactionSink = Callable[[int, Outcome], None]
 
 
-class Market(mesa.Model):
+class Market(Model):
     """One market: customers, the focal firm and its competitors, stepped weekly.
 
     Args:
@@ -303,7 +303,5 @@ class Market(mesa.Model):
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model (mesa 3.3 ``Agent._ids``) so a
         worker that runs many models does not grow."""
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        forget_model(self)
         self._customer_views.clear()
