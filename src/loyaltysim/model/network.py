@@ -9,7 +9,6 @@ gives the same graph as a ``networkx.Graph`` for inspection, plotting or other a
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
