@@ -26,6 +26,7 @@ nothing and leaves the clock at the horizon.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -48,6 +49,7 @@ from ..model.trades import DRAW_STREAMS
 from . import engine
 from .agents import CustomerAgent
 from .crowd import Crowd
+from .warmstart import WarmStart, warmup_key
 
 TransactionSink = Callable[[int, Outcome], None]
 
@@ -61,9 +63,23 @@ class Market(Model):
             transaction log is wanted.
     """
 
-    def __init__(self, config: SimConfig, transaction_sink: TransactionSink | None = None):
-        self.streams = Streams(config.seed)
-        super().__init__(rng=self.streams.get("mesa"))
+    def __init__(
+        self,
+        config: SimConfig,
+        transaction_sink: TransactionSink | None = None,
+        warm: WarmStart | None = None,
+    ):
+        if warm is not None and (config.engine != "arrays" or warm.key != warmup_key(config)):
+            raise ValueError("this warm start is of a market whose warm-up differs")
+        self.streams = Streams(config.seed) if warm is None else copy.deepcopy(warm.streams)
+        mesa_stream = self.streams.get("mesa")
+        if warm is not None:  # Mesa draws from it again below: from where it did then
+            after = mesa_stream.bit_generator.state
+            mesa_stream.bit_generator.state = warm.mesa_state
+        self._mesa_state = mesa_stream.bit_generator.state
+        super().__init__(rng=mesa_stream)
+        if warm is not None and mesa_stream.bit_generator.state != after:
+            raise ValueError("the warm-up drew from the Mesa stream: it cannot be shared")
         self.config = config
         m, c = config.market, config.customers
         self.dt = float(m.step_weeks)
@@ -75,25 +91,30 @@ class Market(Model):
             Firm(self, i, p, make_programme(p.programme, i)) for i, p in enumerate(params)
         ]
         self.firm_names = [f.name for f in self.firms]
-        pop, initial = draw_population(c, len(self.firms), self.streams.get("population"))
+        if warm is None:
+            pop, initial = draw_population(c, len(self.firms), self.streams.get("population"))
+            self.network: Network = small_world(
+                pop.size, c.referral.network_degree, c.referral.rewiring,
+                self.streams.get("network"),
+            )  # fmt: skip
+            draw_tastes(pop, c.choice.taste_sigma, self.streams)
+        else:
+            pop, self.network = copy.deepcopy(warm.population), warm.network
         self.population: Population = pop
-        self.network: Network = small_world(
-            pop.size, c.referral.network_degree, c.referral.rewiring, self.streams.get("network")
-        )
-        draw_tastes(pop, c.choice.taste_sigma, self.streams)
         self.segments = SegmentTable.build(c.segments, pop.segment)
         self.engagement_decay = c.memory.decay_factor(self.dt)
         self.referral_boost = np.zeros(pop.size)
-        prices = np.array([f.price for f in self.firms])
-        assign_initial_firms(
-            pop,
-            initial,
-            prices,
-            self.streams.get("population"),
-            np.array([f.in_market(0) for f in self.firms]),
-            -m.warmup_weeks,
-        )
-        pop.trial_pending[initial] = c.bgnbd_cohort
+        if warm is None:
+            prices = np.array([f.price for f in self.firms])
+            assign_initial_firms(
+                pop,
+                initial,
+                prices,
+                self.streams.get("population"),
+                np.array([f.in_market(0) for f in self.firms]),
+                -m.warmup_weeks,
+            )
+            pop.trial_pending[initial] = c.bgnbd_cohort
         self.status_rules = StatusRules(
             loyal_threshold=m.loyal_threshold,
             active_window=m.active_window_weeks,
@@ -101,6 +122,8 @@ class Market(Model):
             main_persistence=m.main_persistence_weeks,
             cohort=c.bgnbd_cohort,
         )
+        # programmes allocate their own state here; they do not act before week 0, so a warm
+        # start's population is theirs to start on as well
         for firm in self.firms:
             firm.programme.start(pop)
         # the focal firm and the identical rivals draw in turn from one stream; each extra
@@ -118,7 +141,8 @@ class Market(Model):
         # or the arrays, compiled for large pools (see engine)
         self.crowd = Crowd(self) if config.engine == "agents" else None
         self.engine = self.crowd or engine.array_engine(len(self.firms), pop.size)
-        self._warm_up()
+        if warm is None:
+            self._warm_up()
 
     @property
     def kernel(self) -> bool:
