@@ -12,6 +12,7 @@ writes the run's files there.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -288,7 +289,11 @@ def run_arms(
     poaching, pricing policies or the horizon) play it once and each starts from a copy of
     its final state: the same results as playing it each (``share_warmup=False``), at a
     fraction of the cost where the warm-up is long. No run folders are written; customer
-    tables are kept with ``keep_customers``."""
+    tables are kept with ``keep_customers``. Where the markets together are large enough to
+    pay for loading the compiled loops (``AUTO_MIN_POOL`` customers), ``auto`` uses them for
+    every market, however small (same results)."""
+    from ..engines import engine
+
     cfgs = [c if isinstance(c, SimConfig) else make_config(c) for c in configs]
     if seed is not None:
         cfgs = [dataclasses.replace(c, seed=int(seed)) for c in cfgs]
@@ -299,14 +304,16 @@ def run_arms(
         shared = share_warmup and cfg.engine == "arrays"
         groups.setdefault(warmup_key(cfg) if shared else f"own {i}", []).append(i)
     results: list[RunResult | None] = [None] * len(cfgs)
-    for members in groups.values():
-        warm = None
-        if len(members) > 1 and share_warmup and cfgs[members[0]].engine == "arrays":
-            # the first arm's market, warmed up, gives its state away: it is not run itself
-            warm = WarmStart.of(Market(cfgs[members[0]]), copy_state=False)
-        for i in members:
-            results[i] = run_one(cfgs[i], keep_customers=keep_customers, warm=warm)
-        del warm
+    many = sum(c.customers.n for c in cfgs if c.engine == "arrays") >= engine.AUTO_MIN_POOL
+    with engine.preferring_kernel() if many else contextlib.nullcontext():
+        for members in groups.values():
+            warm = None
+            if len(members) > 1 and share_warmup and cfgs[members[0]].engine == "arrays":
+                # the first arm's market, warmed up, gives its state away: it is not run
+                warm = WarmStart.of(Market(cfgs[members[0]]), copy_state=False)
+            for i in members:
+                results[i] = run_one(cfgs[i], keep_customers=keep_customers, warm=warm)
+            del warm
     return results  # type: ignore[return-value]
 
 
