@@ -13,16 +13,20 @@ spread [min-max]; the load average before and after):
    fresh process) and with the compiled loops (loaded once, untimed), and of ``--large``
    customers compiled, in this process: microseconds per customer, and small / large;
 2. ``job``: one ``python -m loyaltysim`` run of ``--small`` x ``--weeks`` (no figure, as in
-   a sweep; customer table written) against the same simulation in this process: the
-   ratio job / simulation (imports, composing, writing);
+   a sweep; customer table written) against the same simulation in this process, both on
+   the engine ``auto`` picks in a fresh process: the ratio job / simulation (imports,
+   composing, writing);
 3. ``ensemble``: ``--worlds`` worlds (acquisition costs 40, 50, ... EUR) x 3 arms (programme
    none, discount, engagement) x ``--seeds`` seeds of ``--customers`` x ``--weeks`` weeks
    (after the ``--warmup``): ``naive`` (``run_one`` each: its own warm-up, the NumPy rules as
    ``auto`` picks them below its threshold in a fresh process), ``run_arms_numpy`` (one
    warm-up per world and seed, NumPy) and ``run_arms`` (one warm-up per world and seed, the
    compiled loops for all where the ensemble pays for them: ``auto``); all three are checked
-   to give identical metrics. ``--scale`` multiplies the seeds and worlds
-   (at least one each).
+   to give identical metrics. ``--scale`` multiplies the seeds and worlds (at least one
+   each);
+4. ``threads``: a market of ``--thread-customers`` x ``--thread-weeks`` (built and warmed up
+   untimed) played by the compiled loops on 1 thread and on ``--threads`` (default: the
+   cores available); identical metrics checked; the wall speed-up.
 
 Absolute figures on a shared machine are noisy: compare the ratios of one run.
 """
@@ -153,9 +157,11 @@ def per_customer(args) -> dict:
 
 def job(args) -> dict:
     from loyaltysim import run_one
+    from loyaltysim.engines.engine import AUTO_MIN_POOL
 
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    env.pop("LOYALTYSIM_KERNEL", None)
+    # both on the engine auto picks in a fresh process (this one holds the compiled loops)
+    choice = "numpy" if args.small < AUTO_MIN_POOL else "numba"
+    env = {**os.environ, "MPLBACKEND": "Agg", "LOYALTYSIM_KERNEL": choice}
     tmp = Path(tempfile.mkdtemp(prefix="bench_ensemble_"))
     over = ["output.figure=false", "output.overwrite=true", "seed=1",
             f"market.horizon_weeks={args.weeks}", f"market.warmup_weeks={args.warmup}",
@@ -167,7 +173,8 @@ def job(args) -> dict:
 
     def inproc():
         cfg = config(args.small, args.weeks, args.warmup)
-        cpu, wall, _ = timed(lambda: run_one(cfg, keep_customers=False))
+        with kernel(choice):
+            cpu, wall, _ = timed(lambda: run_one(cfg, keep_customers=False))
         return cpu, wall
 
     got = alternate(args.rounds, {"job": child, "simulation": inproc})
@@ -229,6 +236,43 @@ def ensemble(args) -> dict:
     return res
 
 
+def threads(args) -> dict:
+    from loyaltysim import Market
+    from loyaltysim.engines import threaded
+
+    many = args.threads or threaded.threads()
+    n, weeks = args.thread_customers, args.thread_weeks
+
+    def play(count: int):
+        def go():
+            cfg = config(n, weeks, args.thread_warmup)
+            with kernel("numba"):
+                model = Market(cfg)  # built and warmed up untimed
+                before = os.environ.get(threaded.THREADS_ENV)
+                os.environ[threaded.THREADS_ENV] = str(count)
+                try:
+                    cpu, wall, _ = timed(model.run)
+                finally:
+                    os.environ.pop(threaded.THREADS_ENV)
+                    if before is not None:
+                        os.environ[threaded.THREADS_ENV] = before
+            metrics = model.metrics()
+            model.release()
+            return cpu, wall, metrics
+
+        return go
+
+    got = alternate(args.rounds, {"one": play(1), "many": play(many)})
+    assert all(a[2].equals(b[2]) for a in got["one"] for b in got["many"]), "threads differ"
+    print(f"threads: {n:,} customers x {weeks} weeks, compiled, 1 vs {many} threads; identical")
+    for name, rows in got.items():
+        show(f"{name} thread(s) CPU", [r[0] for r in rows], "s")
+        show(f"{name} thread(s) wall", [r[1] for r in rows], "s")
+    speedup = [a[1] / b[1] for a, b in zip(got["one"], got["many"], strict=True)]
+    show(f"wall speed-up, {many} threads", speedup, "x")
+    return {"threads": many, "wall_speedup": stats(speedup)}
+
+
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--rounds", type=int, default=3, help="rounds of each comparison")
@@ -240,8 +284,12 @@ def main() -> None:
     ap.add_argument("--worlds", type=int, default=16, help="ensemble worlds")
     ap.add_argument("--seeds", type=int, default=10, help="ensemble seeds")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies worlds and seeds")
-    ap.add_argument("--sections", nargs="+", default=["per_customer", "job", "ensemble"],
-                    choices=["per_customer", "job", "ensemble"])  # fmt: skip
+    ap.add_argument("--thread-customers", type=int, default=1_000_000, help="threads' market")
+    ap.add_argument("--thread-weeks", type=int, default=4, help="threads' weeks timed")
+    ap.add_argument("--thread-warmup", type=int, default=2, help="threads' warm-up (untimed)")
+    ap.add_argument("--threads", type=int, default=0, help="threads compared with 1 (0: cores)")
+    ap.add_argument("--sections", nargs="+", default=["per_customer", "job", "ensemble", "threads"],
+                    choices=["per_customer", "job", "ensemble", "threads"])  # fmt: skip
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
     print(_load(), f"({os.cpu_count()} CPUs)", flush=True)

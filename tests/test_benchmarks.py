@@ -62,8 +62,9 @@ def test_ensemble_benchmark_reports_its_ratios(tmp_path):
     out = tmp_path / "bench.json"
     text = run("bench_ensemble.py", "--rounds", "2", "--small", "300", "--large", "1200",
                "--warmup", "2", "--weeks", "3", "--customers", "200", "--worlds", "2",
-               "--seeds", "1", "--json", str(out))  # fmt: skip
-    assert text.count("load average") == 4 and "identical metrics" in text
+               "--seeds", "1", "--thread-customers", "400", "--thread-weeks", "2",
+               "--threads", "2", "--json", str(out))  # fmt: skip
+    assert text.count("load average") == 5 and "identical metrics" in text
     figures = json.loads(out.read_text())
     per = figures["per_customer"]
     assert per["small_compiled_over_large"]["median"] > 0
@@ -73,6 +74,7 @@ def test_ensemble_benchmark_reports_its_ratios(tmp_path):
     for name in ("naive", "run_arms_numpy", "run_arms"):
         s = ens[f"{name}_cpu_s"]
         assert 0 < s["min"] <= s["median"] <= s["max"]
+    assert figures["threads"]["threads"] == 2 and figures["threads"]["wall_speedup"]["min"] > 0
 
 
 def test_agents_benchmark_alternates_the_engines_and_times_cpu(tmp_path):

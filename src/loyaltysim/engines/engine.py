@@ -185,11 +185,12 @@ def trade(
     :func:`~loyaltysim.model.metrics.purchase_flows`. ``no_trip``: :func:`no_trip_odds` of the
     pool, if the caller keeps it (purchase rates do not change)."""
     from . import kernel as k
+    from . import threaded as th
 
     n_firms = pop.n_firms
     week = int(week)
     no_trip = no_trip_odds(pop, dt) if no_trip is None else no_trip
-    b, repeat, lo, hi = k.timing(
+    b, repeat, lo, hi = th.timing(
         rows, pop.purchase_rate, no_trip, np.uint64(draws.trips.key), pop.trial_pending,
         pop.recent_week,
         float(dt), week,
@@ -228,22 +229,22 @@ def trade(
     out = Outcome(buyers=b, **fields)
     fsum = np.zeros((n_firms, 4))
     count = np.zeros((n_firms, 8), np.int64)
-    k.buy(
-        k.firms_tag(n_firms), b, repeat, week, bool(rules.cohort), int(rules.active_window),
-        int(rules.main_persistence), par,
+    th.buy(
+        (k.firms_tag(n_firms),), b, repeat,
+        (week, bool(rules.cohort), int(rules.active_window), int(rules.main_persistence), par,
         pop.engagement, pop.habit, pop.member, pop.offer_until, pop.taste, pop.points,
         pop.recent, pop.recent_week, pop.home, pop.challenger, pop.challenge_since,
         pop.last_interaction, pop.last_loyal_week, pop.last_loyal_active, pop.last_firm,
         pop.purchases, pop.spend, pop.firm_spend, pop.status, pop.left_week,
         pop.trial_pending, pop.price_sensitivity, pop.dropout, pop.basket,
         np.uint64(draws.choice.key), np.uint64(draws.failure.key), np.uint64(draws.churn.key),
-        np.asarray(terms.price, float), rebate, earn, personal,
-        np.asarray(terms.offer_depth, float), is_open,
+        np.asarray(terms.price, float)), rebate, earn, personal,
+        (np.asarray(terms.offer_depth, float), is_open,
         bool(np.isfinite(terms.threshold).any()), np.asarray(terms.point_value, float),
         np.asarray(terms.threshold, float), terms.reward_eur(),
         np.asarray(terms.points_keep, float), np.asarray(terms.failure, float),
-        decay_pow, int(lo),
-        *packed, fsum, count,
+        decay_pow, int(lo)),
+        packed, fsum, count,
     )  # fmt: skip
     units, revenue = fsum[:, k.F_UNITS].copy(), fsum[:, k.F_REVENUE].copy()
     cogs = units * unit_cost
@@ -283,17 +284,18 @@ def settle(
     :func:`~loyaltysim.model.memory.decay_memory`); on ``observed`` steps, the stock metrics of
     :func:`~loyaltysim.model.metrics.population_metrics` (else ``None``)."""
     from . import kernel as k
+    from . import threaded as th
 
     n_firms = pop.n_firms
     ssum = np.zeros((n_firms, 2))
     scount = np.zeros((n_firms, 7), np.int64)
     rows = pop.active_index()
-    k.settle(
+    th.settle([
         k.firms_tag(n_firms), rows, pop.segment, np.asarray(forget, float), pop.habit,
         pop.contacted, bool(observed), float(decay), pop.engagement, pop.recent, pop.member,
         pop.home, pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
-    )  # fmt: skip
+    ])  # fmt: skip
     n_active = rows.size
     if not observed:
         return None
