@@ -238,9 +238,9 @@ def ensemble(args) -> dict:
 
 def threads(args) -> dict:
     from loyaltysim import Market
-    from loyaltysim.engines import threaded
+    from loyaltysim.engines import engine
 
-    many = args.threads or threaded.threads()
+    many = args.threads or engine.threads()
     n, weeks = args.thread_customers, args.thread_weeks
 
     def play(count: int):
@@ -248,14 +248,14 @@ def threads(args) -> dict:
             cfg = config(n, weeks, args.thread_warmup)
             with kernel("numba"):
                 model = Market(cfg)  # built and warmed up untimed
-                before = os.environ.get(threaded.THREADS_ENV)
-                os.environ[threaded.THREADS_ENV] = str(count)
+                before = os.environ.get(engine.THREADS_ENV)
+                os.environ[engine.THREADS_ENV] = str(count)
                 try:
                     cpu, wall, _ = timed(model.run)
                 finally:
-                    os.environ.pop(threaded.THREADS_ENV)
+                    os.environ.pop(engine.THREADS_ENV)
                     if before is not None:
-                        os.environ[threaded.THREADS_ENV] = before
+                        os.environ[engine.THREADS_ENV] = before
             metrics = model.metrics()
             model.release()
             return cpu, wall, metrics

@@ -17,7 +17,7 @@ RIVALS = ("competitor.poaching.rate=0.05", "competitor/programme=discount")
 
 def played(monkeypatch, cfg, choice: str, threads: int):
     monkeypatch.setenv(engine.KERNEL_ENV, choice)
-    monkeypatch.setenv(threaded.THREADS_ENV, str(threads))
+    monkeypatch.setenv(engine.THREADS_ENV, str(threads))
     model = Market(cfg).run()
     assert model.kernel == (choice == "numba")
     return model.metrics(), model.customers()
@@ -42,15 +42,21 @@ def test_one_two_and_three_threads_give_identical_results(monkeypatch, programme
 
 
 def test_small_steps_stay_on_one_thread_and_the_setting_is_checked(monkeypatch):
-    monkeypatch.setenv(threaded.THREADS_ENV, "4")
+    monkeypatch.setenv(engine.THREADS_ENV, "4")
     n = 10 * threaded.MIN_CHUNK
     parts = threaded.chunks(n)
     assert len(parts) == 4 and parts[0][0] == 0 and parts[-1][1] == n
     assert all(a[1] == b[0] for a, b in zip(parts[:-1], parts[1:], strict=True))
     assert len(threaded.chunks(2 * threaded.MIN_CHUNK - 1)) == 1
     assert threaded.chunks(10, size=3) == [(0, 3), (3, 6), (6, 10)]
-    monkeypatch.setenv(threaded.THREADS_ENV, "0")
+    monkeypatch.setenv(engine.THREADS_ENV, "0")
     with pytest.raises(ConfigError):
-        threaded.threads()
-    monkeypatch.delenv(threaded.THREADS_ENV)
-    assert threaded.threads() >= 1
+        engine.threads()
+    monkeypatch.delenv(engine.THREADS_ENV)
+    assert engine.threads() >= 1
+
+
+def test_a_bad_thread_setting_is_reported_before_anything_runs(monkeypatch):
+    monkeypatch.setenv(engine.THREADS_ENV, "two")
+    with pytest.raises(ConfigError, match="LOYALTYSIM_THREADS"):
+        small_config(seed=1)

@@ -33,6 +33,7 @@ from ..model.status import StatusRules
 from ..model.trades import Draws, Outcome, Terms
 
 KERNEL_ENV = "LOYALTYSIM_KERNEL"
+THREADS_ENV = "LOYALTYSIM_THREADS"  # threads of the compiled loops (engines/threaded.py)
 CHOICES = ("auto", "numba", "numpy")
 # "auto" compiles for pools from this size: loading the compiled loops costs a process about
 # half a second, which a smaller run (one per worker process in a sweep) does not win back
@@ -49,6 +50,19 @@ def selected() -> str:
     if value not in CHOICES:
         raise ConfigError(f"{KERNEL_ENV} (environment variable)", raw, ", ".join(CHOICES))
     return value
+
+
+def threads() -> int:
+    """Threads the compiled loops may use: ``LOYALTYSIM_THREADS`` (a whole number >= 1),
+    else the cores available to this process."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{THREADS_ENV} (environment variable)", raw, "a whole number >= 1")
+    return int(raw)
 
 
 def use_kernel(n_firms: int, pool: int) -> bool:

@@ -23,27 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from ..model.params import ConfigError
 from . import kernel as k
+from .engine import threads
 from .kernel import F_MEMBER_DISC, F_OFFER_DISC, F_REVENUE, F_UNITS, K_FIRM, K_HOME, S_G, S_SCR
 
-THREADS_ENV = "LOYALTYSIM_THREADS"
 MIN_CHUNK = 100_000  # customers a thread at least: below, one thread plays the step
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 _POOL: dict[str, object] = {}
-
-
-def threads() -> int:
-    """Threads the compiled loops may use: ``LOYALTYSIM_THREADS`` (a whole number >= 1),
-    else the cores available to this process."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        if hasattr(os, "sched_getaffinity"):
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{THREADS_ENV} (environment variable)", raw, "a whole number >= 1")
-    return int(raw)
 
 
 def chunks(n: int, size: int = 0) -> list[tuple[int, int]]:

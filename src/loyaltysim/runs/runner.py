@@ -125,13 +125,14 @@ def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
 
     ``overrides`` are Hydra strings (``"firm/programme=engagement"``,
     ``"customers.n=5000"``); keyword values use ``__`` for dots (``customers__n=5000``).
-    The engine the environment selects (``LOYALTYSIM_KERNEL``) is checked too, so that a
-    bad value is reported before anything runs.
+    The engine the environment selects (``LOYALTYSIM_KERNEL``, ``LOYALTYSIM_THREADS``) is
+    checked too, so that a bad value is reported before anything runs.
     """
-    from ..engines.engine import selected
+    from ..engines.engine import selected, threads
 
     config = make_config(compose(overrides, **values))
     selected()
+    threads()
     return config
 
 
