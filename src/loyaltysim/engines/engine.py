@@ -31,9 +31,9 @@ from ..model.purchases import ChoiceParams, purchase_step
 from ..model.referrals import referral_step
 from ..model.status import StatusRules
 from ..model.trades import Draws, Outcome, Terms
+from .threads import THREADS_ENV, threads  # noqa: F401  (the settings read here, too)
 
 KERNEL_ENV = "LOYALTYSIM_KERNEL"
-THREADS_ENV = "LOYALTYSIM_THREADS"  # threads of the compiled loops (engines/threaded.py)
 CHOICES = ("auto", "numba", "numpy")
 # "auto" compiles for pools from this size: loading the compiled loops costs a process about
 # half a second, which a smaller run (one per worker process in a sweep) does not win back
@@ -50,19 +50,6 @@ def selected() -> str:
     if value not in CHOICES:
         raise ConfigError(f"{KERNEL_ENV} (environment variable)", raw, ", ".join(CHOICES))
     return value
-
-
-def threads() -> int:
-    """Threads the compiled loops may use: ``LOYALTYSIM_THREADS`` (a whole number >= 1),
-    else the cores available to this process."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        if hasattr(os, "sched_getaffinity"):
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{THREADS_ENV} (environment variable)", raw, "a whole number >= 1")
-    return int(raw)
 
 
 def use_kernel(n_firms: int, pool: int) -> bool:

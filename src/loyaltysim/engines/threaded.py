@@ -24,8 +24,8 @@ import numpy as np
 from numba import njit
 
 from . import kernel as k
-from .engine import threads
 from .kernel import F_MEMBER_DISC, F_OFFER_DISC, F_REVENUE, F_UNITS, K_FIRM, K_HOME, S_G, S_SCR
+from .threads import threads
 
 MIN_CHUNK = 100_000  # customers a thread at least: below, one thread plays the step
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
