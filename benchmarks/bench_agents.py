@@ -8,15 +8,19 @@ default rules, in one run, at 10,000 and 100,000 customers.
 Each size builds the default market twice with the arrays engine (its 104-week warm-up
 takes the agents minutes at 100,000 customers), hands the second copy to the agents
 (:func:`loyaltysim.engines.crowd.take_over`: the same state, the same draws to come), and times
-model steps of each: customer-steps per second (active customers x steps / seconds) and
-the ratio. The timed steps of both copies are checked to give the same metrics table.
-Compare the ratio printed by one run; absolute figures on these machines are noisy.
+model steps of each, the engines alternating step by step (which goes first alternates too):
+customer-steps per CPU second and per wall second (active customers x steps / seconds) and
+the ratio arrays / agents, step by step (median [min-max] over the ``--agent-steps``). The
+timed steps of both copies are checked to give the same metrics table; then the arrays play
+``--steps`` more steps alone (their rate over a longer stretch). Compare the ratio printed
+by one run (the load average is printed with it); absolute figures here are noisy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 
 from _common import parser
@@ -30,14 +34,16 @@ from loyaltysim import Market, load_config  # noqa: E402
 from loyaltysim.engines.crowd import take_over  # noqa: E402
 
 
-def customer_steps_per_s(model: Market, steps: int) -> tuple[float, float]:
-    """(customer-steps per second, seconds per step) over ``steps`` model steps."""
-    done, t = 0, time.perf_counter()
-    for _ in range(steps):
-        done += model.population.active_index().size
-        model.step()
-    seconds = time.perf_counter() - t
-    return done / seconds, seconds / steps
+def one_step(model: Market) -> tuple[int, float, float]:
+    """(customers active at the step, CPU s, wall s) of one model step."""
+    done = model.population.active_index().size
+    cpu, wall = time.process_time(), time.perf_counter()
+    model.step()
+    return done, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def spread(xs: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
 
 
 def compare(n: int, steps: int, agent_steps: int) -> dict:
@@ -46,20 +52,36 @@ def compare(n: int, steps: int, agent_steps: int) -> dict:
     t = time.perf_counter()
     take_over(agents)
     build_s = time.perf_counter() - t
-    agent_rate, agent_step_s = customer_steps_per_s(agents, agent_steps)
-    arrays_same = customer_steps_per_s(arrays, agent_steps)[0]  # the same steps, same state
+    # the same steps from the same state, the engines alternating which goes first
+    timed: dict[str, list[tuple[int, float, float]]] = {"arrays": [], "agents": []}
+    for r in range(agent_steps):
+        pair = [("arrays", arrays), ("agents", agents)]
+        for name, model in pair if r % 2 == 0 else pair[::-1]:
+            timed[name].append(one_step(model))
     pd.testing.assert_frame_equal(arrays.metrics(), agents.metrics(), check_exact=True)
-    arrays_rate, arrays_step_s = customer_steps_per_s(arrays, steps)
+    # customer-steps per CPU second (clock 1) and per wall second (clock 2), step by step
+    rate = {
+        (name, clock): [row[0] / row[clock] for row in rows]
+        for name, rows in timed.items()
+        for clock in (1, 2)
+    }
+    ratio_cpu = [a / b for a, b in zip(rate["arrays", 1], rate["agents", 1], strict=True)]
+    ratio_wall = [a / b for a, b in zip(rate["arrays", 2], rate["agents", 2], strict=True)]
+    more = [one_step(arrays) for _ in range(steps)]  # the arrays' rate over more steps
+    done = sum(m[0] for m in more)
     out = {
         "customers": n,
         "people_in_pool": int(arrays.population.size),
-        "arrays_customer_steps_per_s": arrays_rate,
-        "arrays_ms_per_step": 1e3 * arrays_step_s,
-        "agents_customer_steps_per_s": agent_rate,
-        "agents_s_per_step": agent_step_s,
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "arrays_customer_steps_per_cpu_s": done / sum(m[1] for m in more),
+        "arrays_customer_steps_per_s": done / sum(m[2] for m in more),
+        "arrays_ms_per_step": 1e3 * sum(m[2] for m in more) / max(steps, 1),
+        "agents_customer_steps_per_cpu_s": statistics.median(rate["agents", 1]),
+        "agents_customer_steps_per_s": statistics.median(rate["agents", 2]),
+        "agents_s_per_step": statistics.median(t for _, _, t in timed["agents"]),
         "agents_setup_s": build_s,
-        "arrays_over_agents": arrays_rate / agent_rate,
-        "arrays_over_agents_same_steps": arrays_same / agent_rate,
+        "arrays_over_agents_cpu": spread(ratio_cpu),
+        "arrays_over_agents_wall": spread(ratio_wall),
         "identical_metrics": "yes",
     }
     arrays.release()
@@ -73,7 +95,9 @@ def main() -> None:
         "--customers", type=int, nargs="+", default=[10_000, 100_000], help="market sizes"
     )
     ap.add_argument("--steps", type=int, default=26, help="arrays steps timed")
-    ap.add_argument("--agent-steps", type=int, default=3, help="agent steps timed (slow)")
+    ap.add_argument(
+        "--agent-steps", type=int, default=4, help="steps timed of both engines (agents: slow)"
+    )
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
     results = []
@@ -81,6 +105,8 @@ def main() -> None:
         results.append(res := compare(n, args.steps, args.agent_steps))
         width = max(map(len, res))
         for k, v in res.items():
+            if isinstance(v, dict):
+                v = f"{v['median']:,.3f} [{v['min']:,.3f}-{v['max']:,.3f}]"
             shown = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else v
             print(f"{k:<{width}}  {shown}", flush=True)
         print(flush=True)

@@ -56,3 +56,34 @@ def test_customer_benchmark_times_both_engines_on_both_markets(tmp_path):
         )
     assert figures["rules_kernel_customer_steps_per_s"] > 0
     assert figures["people_in_pool"] == 6000 and figures["firms"] == 3
+
+
+def test_ensemble_benchmark_reports_its_ratios(tmp_path):
+    out = tmp_path / "bench.json"
+    text = run("bench_ensemble.py", "--rounds", "2", "--small", "300", "--large", "1200",
+               "--warmup", "2", "--weeks", "3", "--customers", "200", "--worlds", "2",
+               "--seeds", "1", "--thread-customers", "400", "--thread-weeks", "2",
+               "--threads", "2", "--json", str(out))  # fmt: skip
+    assert text.count("load average") == 5 and "identical metrics" in text
+    figures = json.loads(out.read_text())
+    per = figures["per_customer"]
+    assert per["small_compiled_over_large"]["median"] > 0
+    assert figures["job"]["job_over_simulation"]["median"] > 1  # imports, composing, writing
+    ens = figures["ensemble"]
+    assert ens["runs"] == 2 * 3 * 1
+    for name in ("naive", "run_arms_numpy", "run_arms"):
+        s = ens[f"{name}_cpu_s"]
+        assert 0 < s["min"] <= s["median"] <= s["max"]
+    assert figures["threads"]["threads"] == 2 and figures["threads"]["wall_speedup"]["min"] > 0
+
+
+def test_agents_benchmark_alternates_the_engines_and_times_cpu(tmp_path):
+    out = tmp_path / "bench.json"
+    run("bench_agents.py", "--customers", "400", "--steps", "1", "--agent-steps", "2",
+        "--json", str(out))  # fmt: skip
+    (fig,) = json.loads(out.read_text())
+    assert fig["identical_metrics"] == "yes" and fig["load_average"]
+    for clock in ("cpu", "wall"):
+        s = fig[f"arrays_over_agents_{clock}"]
+        assert 0 < s["min"] <= s["median"] <= s["max"]
+    assert fig["agents_customer_steps_per_cpu_s"] > 0

@@ -17,6 +17,7 @@ from loyaltysim.model.memory import decay_memory
 from loyaltysim.model.metrics import population_metrics, purchase_flows
 from loyaltysim.model.purchases import purchase_step
 from loyaltysim.model.status import StatusRules
+from loyaltysim.runs.runner import run_arms
 from test_agents import STATE, scrambled_market, terms_for
 
 pytest.importorskip("numba")
@@ -154,4 +155,41 @@ def test_engine_choice_is_validated(monkeypatch):
     assert not engine.use_kernel(8, 1000)  # NumPy sums 8 or more columns pairwise
     monkeypatch.delenv(engine.KERNEL_ENV)
     assert engine.use_kernel(3, engine.AUTO_MIN_POOL)
+    monkeypatch.setattr(engine, "kernel_loaded", lambda n_firms: False)
     assert not engine.use_kernel(3, engine.AUTO_MIN_POOL - 1)  # small: the NumPy rules
+    with engine.preferring_kernel():
+        assert engine.use_kernel(3, 1000)
+    assert not engine.use_kernel(3, 1000)
+
+
+def test_auto_plays_a_small_market_compiled_once_the_loops_are_loaded(monkeypatch):
+    monkeypatch.delenv(engine.KERNEL_ENV, raising=False)
+    cfg = small_config(seed=3)
+    with engine.preferring_kernel():
+        compiled = Market(cfg)
+        assert compiled.kernel
+        compiled.run()
+    assert engine.kernel_loaded(3) and not engine.kernel_loaded(9)
+    again = Market(cfg)
+    assert again.kernel  # loaded in this process: no load to amortise
+    monkeypatch.setenv(engine.KERNEL_ENV, "numpy")
+    reference = Market(cfg).run()
+    assert not reference.kernel
+    assert again.run().metrics().equals(reference.metrics())
+    assert compiled.metrics().equals(reference.metrics())
+
+
+def test_run_arms_uses_the_loops_for_many_small_markets(monkeypatch):
+    monkeypatch.delenv(engine.KERNEL_ENV, raising=False)
+    monkeypatch.setattr(engine, "kernel_loaded", lambda n_firms: False)
+    seen = []
+    original = engine.array_engine
+    monkeypatch.setattr(
+        engine, "array_engine", lambda *a: seen.append(original(*a).compiled) or original(*a)
+    )
+    few = [small_config(seed=s) for s in (1, 2)]
+    run_arms(few)
+    assert seen == [False, False]
+    many = [small_config("customers.n=20000", "market.horizon_weeks=2", seed=s) for s in (1, 2, 3)]
+    run_arms(many)
+    assert seen[2:] == [True, True, True]

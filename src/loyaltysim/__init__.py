@@ -14,7 +14,16 @@ from .model.params import ConfigError
 from .model.programmes import REGISTRY as PROGRAMMES
 from .model.programmes import register as register_programme
 from .runs import designs, sweep  # noqa: F401  (registers the config resolvers)
-from .runs.runner import RunResult, build_model, compose, load_config, run, run_one, summarise
+from .runs.runner import (
+    RunResult,
+    build_model,
+    compose,
+    load_config,
+    run,
+    run_arms,
+    run_one,
+    summarise,
+)
 from .studies.checks import check_programme
 
 __version__ = "0.1.0"
@@ -51,6 +60,7 @@ __all__ = [
     "register_programme",
     "rfm_summary",
     "run",
+    "run_arms",
     "run_one",
     "summarise",
     "transactions",

@@ -174,12 +174,13 @@ def main() -> None:
     """
     from hydra.errors import CompactHydraException
 
-    from .engines.engine import selected
+    from .engines.engine import selected, threads
     from .runs.sweeper import StaleRunsError
 
     _one_line_warnings()
     try:
         selected()  # the environment's engine choice, checked before anything is composed
+        threads()
     except ConfigError as err:
         print(f"loyaltysim: {err}", file=sys.stderr)
         sys.exit(2)

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
 
 from ..model.customers import SEGMENTS
+from ..model.mesa_core import Agent, Model
 from ..model.population import ACTIVE, GONE, NEVER
 
 
@@ -58,7 +58,7 @@ class Week:
     rules: object  # status.StatusRules
 
 
-class Customer(mesa.Agent):
+class Customer(Agent):
     """One person of the market: a prospect, a customer, or gone (left the category)."""
 
     status, segment, price_sensitivity = Cell(), Cell(), Cell()
@@ -67,7 +67,7 @@ class Customer(mesa.Agent):
     recent_week, trial_pending, last_loyal_week, last_loyal_active = Cell(), Cell(), Cell(), Cell()
     purchases, spend, left_week, referrals = Cell(), Cell(), Cell(), Cell()
 
-    def __init__(self, model: mesa.Model, row: int) -> None:
+    def __init__(self, model: Model, row: int) -> None:
         super().__init__(model)
         self.row, self.pop = row, model.population
         for name in ROWS:  # memory and terms of each firm: views of the row
@@ -289,10 +289,10 @@ class Customer(mesa.Agent):
         return f"Customer(id={self.row}, {status}, {SEGMENTS[self.segment]}, main={main})"
 
 
-class CustomerAgent(mesa.Agent):
+class CustomerAgent(Agent):
     """A read-only Mesa view of one customer, made on demand from the population arrays."""
 
-    def __init__(self, model: mesa.Model, row: int) -> None:
+    def __init__(self, model: Model, row: int) -> None:
         super().__init__(model)
         self.row = row
 

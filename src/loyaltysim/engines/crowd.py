@@ -21,11 +21,11 @@ metrics tables of every programme type).
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 import pandas as pd
 
 from ..model.memory import MemoryParams
+from ..model.mesa_core import Model
 from ..model.network import Network
 from ..model.population import ACTIVE, PROSPECT, Population
 from ..model.purchases import ChoiceParams
@@ -45,11 +45,11 @@ class Crowd(ArrayRules):
     the agents' purchase, referral and memory rules; the engine's ``trade`` and ``settle``
     (the step's flows and stock metrics) are inherited from :class:`ArrayRules`."""
 
-    def __init__(self, model: mesa.Model) -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
         for row in range(model.population.size):
             Customer(model, row)
-        self.agents: mesa.agent.AgentSet = model.agents_by_type[Customer]
+        self.agents = model.agents_by_type[Customer]
         self.people: list[Customer] = list(self.agents)  # by row: customer id = row
         self.watched: list[Customer] = []
 
@@ -158,7 +158,7 @@ def memory_frame(entries: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(entries, columns=["week", "firm", "engagement", "g", "loyalty", "member"])
 
 
-def take_over(model: mesa.Model) -> Crowd:
+def take_over(model: Model) -> Crowd:
     """From now on, Mesa agents play the customers of ``model`` (built with either engine):
     benchmarks warm a market up with arrays, then time both engines from the same state."""
     if model.crowd is None:

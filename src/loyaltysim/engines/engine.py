@@ -8,13 +8,18 @@ of :mod:`~loyaltysim.engines.kernel`, with the same inputs and results as the Nu
 metrics (tests/test_kernel.py). The market uses them when :func:`use_kernel` says so:
 numba is importable, the market has fewer than eight firms, and the environment variable
 ``LOYALTYSIM_KERNEL`` is ``numba``, or unset (``auto``) and the pool holds at least
-``AUTO_MIN_POOL`` people; ``LOYALTYSIM_KERNEL=numpy`` selects the NumPy rules (the readable
-reference the kernel is tested against).
+``AUTO_MIN_POOL`` people or the loops for its number of firms are already loaded in this
+process (by a larger market, or :func:`preferring_kernel`: their load is paid, and they play
+a small market twice as fast as NumPy); ``LOYALTYSIM_KERNEL=numpy`` selects the NumPy rules
+(the readable reference the kernel is tested against).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -26,12 +31,14 @@ from ..model.purchases import ChoiceParams, purchase_step
 from ..model.referrals import referral_step
 from ..model.status import StatusRules
 from ..model.trades import Draws, Outcome, Terms
+from .threads import THREADS_ENV, threads  # noqa: F401  (the settings read here, too)
 
 KERNEL_ENV = "LOYALTYSIM_KERNEL"
 CHOICES = ("auto", "numba", "numpy")
 # "auto" compiles for pools from this size: loading the compiled loops costs a process about
 # half a second, which a smaller run (one per worker process in a sweep) does not win back
 AUTO_MIN_POOL = 50_000
+_PREFER = [False]  # inside preferring_kernel(): "auto" compiles at any size
 
 
 def selected() -> str:
@@ -48,16 +55,40 @@ def selected() -> str:
 
 def use_kernel(n_firms: int, pool: int) -> bool:
     """Whether a market of ``n_firms`` firms and ``pool`` people plays its customers with the
-    compiled loops: with ``numba``, or ``auto`` and a pool of at least ``AUTO_MIN_POOL``;
-    never without numba or with eight firms or more."""
+    compiled loops: with ``numba``, or ``auto`` and a pool of at least ``AUTO_MIN_POOL`` or
+    loops already loaded for ``n_firms`` (:func:`kernel_loaded`); never without numba or with
+    eight firms or more. The results are the same either way."""
     choice = selected()
-    if choice == "numpy" or (choice == "auto" and pool < AUTO_MIN_POOL):
+    if choice == "numpy":
+        return False
+    if choice == "auto" and pool < AUTO_MIN_POOL and not (_PREFER[0] or kernel_loaded(n_firms)):
         return False
     try:
         from . import kernel
     except ImportError:  # numba missing: the NumPy rules
         return False
     return n_firms < kernel.MAX_FIRMS
+
+
+def kernel_loaded(n_firms: int) -> bool:
+    """Whether this process holds the compiled loops for ``n_firms`` firms already (it has
+    played such a market with them), so that using them costs no load."""
+    kernel = sys.modules.get(__package__ + ".kernel")
+    if kernel is None:
+        return False
+    return any(len(sig[0]) == n_firms for sig in kernel.buy.signatures)
+
+
+@contextmanager
+def preferring_kernel() -> Iterator[None]:
+    """Inside: ``auto`` uses the compiled loops at any size (for a process about to run many
+    small markets: :func:`loyaltysim.runs.runner.run_arms` loads them once with it)."""
+    before = _PREFER[0]
+    _PREFER[0] = True
+    try:
+        yield
+    finally:
+        _PREFER[0] = before
 
 
 class ArrayRules:
@@ -156,11 +187,12 @@ def trade(
     :func:`~loyaltysim.model.metrics.purchase_flows`. ``no_trip``: :func:`no_trip_odds` of the
     pool, if the caller keeps it (purchase rates do not change)."""
     from . import kernel as k
+    from . import threaded as th
 
     n_firms = pop.n_firms
     week = int(week)
     no_trip = no_trip_odds(pop, dt) if no_trip is None else no_trip
-    b, repeat, lo, hi = k.timing(
+    b, repeat, lo, hi = th.timing(
         rows, pop.purchase_rate, no_trip, np.uint64(draws.trips.key), pop.trial_pending,
         pop.recent_week,
         float(dt), week,
@@ -199,22 +231,22 @@ def trade(
     out = Outcome(buyers=b, **fields)
     fsum = np.zeros((n_firms, 4))
     count = np.zeros((n_firms, 8), np.int64)
-    k.buy(
-        k.firms_tag(n_firms), b, repeat, week, bool(rules.cohort), int(rules.active_window),
-        int(rules.main_persistence), par,
+    th.buy(
+        (k.firms_tag(n_firms),), b, repeat,
+        (week, bool(rules.cohort), int(rules.active_window), int(rules.main_persistence), par,
         pop.engagement, pop.habit, pop.member, pop.offer_until, pop.taste, pop.points,
         pop.recent, pop.recent_week, pop.home, pop.challenger, pop.challenge_since,
         pop.last_interaction, pop.last_loyal_week, pop.last_loyal_active, pop.last_firm,
         pop.purchases, pop.spend, pop.firm_spend, pop.status, pop.left_week,
         pop.trial_pending, pop.price_sensitivity, pop.dropout, pop.basket,
         np.uint64(draws.choice.key), np.uint64(draws.failure.key), np.uint64(draws.churn.key),
-        np.asarray(terms.price, float), rebate, earn, personal,
-        np.asarray(terms.offer_depth, float), is_open,
+        np.asarray(terms.price, float)), rebate, earn, personal,
+        (np.asarray(terms.offer_depth, float), is_open,
         bool(np.isfinite(terms.threshold).any()), np.asarray(terms.point_value, float),
         np.asarray(terms.threshold, float), terms.reward_eur(),
         np.asarray(terms.points_keep, float), np.asarray(terms.failure, float),
-        decay_pow, int(lo),
-        *packed, fsum, count,
+        decay_pow, int(lo)),
+        packed, fsum, count,
     )  # fmt: skip
     units, revenue = fsum[:, k.F_UNITS].copy(), fsum[:, k.F_REVENUE].copy()
     cogs = units * unit_cost
@@ -254,17 +286,18 @@ def settle(
     :func:`~loyaltysim.model.memory.decay_memory`); on ``observed`` steps, the stock metrics of
     :func:`~loyaltysim.model.metrics.population_metrics` (else ``None``)."""
     from . import kernel as k
+    from . import threaded as th
 
     n_firms = pop.n_firms
     ssum = np.zeros((n_firms, 2))
     scount = np.zeros((n_firms, 7), np.int64)
     rows = pop.active_index()
-    k.settle(
+    th.settle([
         k.firms_tag(n_firms), rows, pop.segment, np.asarray(forget, float), pop.habit,
         pop.contacted, bool(observed), float(decay), pop.engagement, pop.recent, pop.member,
         pop.home, pop.last_interaction, float(loyal_threshold), int(week), int(active_window),
         ssum, scount,
-    )  # fmt: skip
+    ])  # fmt: skip
     n_active = rows.size
     if not observed:
         return None

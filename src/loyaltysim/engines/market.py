@@ -26,14 +26,15 @@ nothing and leaves the clock at the horizon.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 
 from ..model.config import SimConfig
 from ..model.customers import SegmentTable, assign_initial_firms, draw_population, draw_tastes
 from ..model.firms import Firm, acquire, offer_terms, review_prices
+from ..model.mesa_core import Model, forget_model
 from ..model.metrics import Recorder, StepLedger, customer_table
 from ..model.network import Network, small_world, to_networkx
 from ..model.poaching import poach
@@ -48,11 +49,12 @@ from ..model.trades import DRAW_STREAMS
 from . import engine
 from .agents import CustomerAgent
 from .crowd import Crowd
+from .warmstart import WarmStart, warmup_key
 
 TransactionSink = Callable[[int, Outcome], None]
 
 
-class Market(mesa.Model):
+class Market(Model):
     """One market: customers, the focal firm and its competitors, stepped weekly.
 
     Args:
@@ -61,9 +63,23 @@ class Market(mesa.Model):
             transaction log is wanted.
     """
 
-    def __init__(self, config: SimConfig, transaction_sink: TransactionSink | None = None):
-        self.streams = Streams(config.seed)
-        super().__init__(rng=self.streams.get("mesa"))
+    def __init__(
+        self,
+        config: SimConfig,
+        transaction_sink: TransactionSink | None = None,
+        warm: WarmStart | None = None,
+    ):
+        if warm is not None and (config.engine != "arrays" or warm.key != warmup_key(config)):
+            raise ValueError("this warm start is of a market whose warm-up differs")
+        self.streams = Streams(config.seed) if warm is None else copy.deepcopy(warm.streams)
+        mesa_stream = self.streams.get("mesa")
+        if warm is not None:  # Mesa draws from it again below: from where it did then
+            after = mesa_stream.bit_generator.state
+            mesa_stream.bit_generator.state = warm.mesa_state
+        self._mesa_state = mesa_stream.bit_generator.state
+        super().__init__(rng=mesa_stream)
+        if warm is not None and mesa_stream.bit_generator.state != after:
+            raise ValueError("the warm-up drew from the Mesa stream: it cannot be shared")
         self.config = config
         m, c = config.market, config.customers
         self.dt = float(m.step_weeks)
@@ -75,25 +91,30 @@ class Market(mesa.Model):
             Firm(self, i, p, make_programme(p.programme, i)) for i, p in enumerate(params)
         ]
         self.firm_names = [f.name for f in self.firms]
-        pop, initial = draw_population(c, len(self.firms), self.streams.get("population"))
+        if warm is None:
+            pop, initial = draw_population(c, len(self.firms), self.streams.get("population"))
+            self.network: Network = small_world(
+                pop.size, c.referral.network_degree, c.referral.rewiring,
+                self.streams.get("network"),
+            )  # fmt: skip
+            draw_tastes(pop, c.choice.taste_sigma, self.streams)
+        else:
+            pop, self.network = copy.deepcopy(warm.population), warm.network
         self.population: Population = pop
-        self.network: Network = small_world(
-            pop.size, c.referral.network_degree, c.referral.rewiring, self.streams.get("network")
-        )
-        draw_tastes(pop, c.choice.taste_sigma, self.streams)
         self.segments = SegmentTable.build(c.segments, pop.segment)
         self.engagement_decay = c.memory.decay_factor(self.dt)
         self.referral_boost = np.zeros(pop.size)
-        prices = np.array([f.price for f in self.firms])
-        assign_initial_firms(
-            pop,
-            initial,
-            prices,
-            self.streams.get("population"),
-            np.array([f.in_market(0) for f in self.firms]),
-            -m.warmup_weeks,
-        )
-        pop.trial_pending[initial] = c.bgnbd_cohort
+        if warm is None:
+            prices = np.array([f.price for f in self.firms])
+            assign_initial_firms(
+                pop,
+                initial,
+                prices,
+                self.streams.get("population"),
+                np.array([f.in_market(0) for f in self.firms]),
+                -m.warmup_weeks,
+            )
+            pop.trial_pending[initial] = c.bgnbd_cohort
         self.status_rules = StatusRules(
             loyal_threshold=m.loyal_threshold,
             active_window=m.active_window_weeks,
@@ -101,6 +122,8 @@ class Market(mesa.Model):
             main_persistence=m.main_persistence_weeks,
             cohort=c.bgnbd_cohort,
         )
+        # programmes allocate their own state here; they do not act before week 0, so a warm
+        # start's population is theirs to start on as well
         for firm in self.firms:
             firm.programme.start(pop)
         # the focal firm and the identical rivals draw in turn from one stream; each extra
@@ -118,7 +141,8 @@ class Market(mesa.Model):
         # or the arrays, compiled for large pools (see engine)
         self.crowd = Crowd(self) if config.engine == "agents" else None
         self.engine = self.crowd or engine.array_engine(len(self.firms), pop.size)
-        self._warm_up()
+        if warm is None:
+            self._warm_up()
 
     @property
     def kernel(self) -> bool:
@@ -303,7 +327,5 @@ class Market(mesa.Model):
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model (mesa 3.3 ``Agent._ids``) so a
         worker that runs many models does not grow."""
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        forget_model(self)
         self._customer_views.clear()

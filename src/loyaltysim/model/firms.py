@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
 
+from .mesa_core import Agent, Model
 from .params import CONSTANT, LEVER, UNCERTAINTY, ConfigError, Params, param
 from .poaching import PoachingParams
 from .population import ORIGIN_PAID, Population
@@ -127,7 +127,7 @@ class FirmParams(Params):
             )
 
 
-class Firm(mesa.Agent):
+class Firm(Agent):
     """A firm in the market. Index 0 is the focal firm; the others are competitors.
 
     Attributes:
@@ -136,7 +136,7 @@ class Firm(mesa.Agent):
         cumulative_profit: EUR since week 0.
     """
 
-    def __init__(self, model: mesa.Model, index: int, params: FirmParams, programme: Programme):
+    def __init__(self, model: Model, index: int, params: FirmParams, programme: Programme):
         super().__init__(model)
         self.index = index
         self.params = params

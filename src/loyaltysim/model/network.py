@@ -9,10 +9,17 @@ gives the same graph as a ``networkx.Graph`` for inspection, plotting or other a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# up to this many people the adjacency is built with NumPy alone (a sort of the edge keys:
+# 16 bytes an edge for a moment); larger networks use SciPy's sparse conversions, whose
+# import (about 0.2 CPU s) a large run does not notice. Both give the same graph.
+NUMPY_BUILD_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,32 @@ def small_world(n: int, k: int, p: float, rng: np.random.Generator) -> Network:
     rewire = rng.random(src.size) < p
     dst[rewire] = rng.integers(0, n, int(rewire.sum()))
     keep = src != dst
-    src, dst = src[keep], dst[keep]
-    del rewire, keep
+    edges = [src[keep], dst[keep]]  # handed over: the builders free them as they go
+    del src, dst, rewire, keep
+    build = _symmetric_numpy if n <= NUMPY_BUILD_MAX else _symmetric_scipy
+    return build(n, edges, ids)
+
+
+def _symmetric_numpy(n: int, edges: list[np.ndarray], ids) -> Network:
+    """The CSR of the undirected graph of ``edges`` (``[src, dst]``; each row's neighbours
+    sorted, repeated edges once): as :func:`_symmetric_scipy`, by sorting edge keys."""
+    src, dst = edges
+    edges.clear()
+    key = np.concatenate([src, dst]).astype(np.int64) * n
+    key += np.concatenate([dst, src])
+    key.sort()  # then each edge once (np.unique is many times slower here: numpy 2.4)
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(key // n, minlength=n), out=indptr[1:])
+    return Network(indptr, (key % n).astype(ids))
+
+
+def _symmetric_scipy(n: int, edges: list[np.ndarray], ids) -> Network:
+    """The CSR of the undirected graph of ``edges``, built by SciPy."""
+    from scipy import sparse
+
+    src, dst = edges
+    edges.clear()
     ones = np.ones(src.size, np.int8)
     adj = sparse.coo_array((ones, (src, dst)), shape=(n, n))
     del src, dst, ones
@@ -63,6 +94,9 @@ def small_world(n: int, k: int, p: float, rng: np.random.Generator) -> Network:
 
 def to_networkx(net: Network) -> nx.Graph:
     """The network as an undirected ``networkx.Graph`` (nodes are customer ids)."""
+    import networkx as nx
+    from scipy import sparse
+
     n = net.indptr.size - 1
     data = np.ones(net.indices.size)
     adj = sparse.csr_array((data, net.indices, net.indptr), shape=(n, n))

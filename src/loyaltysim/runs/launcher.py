@@ -55,6 +55,8 @@ def _child(conn: Any, parent: int, launcher: LocalLauncher, cfg: DictConfig) -> 
     _die_with_parent(parent)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
+    # jobs run side by side, one a core: the compiled loops on one thread (unless set)
+    os.environ.setdefault("LOYALTYSIM_THREADS", "1")
     status, value = "failed", None
     try:
         HydraConfig.instance().set_config(cfg)

@@ -12,6 +12,8 @@ writes the run's files there.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import re
 import time
@@ -25,6 +27,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from ..engines.market import Market
+from ..engines.warmstart import WarmStart, warmup_key
 from ..model.config import SimConfig, config_error_from, make_config
 from ..model.params import ConfigWarning
 from ..model.streams import Streams
@@ -155,14 +158,15 @@ def load_config(overrides: Sequence[str] = (), **values: Any) -> SimConfig:
 
     ``overrides`` are Hydra strings (``"firm/programme=engagement"``,
     ``"customers.n=5000"``); keyword values use ``__`` for dots (``customers__n=5000``).
-    The engine the environment selects (``LOYALTYSIM_KERNEL``) is checked too, so that a
-    bad value is reported before anything runs.
+    The engine the environment selects (``LOYALTYSIM_KERNEL``, ``LOYALTYSIM_THREADS``) is
+    checked too, so that a bad value is reported before anything runs.
     """
-    from ..engines.engine import selected
+    from ..engines.engine import selected, threads
 
     check_overrides(overrides)
     config = make_config(compose(overrides, **values))
     selected()
+    threads()
     return config
 
 
@@ -233,12 +237,16 @@ def run_one(
     keep_model: bool = False,
     overwrite: bool | None = None,
     keep_customers: bool = True,
+    warm: WarmStart | None = None,
 ) -> RunResult:
     """Run one market from a config; write the run folder if ``out_dir`` is given.
 
     With ``keep_customers=False`` the customer table is not returned
     (``RunResult.customers`` is None) and, in the run folder, is written in row chunks
     straight from the population, never whole in memory (the command line does this).
+    ``warm``: the market's state after its warm-up, shared with other arms
+    (:func:`run_arms`); the results are the same as without it, the warm-up is not played
+    again (and not in ``wall_time_s``).
 
     Raises :class:`~loyaltysim.model.params.ConfigError` before anything runs if the config is
     invalid, if its money figures could overflow, if it would not fit in memory, or if
@@ -271,7 +279,7 @@ def run_one(
                 step_weeks=cfg.market.step_weeks,
             )
     start = time.perf_counter()
-    model = Market(cfg, transaction_sink=log)
+    model = Market(cfg, transaction_sink=log, warm=warm)
     truth = None
     if path is not None and cfg.output.truth:
         from .truth import TruthRecorder
@@ -328,6 +336,46 @@ def run_one(
         model.release()
         model = None
     return RunResult(cfg, metrics, customers, summary, manifest, path, model)
+
+
+def run_arms(
+    configs: Sequence[SimConfig | Mapping[str, Any] | DictConfig],
+    seed: int | None = None,
+    share_warmup: bool = True,
+    keep_customers: bool = False,
+) -> list[RunResult]:
+    """Run several markets in this process, one result per config in order (each with its
+    own seed, or all with ``seed``). Markets whose warm-ups are identical (same
+    :func:`~loyaltysim.engines.market.warmup_key`: arms that differ only in programmes,
+    poaching, pricing policies or the horizon) play it once and each starts from a copy of
+    its final state: the same results as playing it each (``share_warmup=False``), at a
+    fraction of the cost where the warm-up is long. No run folders are written; customer
+    tables are kept with ``keep_customers``. Where the markets together are large enough to
+    pay for loading the compiled loops (``AUTO_MIN_POOL`` customers), ``auto`` uses them for
+    every market, however small (same results)."""
+    from ..engines import engine
+
+    cfgs = [c if isinstance(c, SimConfig) else make_config(c) for c in configs]
+    if seed is not None:
+        cfgs = [dataclasses.replace(c, seed=int(seed)) for c in cfgs]
+    for cfg in cfgs:
+        check(cfg)
+    groups: dict[str, list[int]] = {}
+    for i, cfg in enumerate(cfgs):
+        shared = share_warmup and cfg.engine == "arrays"
+        groups.setdefault(warmup_key(cfg) if shared else f"own {i}", []).append(i)
+    results: list[RunResult | None] = [None] * len(cfgs)
+    many = sum(c.customers.n for c in cfgs if c.engine == "arrays") >= engine.AUTO_MIN_POOL
+    with engine.preferring_kernel() if many else contextlib.nullcontext():
+        for members in groups.values():
+            warm = None
+            if len(members) > 1 and share_warmup and cfgs[members[0]].engine == "arrays":
+                # the first arm's market, warmed up, gives its state away: it is not run
+                warm = WarmStart.of(Market(cfgs[members[0]]), copy_state=False)
+            for i in members:
+                results[i] = run_one(cfgs[i], keep_customers=keep_customers, warm=warm)
+            del warm
+    return results  # type: ignore[return-value]
 
 
 def build_model(
