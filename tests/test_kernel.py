@@ -17,7 +17,7 @@ from loyaltysim.model.memory import decay_memory
 from loyaltysim.model.metrics import population_metrics, purchase_flows
 from loyaltysim.model.purchases import purchase_step
 from loyaltysim.model.status import StatusRules
-from loyaltysim.runs.runner import run_arms
+from loyaltysim.runs.ensemble import run_arms
 from test_agents import STATE, scrambled_market, terms_for
 
 pytest.importorskip("numba")

@@ -10,7 +10,8 @@ import pytest
 from conftest import small_config
 from loyaltysim.engines.market import Market
 from loyaltysim.engines.warmstart import WarmStart, warmup_key
-from loyaltysim.runs.runner import run_arms, run_one
+from loyaltysim.runs.ensemble import run_arms
+from loyaltysim.runs.runner import run_one
 
 RIVALS = ("competitor.poaching.rate=0.05", "competitor/programme=discount")
 ARMS = [

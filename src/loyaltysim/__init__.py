@@ -14,13 +14,13 @@ from .model.params import ConfigError
 from .model.programmes import REGISTRY as PROGRAMMES
 from .model.programmes import register as register_programme
 from .runs import designs, sweep  # noqa: F401  (registers the config resolvers)
+from .runs.ensemble import run_arms
 from .runs.runner import (
     RunResult,
     build_model,
     compose,
     load_config,
     run,
-    run_arms,
     run_one,
     summarise,
 )

@@ -82,7 +82,7 @@ def kernel_loaded(n_firms: int) -> bool:
 @contextmanager
 def preferring_kernel() -> Iterator[None]:
     """Inside: ``auto`` uses the compiled loops at any size (for a process about to run many
-    small markets: :func:`loyaltysim.runs.runner.run_arms` loads them once with it)."""
+    small markets: :func:`loyaltysim.runs.ensemble.run_arms` loads them once with it)."""
     before = _PREFER[0]
     _PREFER[0] = True
     try:

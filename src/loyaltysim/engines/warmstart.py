@@ -4,7 +4,7 @@ key (:func:`warmup_key`) that says which configs play the same warm-up.
 The warm-up plays without programmes, offers or price reviews, so arms of a comparison that
 differ only in those (or in the horizon) reach week 0 in the same state; a market built with
 ``Market(config, warm=...)`` starts from a copy of it instead of playing its own, with the
-same results (``tests/test_warmstart.py``). :func:`loyaltysim.runs.runner.run_arms` uses it.
+same results (``tests/test_warmstart.py``). :func:`loyaltysim.runs.ensemble.run_arms` uses it.
 """
 
 from __future__ import annotations

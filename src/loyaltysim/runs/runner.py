@@ -12,8 +12,6 @@ writes the run's files there.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import math
 import re
 import time
@@ -27,7 +25,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from ..engines.market import Market
-from ..engines.warmstart import WarmStart, warmup_key
+from ..engines.warmstart import WarmStart
 from ..model.config import SimConfig, config_error_from, make_config
 from ..model.params import ConfigWarning
 from ..model.streams import Streams
@@ -42,6 +40,7 @@ from .io import (
     write_json,
 )
 from .limits import check, check_metrics
+from .summary import summarise
 
 _MISSING = object()
 
@@ -188,49 +187,6 @@ class RunResult:
     model: Market | None = field(default=None, repr=False)
 
 
-def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per firm: the headline outcomes of a run, in EUR and percent.
-
-    Final-period figures average the last 13 weeks, so one noisy week does not decide them.
-    Churn rates are events per 100 customer-years of the firm's own customer base.
-    """
-    last = metrics["week"] > metrics["week"].max() - 13
-    rows = []
-    for firm, df in metrics.groupby("firm", sort=False):
-        tail = df[last.loc[df.index]]
-        # rates per customer-year: exits over the firm's average customer base, so a firm
-        # that keeps more customers is not charged with more churn for it
-        base = max(df["customers"].mean(), 1.0)
-        years = df["week"].iloc[-1] / 52.0
-        rows.append(
-            {
-                "firm": firm,
-                "customers_end": int(df["customers"].iloc[-1]),
-                "share_end_pct": 100 * tail["share"].mean(),
-                "cumulative_profit_eur": df["cumulative_profit"].iloc[-1],
-                "programme_cost_eur": df["programme_cost"].sum(),
-                # the parts of profit, so that a study can re-price the same runs at
-                # another unit cost (the break-even margin, studies/margin.py)
-                "revenue_eur": df["revenue"].sum(),
-                "units": df["units"].sum(),
-                "cogs_eur": df["cogs"].sum(),
-                "acquisition_cost_eur": df["acquisition_cost"].sum(),
-                "price_start_eur": float(df["price"].iloc[0]),
-                "price_fixed": bool(df["price"].nunique() == 1),
-                "repeat_rate_pct": 100 * tail["repeat_rate"].mean(),
-                "churn_to_competitor_per_year_pct": 100
-                * df["churn_to_competitor"].sum()
-                / base
-                / years,
-                "churn_out_per_year_pct": 100 * df["churn_out"].sum() / base / years,
-                "members_end": int(df["members"].iloc[-1]),
-                "active_loyal_end": int(df["active_loyal"].iloc[-1]),
-                "passive_loyal_end": int(df["passive_loyal"].iloc[-1]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def run_one(
     config: SimConfig | Mapping[str, Any] | DictConfig,
     out_dir: str | Path | None = None,
@@ -336,46 +292,6 @@ def run_one(
         model.release()
         model = None
     return RunResult(cfg, metrics, customers, summary, manifest, path, model)
-
-
-def run_arms(
-    configs: Sequence[SimConfig | Mapping[str, Any] | DictConfig],
-    seed: int | None = None,
-    share_warmup: bool = True,
-    keep_customers: bool = False,
-) -> list[RunResult]:
-    """Run several markets in this process, one result per config in order (each with its
-    own seed, or all with ``seed``). Markets whose warm-ups are identical (same
-    :func:`~loyaltysim.engines.market.warmup_key`: arms that differ only in programmes,
-    poaching, pricing policies or the horizon) play it once and each starts from a copy of
-    its final state: the same results as playing it each (``share_warmup=False``), at a
-    fraction of the cost where the warm-up is long. No run folders are written; customer
-    tables are kept with ``keep_customers``. Where the markets together are large enough to
-    pay for loading the compiled loops (``AUTO_MIN_POOL`` customers), ``auto`` uses them for
-    every market, however small (same results)."""
-    from ..engines import engine
-
-    cfgs = [c if isinstance(c, SimConfig) else make_config(c) for c in configs]
-    if seed is not None:
-        cfgs = [dataclasses.replace(c, seed=int(seed)) for c in cfgs]
-    for cfg in cfgs:
-        check(cfg)
-    groups: dict[str, list[int]] = {}
-    for i, cfg in enumerate(cfgs):
-        shared = share_warmup and cfg.engine == "arrays"
-        groups.setdefault(warmup_key(cfg) if shared else f"own {i}", []).append(i)
-    results: list[RunResult | None] = [None] * len(cfgs)
-    many = sum(c.customers.n for c in cfgs if c.engine == "arrays") >= engine.AUTO_MIN_POOL
-    with engine.preferring_kernel() if many else contextlib.nullcontext():
-        for members in groups.values():
-            warm = None
-            if len(members) > 1 and share_warmup and cfgs[members[0]].engine == "arrays":
-                # the first arm's market, warmed up, gives its state away: it is not run
-                warm = WarmStart.of(Market(cfgs[members[0]]), copy_state=False)
-            for i in members:
-                results[i] = run_one(cfgs[i], keep_customers=keep_customers, warm=warm)
-            del warm
-    return results  # type: ignore[return-value]
 
 
 def build_model(

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from .margin import words
+
 # how the model's own firm is shown unless the user names it
 YOUR_FIRM = "your firm"
 
@@ -107,9 +109,8 @@ def break_even(row: pd.Series | Mapping) -> str:
         note = row.get("break_even_note") or ""
         return f"{at}; {note}" if note else at
     lo, hi = row.get("break_even_ci_low_pct", math.nan), row.get("break_even_ci_high_pct", math.nan)
-    interval = f"95% CI {lo:.0f} to {hi:.0f}%" if finite(lo) and finite(hi) else "CI unbounded"
-    side = "above" if row.get("pays_above_break_even") else "below"
-    return f"{at}; break-even margin {m:.0f}% ({interval}): pays {side} it"
+    pays_above = bool(row.get("pays_above_break_even"))
+    return f"{at}; {words(m / 100, lo / 100, hi / 100, pays_above)}"
 
 
 # How a few settings read in words; any other override falls back to "name = value".

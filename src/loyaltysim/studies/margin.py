@@ -62,14 +62,24 @@ class BreakEven:
         """The break-even in words, for tables and answers ("pays above a 21% margin")."""
         if not np.isfinite(self.break_even):
             return self.note
-        side = "above" if self.slope_eur > 0 else "below"
-        if np.isfinite(self.ci_low):
-            ci = f" (95% CI {100 * self.ci_low:.0f} to {100 * self.ci_high:.0f}%)"
-        else:
-            ci = " (CI not determined: the effect barely changes with the margin)"
-        return (
-            f"break-even gross margin {100 * self.break_even:.0f}%{ci}: pays at margins {side} it"
-        )
+        return words(self.break_even, self.ci_low, self.ci_high, self.slope_eur > 0)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x + 0.0:.0f}%".replace("-0%", "0%")
+
+
+def words(point: float, lo: float, hi: float, pays_above: bool) -> str:
+    """A break-even margin (0-1 scale) and its interval in words. A break-even outside 0-100%
+    means the sign of the effect is the same at every margin a firm can have."""
+    ci = f" (95% CI {_pct(lo)} to {_pct(hi)})" if np.isfinite(lo) and np.isfinite(hi) else ""
+    ci = ci or " (CI not determined: the effect barely changes with the margin)"
+    if pays_above and point <= 0 or not pays_above and point >= 1:
+        return f"pays at every gross margin (break-even {_pct(point)}{ci})"
+    if pays_above and point >= 1 or not pays_above and point <= 0:
+        return f"loses money at every gross margin (break-even {_pct(point)}{ci})"
+    side = "above" if pays_above else "below"
+    return f"break-even gross margin {_pct(point)}{ci}: pays at margins {side} it"
 
 
 def paired_parts(
