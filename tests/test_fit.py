@@ -409,3 +409,19 @@ def test_same_log_and_seed_give_identical_files(tmp_path):
     assert (tmp_path / "c" / "tracking.csv").read_bytes() != (
         tmp_path / "a" / "tracking.csv"
     ).read_bytes()
+
+
+def test_a_broken_world_file_is_refused_in_one_line(tmp_path):
+    (tmp_path / "world").mkdir()
+    (tmp_path / "world" / "bw.yaml").write_text("# @package _global_\ncustomers:\n  n: [oops\n")
+    (tmp_path / "world" / "list.yaml").write_text("- 1\n- 2\n")
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    for name, message in (("bw", "readable YAML world file (line"), ("list", "YAML mapping")):
+        for cmd in (["loyaltysim"], ["loyaltysim.studies.ask", "scenario=withdraw_rebate"]):
+            r = subprocess.run(
+                [sys.executable, "-m", *cmd, f"world={tmp_path / 'world' / name}.yaml"],
+                capture_output=True, text=True, env=env, cwd=tmp_path,
+            )  # fmt: skip
+            assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+            assert r.stderr.strip().count("\n") == 0 and message in r.stderr, r.stderr
+    assert not (tmp_path / "outputs").exists()

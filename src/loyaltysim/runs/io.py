@@ -299,6 +299,8 @@ def world_by_path(overrides: list[str]) -> list[str]:
     ``hydra.searchpath``. A world given by name (conf/world) is left as it is. A path that
     is not a file, or a file outside a folder named ``world``, is a
     :class:`~loyaltysim.model.params.ConfigError`."""
+    import yaml
+
     from ..model.params import ConfigError
 
     out, roots = [], []
@@ -318,6 +320,14 @@ def world_by_path(overrides: list[str]) -> list[str]:
                 "a world file in a folder named world/ (as loyaltysim-fit "
                 "writes DIR/world/NAME.yaml)",
             )
+        try:  # Hydra would show a broken file as a traceback: say it in one line
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            where = getattr(exc, "problem_mark", None)
+            at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+            raise ConfigError("world", value, f"a readable YAML world file{at}") from None
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError("world", value, "a YAML mapping of config keys")
         roots.append(f"file://{path.resolve().parent.parent}")
         out.append(f"world={path.stem}")
     if not roots:
