@@ -132,3 +132,22 @@ def test_a_run_without_the_log_says_how_to_get_one(tmp_path):
     run_one(cfg, folder)
     with pytest.raises(UsageError, match="output.transactions=true"):
         rfm_summary(folder)
+
+
+def test_the_readme_clv_recipe_runs_as_written(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "rfm_summary" in b]
+    assert len(blocks) == 1, "the README's CLV recipe is one Python block"
+    cfg = load_config(["customers.n=400", "market.horizon_weeks=40", "output.transactions=true"])
+    run_one(cfg, tmp_path / "clv")
+    code = blocks[0].replace('"outputs/clv"', repr(str(tmp_path / "clv")))
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (the README's own code)
+    data = scope["data"]
+    assert list(data.columns[:5]) == ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    assert (data["T"] <= 39).all() and data["frequency"].sum() > 0
+    # the recipe is the one-firm summary, not every firm's purchases
+    assert data.equals(rfm_summary(tmp_path / "clv", firm="focal"))
