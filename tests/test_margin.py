@@ -115,3 +115,19 @@ def test_no_break_even_where_the_price_adapts():
     be = break_even(s, "engagement", "none")
     assert not np.isfinite(be.break_even)
     assert "adaptive" in be.note
+
+
+def test_break_even_words_stay_inside_the_margins_a_firm_can_have():
+    from loyaltysim.studies.margin import words
+
+    assert words(0.5, 0.48, 0.51, True) == (
+        "break-even gross margin 50% (95% CI 48% to 51%): pays at margins above it"
+    )
+    # an interval reaching past 100% is said so, never as "1732%"
+    assert "(95% CI 0% to above 100%)" in words(0.65, 0.0, 17.3, True)
+    # the sign is the same at every margin
+    assert words(-0.03, -0.04, -0.02, False).startswith("loses money at every gross margin")
+    assert words(-0.03, -0.04, -0.02, True).startswith("pays at every gross margin")
+    # an unbounded interval: no point estimate is given at all
+    text = words(-54.85, np.nan, np.nan, True)
+    assert "not determined" in text and "%" not in text

@@ -42,6 +42,11 @@ def test_each_shipped_scenario_runs_and_prints_its_answer(tmp_path, name):
     for arm in scn.arms:
         if arm.name != scn.baseline:  # one sentence per arm, led by its title
             assert f"{arm.title}: " in proc.stdout
+    # the answer says what it is measured against and what its intervals cover
+    base = next(a.title for a in scn.arms if a.name == scn.baseline)
+    assert f"against the baseline, {base[0].lower() + base[1:]}" in proc.stdout
+    assert "95% CIs cover the 2 seeds of one world" in proc.stdout
+    assert "(95% CIs over 2 seeds in one world)" in proc.stdout
     answer = tmp_path / "answer"
     html = (answer / "report.html").read_text()
     assert "data:image/png;base64," in html and "95% CI" in html

@@ -145,13 +145,19 @@ def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers:
     cmp.labels = {}  # scenario arms go by their own names, not "arm=..."
     head = headline(col, cmp, col.summary["arm"], customers)
     titles = {a.name: a.title for a in scn.arms}
-    sentences = [fmt.sentence(r, titles[r.arm]) for _, r in head.iterrows()]
+    base = titles[scn.baseline]
+    seeds = int(head["seeds"].max()) if len(head) else 0
+    # what every sentence is measured against, and what its intervals cover
+    against = f"Each arm against the baseline, {fmt.lowered(base)}, in a market of {customers:,}"
+    against += " customers:"
+    sentences = [fmt.answer(r, titles[r.arm]) for _, r in head.iterrows()]
     dest = out / "answer"
     paths = write(col, cmp, ["arm"], dest, names=scn.firm_names)
     head.to_csv(dest / "answer.csv", index=False)
     firm = fmt.firm_name(scn.firm, scn.firm_names)
     md = [f"# {scn.question}", "", f"Firm: **{firm}**; {customers:,} customers.", ""]
-    md += [f"- {s}" for s in sentences] + ["", to_markdown(cmp, scn.firm_names)]
+    md += [against, ""] + [f"- {s}" for s in sentences] + ["", fmt.scope(seeds) + "."]
+    md += ["", to_markdown(cmp, scn.firm_names)]
     (dest / "answer.md").write_text("\n".join(md) + "\n")
     pngs = [p for p in paths if p.suffix == ".png"]
     note = f"Profit per 1,000 customers: the change divided by the market size ({customers:,})."
@@ -164,9 +170,9 @@ def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers:
         head,
         titles,
         scn.firm_names,
-        [note],
+        [against, note, fmt.scope(seeds) + "."],
     )
-    return sentences, head, dest
+    return [against, *sentences, fmt.scope(seeds) + "."], head, dest
 
 
 def table(head: pd.DataFrame) -> pd.DataFrame:

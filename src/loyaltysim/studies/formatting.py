@@ -176,6 +176,14 @@ def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def lowered(title: str) -> str:
+    """A title inside a sentence: "Keeping the rebate" -> "keeping the rebate" (an initial
+    capital only; "EUR" or "Our shop's" keep theirs when the second letter is a capital)."""
+    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def answer(row: pd.Series | Mapping, title: str) -> str:
     """:func:`sentence`, saying what its intervals cover: "...; better in 20 of 20 seeds
     (95% CIs over 20 seeds in one world)"."""

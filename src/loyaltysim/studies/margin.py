@@ -69,17 +69,28 @@ def _pct(x: float) -> str:
     return f"{100 * x + 0.0:.0f}%".replace("-0%", "0%")
 
 
+def _bound(x: float) -> str:
+    """An interval's end as a margin a firm can have: below 0% or above 100% said so."""
+    return "below 0%" if x < 0 else "above 100%" if x > 1 else _pct(x)
+
+
 def words(point: float, lo: float, hi: float, pays_above: bool) -> str:
     """A break-even margin (0-1 scale) and its interval in words. A break-even outside 0-100%
-    means the sign of the effect is the same at every margin a firm can have."""
-    ci = f" (95% CI {_pct(lo)} to {_pct(hi)})" if np.isfinite(lo) and np.isfinite(hi) else ""
-    ci = ci or " (CI not determined: the effect barely changes with the margin)"
-    if pays_above and point <= 0 or not pays_above and point >= 1:
-        return f"pays at every gross margin (break-even {_pct(point)}{ci})"
-    if pays_above and point >= 1 or not pays_above and point <= 0:
-        return f"loses money at every gross margin (break-even {_pct(point)}{ci})"
+    means the sign of the effect is the same at every margin a firm can have; an interval
+    that is not bounded means the seeds cannot place the break-even at all."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return (
+            "break-even margin not determined at these seeds (the effect barely changes "
+            "with the margin)"
+        )
+    raw = f"break-even {_pct(point)}, 95% CI {_pct(lo)} to {_pct(hi)}"
+    if pays_above and hi <= 0 or not pays_above and lo >= 1:
+        return f"pays at every gross margin ({raw})"
+    if pays_above and lo >= 1 or not pays_above and hi <= 0:
+        return f"loses money at every gross margin ({raw})"
+    ci = f" (95% CI {_bound(lo)} to {_bound(hi)})"
     side = "above" if pays_above else "below"
-    return f"break-even gross margin {_pct(point)}{ci}: pays at margins {side} it"
+    return f"break-even gross margin {_bound(point)}{ci}: pays at margins {side} it"
 
 
 def paired_parts(
