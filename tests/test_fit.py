@@ -202,6 +202,8 @@ def test_world_file_composes_and_runs(cdnow, tmp_path):
     assert cfg.customers.purchase_rate_shape == w["customers"]["purchase_rate_shape"]
     assert cfg.customers.dropout_b == w["customers"]["dropout_b"]
     assert cfg.firm.price == w["firm"]["price"] and cfg.competitor.count == 0
+    # no --margin given: the model's default 30% at the log's price, not its EUR 3.50 cost
+    assert 1 - cfg.firm.unit_cost / cfg.firm.price == pytest.approx(0.3, abs=0.01)
     res = run_one(cfg, tmp_path / "run")
     assert res.metrics["purchases"].sum() > 0
 

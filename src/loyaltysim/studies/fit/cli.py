@@ -50,7 +50,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--price", type=float, default=None, help="list price, EUR a unit")
     p.add_argument("--unit-cost", type=float, default=None, help="cost of a unit, EUR")
-    p.add_argument("--margin", type=float, default=None, help="gross margin, 0-1 of price")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="gross margin, 0-1 of price (default: the model's, 0.3, at the log's price)",
+    )
     p.add_argument("--rivals", type=int, default=None, help="number of rival firms")
     p.add_argument(
         "--share",
@@ -123,6 +128,15 @@ def run(a: argparse.Namespace) -> dict:
     if price is None:
         price = 5.0  # the model's default list price: baskets are then in EUR 5 units
     unit_cost = a.unit_cost if a.margin is None else price * (1 - a.margin)
+    if unit_cost is None:
+        # a log shows no costs: keep the model's default margin at the log's price (the
+        # model's unit cost at a price of, say, USD 15 would be a 77% margin)
+        unit_cost = price * (1 - default_margin())
+        print(
+            f"loyaltysim-fit: note: no --margin or --unit-cost given: gross margin "
+            f"{100 * default_margin():.0f}%, the model's default (give your own)",
+            file=sys.stderr,
+        )
     rivals = a.rivals
     if rivals is None:
         rivals = frame_firms(a, log) - 1 if "firm" in log.columns else 0
@@ -261,6 +275,14 @@ def report(r: dict, name: str) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def default_margin() -> float:
+    """The model's default gross margin (0-1): 1 - unit cost / list price of FirmParams."""
+    from ...model.firms import FirmParams
+
+    f = FirmParams()
+    return 1.0 - f.unit_cost / f.price
 
 
 def main(argv: list[str] | None = None) -> None:
