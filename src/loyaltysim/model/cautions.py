@@ -12,10 +12,18 @@ def cautions(cfg: Any) -> list[str]:
     """What this valid config does that a user may not expect, one sentence each;
     :func:`~loyaltysim.runs.runner.run_one` warns them (:class:`ConfigWarning`).
 
-    Warned, not refused: both are meaningful set-ups (a segment out of every
-    programme's reach; a monopoly point of a sweep over ``competitor.count``) whose
-    effect is simply that something does not happen."""
+    Warned, not refused: each is a meaningful set-up (a segment out of every
+    programme's reach; a monopoly point of a sweep over ``competitor.count``; a market of a
+    handful of people, as in tests and in ``loyaltysim-fit``'s weekly cohorts) whose effect
+    is simply that something does not happen, or happens less."""
     notes = []
+    degree, people = cfg.customers.referral.network_degree, cfg.customers.pool_size
+    if degree >= people:
+        notes.append(
+            f"customers.referral.network_degree = {degree}: the market has only {people:,} "
+            "people (n x (1 + prospects_per_customer)), so each has at most "
+            f"{max(people - 1, 0)} neighbours in the referral network"
+        )
     for name in SEGMENTS:
         seg = getattr(cfg.customers.segments, name)
         if seg.share > 0 and not seg.channels:

@@ -222,18 +222,6 @@ class CustomerParams(Params):
     choice: ChoiceParams = param(ChoiceParams())
     referral: ReferralParams = param(ReferralParams())
 
-    def check(self) -> None:
-        # a ring of k neighbours needs more than k people: a larger degree cannot be built
-        # (the network would quietly be thinner than asked), so it is refused, not capped
-        degree, people = self.referral.network_degree, self.pool_size
-        if degree >= people:
-            raise ConfigError(
-                "referral.network_degree",
-                degree,
-                f"an even integer below the people in the market ({people:,}: n x (1 + "
-                "prospects_per_customer))",
-            )
-
     @property
     def pool_size(self) -> int:
         """People in the market: initial customers plus prospects."""
