@@ -145,18 +145,14 @@ def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers:
     cmp.labels = {}  # scenario arms go by their own names, not "arm=..."
     head = headline(col, cmp, col.summary["arm"], customers)
     titles = {a.name: a.title for a in scn.arms}
-    base = titles[scn.baseline]
-    seeds = int(head["seeds"].max()) if len(head) else 0
-    # what every sentence is measured against, and what its intervals cover
-    against = f"Each arm against the baseline, {fmt.lowered(base)}, in a market of {customers:,}"
-    against += " customers:"
+    against, scope = framing(scn, head, customers)
     sentences = [fmt.answer(r, titles[r.arm]) for _, r in head.iterrows()]
     dest = out / "answer"
     paths = write(col, cmp, ["arm"], dest, names=scn.firm_names)
     head.to_csv(dest / "answer.csv", index=False)
     firm = fmt.firm_name(scn.firm, scn.firm_names)
     md = [f"# {scn.question}", "", f"Firm: **{firm}**; {customers:,} customers.", ""]
-    md += [against, ""] + [f"- {s}" for s in sentences] + ["", fmt.scope(seeds) + "."]
+    md += [against, ""] + [f"- {s}" for s in sentences] + ["", scope]
     md += ["", to_markdown(cmp, scn.firm_names)]
     (dest / "answer.md").write_text("\n".join(md) + "\n")
     pngs = [p for p in paths if p.suffix == ".png"]
@@ -170,9 +166,18 @@ def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers:
         head,
         titles,
         scn.firm_names,
-        [against, note, fmt.scope(seeds) + "."],
+        [against, note, scope],
     )
-    return [against, *sentences, fmt.scope(seeds) + "."], head, dest
+    return sentences, head, dest
+
+
+def framing(scn: Scenario, head: pd.DataFrame, customers: int) -> tuple[str, str]:
+    """What every sentence of an answer is measured against (the baseline, the market) and
+    what its intervals cover (the seeds of one world)."""
+    base = next(a.title for a in scn.arms if a.name == scn.baseline)
+    seeds = int(head["seeds"].max()) if len(head) else 0
+    against = f"Each arm against the baseline, {fmt.lowered(base)}, in a market of "
+    return f"{against}{customers:,} customers:", fmt.scope(seeds) + "."
 
 
 def table(head: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as err:
         print(f"loyaltysim-ask: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    print("\n" + "\n".join(sentences) + "\n")
+    against, scope = framing(scn, head, customers)
+    print("\n" + "\n".join([against, *sentences, scope]) + "\n")
     print(table(head).to_string(index=False))
     print(f"\nanswer: {dest / 'answer.md'}, {dest / 'report.html'}, {dest / 'answer.csv'}")
     failures = collect(out / "runs", write=False).failures

@@ -90,7 +90,7 @@ def words(point: float, lo: float, hi: float, pays_above: bool) -> str:
         return f"loses money at every gross margin ({raw})"
     ci = f" (95% CI {_bound(lo)} to {_bound(hi)})"
     side = "above" if pays_above else "below"
-    return f"break-even gross margin {_bound(point)}{ci}: pays at margins {side} it"
+    return f"break-even gross margin {_pct(point)}{ci}: pays at margins {side} it"
 
 
 def paired_parts(
