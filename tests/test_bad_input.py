@@ -223,11 +223,13 @@ def test_a_sweep_with_one_invalid_value_runs_nothing(tmp_path):
     proc = cli("loyaltysim", "-m", *TINY, "customers.n=-5,300", f"hydra.sweep.dir={tmp_path}")
     refused(proc, "customers.n = -5", "nothing was run")
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run folder, no result
+    assert not (tmp_path / "sweep.json").exists()  # nor the record of a sweep that never ran
 
 
 def test_an_empty_sweep_is_refused(tmp_path):
     proc = cli("loyaltysim", "-m", *TINY, "seed=range(0,-5)", f"hydra.sweep.dir={tmp_path}/s")
     refused(proc, "seed", "range(0,-5)", "at least one value")
+    assert not (tmp_path / "s" / "sweep.json").exists()  # no record of a sweep that never ran
 
 
 def test_cfg_job_does_not_show_an_invalid_config():

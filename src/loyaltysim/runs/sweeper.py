@@ -21,6 +21,7 @@ not finish are recorded as failed and the sweep goes on.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from contextlib import ExitStack
@@ -104,14 +105,18 @@ class SafeSweeper(BasicSweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         parsed = parser.parse_overrides([*self._parse_config(), *arguments])
         batches = self.split_arguments(parsed, None)
-        jobs = [self._job(ov) for ov in batches[0]] if batches else []
-        if not jobs:
-            raise _empty_sweep(parsed)
-        # every job's values checked before any is launched: one bad value refuses the
-        # sweep (exit status 2), as a misspelt key or an unknown group option does
-        for job in jobs:
-            _validate(job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        try:
+            jobs = [self._job(ov) for ov in batches[0]] if batches else []
+            if not jobs:
+                raise _empty_sweep(parsed)
+            # every job's values checked before any is launched: one bad value refuses the
+            # sweep (exit status 2), as a misspelt key or an unknown group option does
+            for job in jobs:
+                _validate(job)
+        except Exception:
+            _forget_refused(sweep_dir)
+            raise
         problem = folder_problem(sweep_dir)  # checked by SweepProgress too, if configured
         if problem is not None:
             allowed = f"a folder that can be created ({problem})"
@@ -253,3 +258,17 @@ def _try(lock: Any) -> bool:
     except Timeout:
         return False
     return True
+
+
+def _forget_refused(sweep_dir: Path) -> None:
+    """A sweep refused before launching anything leaves nothing behind: the ``sweep.json``
+    its start wrote. A folder holding runs is left as it is; an empty folder is left too (it
+    may have been the user's)."""
+    meta = sweep_dir / sweep.SWEEP
+    try:
+        started = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return
+    if started.get("done_at_start") or started.get("failed_at_start") or "jobs" in started:
+        return
+    meta.unlink(missing_ok=True)
