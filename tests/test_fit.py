@@ -355,6 +355,7 @@ def test_score_a_pymc_marketing_fit_against_the_truth(tmp_path):
     truth = pd.read_parquet(tmp_path / "run" / "truth.parquet")
     log = logs.read_log(tmp_path / "run" / "transactions.parquet", keep_duplicates=True)
     occ = logs.occasions(log.frame)
+    occ["customer"] = log.ids[occ["customer"].to_numpy()]  # the log's ids, as in truth
     start = pd.Timestamp(cfg.market.start_date)
     end = start + pd.Timedelta(weeks=52)
     t = logs.rfm(occ, start, end).table

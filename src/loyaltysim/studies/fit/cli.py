@@ -125,7 +125,7 @@ def run(a: argparse.Namespace) -> dict:
     unit_cost = a.unit_cost if a.margin is None else price * (1 - a.margin)
     rivals = a.rivals
     if rivals is None:
-        rivals = frame_firms(a, log) - 1 if "firm" in log.columns else 0
+        rivals = log.firms - 1 if "firm" in log.columns else 0
 
     t = summary.table
     x, tx, T = t["x"], t["tx"], t["T"]
@@ -160,7 +160,8 @@ def run(a: argparse.Namespace) -> dict:
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
     market.write_world(out / "world" / f"{a.name}.yaml", overrides, str(a.log), a.name)
-    t.assign(first=t["first"].dt.date).rename_axis(log.columns["customer"]).to_csv(out / "rfm.csv")
+    ids = pd.Index(log.ids[t.index.to_numpy()], name=log.columns["customer"])
+    t.assign(first=t["first"].dt.date).set_axis(ids).to_csv(out / "rfm.csv")
     first.to_csv(out / "first_purchases.csv", index=False)
     result = {
         "log": str(a.log),
@@ -183,15 +184,15 @@ def run(a: argparse.Namespace) -> dict:
     if tracking is not None:
         tracking.table.to_csv(out / "tracking.csv", index=False)
         holdout.figure(tracking, first, out / "tracking.png")
-        sim = tracking.transactions.rename(
-            columns={"customer": log.columns["customer"], "date": log.columns["date"]}
-        )
+        sim = tracking.transactions.assign(
+            customer=log.ids[tracking.transactions["customer"].to_numpy()]
+        ).rename(columns={"customer": log.columns["customer"], "date": log.columns["date"]})
         if "amount" in sim:
             if "units" in log.columns:
                 sim[log.columns["units"]] = sim["amount"] / price
             sim = sim.rename(columns={"amount": log.columns["amount"]})
         if "firm" in log.columns:
-            sim[log.columns["firm"]] = a.focal or str(frame["firm"].iloc[0])
+            sim[log.columns["firm"]] = log.firm
         sim.to_parquet(out / "transactions.parquet", index=False)
         result["tracking"] = tracking.errors()
         model = tracking.table["model"]
@@ -202,12 +203,6 @@ def run(a: argparse.Namespace) -> dict:
     (out / "fit.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (out / "fit.md").write_text(report(result, a.name))
     return result
-
-
-def frame_firms(a: argparse.Namespace, log: logs.Log) -> int:
-    """Firms in the raw log's firm column (the log kept only the focal firm's rows)."""
-    raw = logs.read_table(a.log)[log.columns["firm"]]
-    return int(raw.astype(str).nunique())
 
 
 def fit_dict(f: models.Fit) -> dict:
