@@ -109,7 +109,8 @@ def _open_csv(path: Path, cols: dict[str, str] | None, text: bool = False):
                                      column_types=types)  # fmt: skip
     return csv.open_csv(
         path,
-        read_options=csv.ReadOptions(block_size=32 << 20),
+        # ~32 bytes a row of a typical log: blocks of about BATCH_ROWS rows
+        read_options=csv.ReadOptions(block_size=max(BATCH_ROWS * 32, 1 << 16)),
         parse_options=csv.ParseOptions(delimiter=_separator(path)),
         convert_options=convert,
     )
