@@ -96,9 +96,15 @@ def fit(path: Path, out: Path) -> dict:
     if r.returncode:
         raise SystemExit(f"{path}: loyaltysim-fit failed: {r.stderr.strip()}")
     phases = {
-        m["phase"]: {"cpu_s": float(m["cpu"]), "wall_s": float(m["wall"])}
+        m["phase"]: {
+            "cpu_s": float(m["cpu"]),
+            "wall_s": float(m["wall"]),
+            "peak_rss_gib": float(m["peak"]),
+        }
         for m in re.finditer(
-            r"timing (?P<phase>\w+): cpu (?P<cpu>[\d.]+) s, wall (?P<wall>[\d.]+) s", r.stderr
+            r"timing (?P<phase>\w+): cpu (?P<cpu>[\d.]+) s, wall (?P<wall>[\d.]+) s, "
+            r"peak RSS (?P<peak>[\d.]+) GiB",
+            r.stderr,
         )
     }
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -150,9 +156,9 @@ def main() -> None:
             f = figures[fmt]
             print(f"{fmt}: {f['rows']} rows, {f['customers']} customers: wall {f['wall_s']} s, "
                   f"CPU {f['cpu_s']} s, peak RSS {f['peak_rss_gib']} GiB; "
-                  + ", ".join(f"{k} {v['cpu_s']:.1f}/{v['wall_s']:.1f}"
+                  + ", ".join(f"{k} {v['cpu_s']:.1f}/{v['wall_s']:.1f}/{v['peak_rss_gib']:.2f}"
                               for k, v in f["phases"].items())
-                  + " (CPU/wall s)", flush=True)  # fmt: skip
+                  + " (CPU s/wall s/peak GiB so far)", flush=True)  # fmt: skip
         figures["load_average_after"] = os.getloadavg()
         print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         if a.json:

@@ -98,9 +98,12 @@ def track(
     end_day = float((end - start).days)
     x, tx, T = t["x"].to_numpy(float), t["tx"].to_numpy(float), t["T"].to_numpy(float)
 
-    cohort = occ[occ["customer"].isin(t.index)]
-    repeat = cohort[cohort["day"] > cohort["customer"].map(t["first"])]
-    actual = weekly_counts((repeat["day"] - start).dt.days.to_numpy(), weeks)
+    # each occasion's customer's first day (NaT outside the cohort, never later than it):
+    # masks on the occasions, no copy of them
+    first_of = occ["customer"].map(t["first"])
+    repeat = (occ["day"] > first_of).to_numpy()
+    actual = weekly_counts((occ["day"][repeat] - start).dt.days.to_numpy(), weeks)
+    del first_of, repeat
 
     # a first purchase on day d is at d + 1/2; the log ends after last_day
     horizon = (n_days - first_day - 0.5) / 7.0

@@ -357,6 +357,7 @@ def _checked(
             raise LogError(f"{cols[role]}: {problems.negative[role]} negative values (returns?)")
     arrays = {role: np.concatenate(p) for role, p in parts.items()}
     parts.clear()
+    pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
     n_firms, kept = 1, None
     if "firm" in arrays:
         codes = arrays.pop("firm")
@@ -384,7 +385,8 @@ def _checked(
         ids = _integer_ids(ids)
     rank, ids = pd.factorize(ids, sort=True)
     arrays["customer"] = rank.astype(np.int32)[arrays["customer"]]
-    frame = pd.DataFrame(arrays)
+    frame = pd.DataFrame(arrays, copy=False)
+    del arrays
     dup = frame.duplicated()
     n_dup = int(dup.sum())
     if n_dup and not (dedupe or keep_duplicates):
@@ -428,10 +430,11 @@ def calibration_end(log: Log, text: str | None) -> pd.Timestamp:
 def occasions(frame: pd.DataFrame) -> pd.DataFrame:
     """Purchase occasions: a customer's purchases on one day are one occasion (amounts and
     units summed), as in Fader, Hardie & Lee's CDNOW analysis."""
-    day = frame["date"].dt.normalize()
-    agg = {c: "sum" for c in ("amount", "units") if c in frame}
-    grouped = frame.assign(day=day).groupby(["customer", "day"], sort=True)
-    out = grouped.agg(agg) if agg else grouped.size().to_frame("rows")
+    day = frame["date"].dt.normalize().rename("day")
+    values = [c for c in ("amount", "units") if c in frame]
+    # grouped by the key Series themselves: no copy of the frame with a day column
+    grouped = frame[values or ["customer"]].groupby([frame["customer"], day], sort=True)
+    out = grouped.sum() if values else grouped.size().to_frame("rows")
     return out.reset_index()
 
 
