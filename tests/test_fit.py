@@ -357,6 +357,7 @@ def test_score_a_pymc_marketing_fit_against_the_truth(tmp_path):
     truth = pd.read_parquet(tmp_path / "run" / "truth.parquet")
     log = logs.read_log(tmp_path / "run" / "transactions.parquet", keep_duplicates=True)
     occ = logs.occasions(log.frame)
+    occ["customer"] = log.ids[occ["customer"].to_numpy()]  # the log's ids, as in truth
     start = pd.Timestamp(cfg.market.start_date)
     end = start + pd.Timedelta(weeks=52)
     t = logs.rfm(occ, start, end).table
@@ -427,3 +428,98 @@ def test_a_broken_world_file_is_refused_in_one_line(tmp_path):
             assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
             assert r.stderr.strip().count("\n") == 0 and message in r.stderr, r.stderr
     assert not (tmp_path / "outputs").exists()
+
+
+# ---------------------------------------------------------------- scale (issue 24 item 5)
+def _bench_fit():
+    """benchmarks/bench_fit.py as a module: its generator is the scale tests' log."""
+    import importlib
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        return importlib.import_module("bench_fit")
+    finally:
+        sys.path.remove(str(bench))
+
+
+def _plain_rfm(raw: pd.DataFrame, weeks: float = 39) -> pd.DataFrame:
+    """RFM by plain pandas on the whole table: the reference the batched reader must match."""
+    day = pd.to_datetime(raw["date"]).dt.normalize()
+    occ = raw.assign(day=day).groupby(["customer_id", "day"])["amount"].sum().reset_index()
+    start = occ["day"].min()
+    end = start + pd.Timedelta(weeks=weeks)
+    cal = occ[occ["day"] < end]
+    g = cal.groupby("customer_id")["day"]
+    first, last = g.min(), g.max()
+    repeat = cal[cal["day"] > cal["customer_id"].map(first)]
+    return pd.DataFrame(
+        {
+            "first": first,
+            "x": g.size() - 1,
+            "tx": (last - first).dt.days / 7.0,
+            "T": ((end - first).dt.days - 0.5) / 7.0,
+            "m": repeat.groupby("customer_id")["amount"].mean().reindex(first.index),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def bench_logs(tmp_path_factory):
+    bench = _bench_fit()
+    folder = tmp_path_factory.mktemp("scale")
+    return bench.write(bench.generate(200_000, seed=3), folder, ["csv", "parquet"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_batched_reader_gives_the_plain_pandas_rfm(bench_logs, monkeypatch, fmt):
+    """200,000 rows read in batches of 30,000 (customers recur across batches): the RFM of
+    every customer, ids included, exactly as plain pandas computes it from the whole CSV."""
+    monkeypatch.setattr(logs, "BATCH_ROWS", 30_000)
+    log = logs.read_log(bench_logs[fmt], keep_duplicates=True)
+    assert log.frame["customer"].dtype == np.int32 and len(log.frame) > 190_000
+    occ = logs.occasions(log.frame)
+    start = occ["day"].min()
+    t = logs.rfm(occ, start, start + pd.Timedelta(weeks=39)).table
+    t.index = pd.Index(log.ids[t.index.to_numpy()], name="customer_id")
+    ref = _plain_rfm(pd.read_csv(bench_logs["csv"]))
+    assert len(ref) > 15_000
+    pd.testing.assert_frame_equal(t, ref, check_exact=True, check_dtype=False)
+
+
+def test_duplicates_are_found_across_batches(bench_logs, tmp_path, monkeypatch):
+    """Rows repeated 150,000 rows later, in another batch, are still duplicates."""
+    monkeypatch.setattr(logs, "BATCH_ROWS", 30_000)
+    before = logs.read_log(bench_logs["csv"], keep_duplicates=True).duplicates
+    text = bench_logs["csv"].read_text().splitlines()
+    path = tmp_path / "dup.csv"
+    path.write_text("\n".join(text + text[1:4]) + "\n")
+    with pytest.raises(logs.LogError, match=f"^{before + 3} duplicated rows"):
+        logs.read_log(path)
+    assert logs.read_log(path, dedupe=True).duplicates == before + 3
+
+
+def test_csv_and_parquet_of_one_log_give_identical_fits(bench_logs, tmp_path):
+    fits = {}
+    for fmt, path in bench_logs.items():
+        out = tmp_path / fmt
+        main([str(path), "--out", str(out), "--keep-duplicates"])
+        fits[fmt] = json.loads((out / "fit.json").read_text())
+        fits[fmt]["rfm"] = (out / "rfm.csv").read_text()
+    csv, pq = fits["csv"], fits["parquet"]
+    assert csv["fits"] == pq["fits"] and csv["rfm"] == pq["rfm"] and csv["rows"] == pq["rows"]
+    assert csv["customers"] > 15_000
+
+
+def test_large_cohorts_are_capped_as_stated():
+    from loyaltysim.studies.fit import holdout, through_model
+
+    assert holdout.replications_for(2_357, 20) == 20
+    assert holdout.replications_for(1_000_000, 20) == 2
+    counts = np.array([300_000, 0, 500_000, 200_001])
+    played, scale = through_model.sample_counts(counts)
+    assert played.sum() == pytest.approx(through_model.MODEL_CUSTOMERS, abs=2)
+    assert played[1] == 0 and played.sum() * scale == pytest.approx(counts.sum())
+    small = np.array([10, 20])
+    assert through_model.sample_counts(small)[1] == 1.0
+    assert (through_model.sample_counts(small)[0] == small).all()

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="your_market", help="the world's name")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulations")
     p.add_argument("--replications", type=int, default=20, help="simulations averaged")
+    p.add_argument(
+        "--timings",
+        action="store_true",
+        help="print each phase's CPU and wall seconds and the peak RSS to stderr",
+    )
     return p
+
+
+class Phases:
+    """Per-phase CPU (this process, every thread) and wall seconds, and the peak RSS so
+    far, printed to stderr as each phase ends when ``on``: the figures the scale docs
+    quote (benchmarks/bench_fit.py reads them)."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        cpu, wall = time.process_time(), time.perf_counter()
+        if self.on:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+            print(
+                f"{PROG}: timing {phase}: cpu {cpu - self.cpu:.2f} s, wall "
+                f"{wall - self.wall:.2f} s, peak RSS {peak:.2f} GiB",
+                file=sys.stderr,
+            )
+        self.cpu, self.wall = cpu, wall
 
 
 def fail(message: str) -> None:
@@ -114,17 +142,24 @@ def first_purchase_curve(summary: logs.RFM) -> pd.DataFrame:
 def run(a: argparse.Namespace) -> dict:
     """Every check first, then every file (see the module docstring)."""
     check_options(a)
+    phases = Phases(getattr(a, "timings", False))
     given = {role: getattr(a, role) for role in logs.ROLES}
     log = logs.read_log(a.log, given, a.dedupe, a.keep_duplicates, a.focal)
+    phases.done("read")
     end = logs.calibration_end(log, a.calibration_end)
     occ = logs.occasions(log.frame)
     start = occ["day"].min()
     summary = logs.rfm(occ, start, end)
     logs.check_repeat_buyers(summary)
+    phases.done("summarise")
     frame = log.frame
     price = a.price
     if price is None and "units" in frame and "amount" in frame and frame["units"].sum() > 0:
         price = float(frame["amount"].sum() / frame["units"].sum())
+    # the rows are not needed past here (the occasions are): 20-28 bytes a row freed
+    n_rows, has_units = len(frame), "units" in frame
+    del frame
+    log.frame = log.frame.iloc[:0]
     if price is None:
         price = 5.0  # the model's default list price: baskets are then in EUR 5 units
     unit_cost = a.unit_cost if a.margin is None else price * (1 - a.margin)
@@ -139,7 +174,7 @@ def run(a: argparse.Namespace) -> dict:
         )
     rivals = a.rivals
     if rivals is None:
-        rivals = frame_firms(a, log) - 1 if "firm" in log.columns else 0
+        rivals = log.firms - 1 if "firm" in log.columns else 0
 
     t = summary.table
     x, tx, T = t["x"], t["tx"], t["T"]
@@ -150,6 +185,7 @@ def run(a: argparse.Namespace) -> dict:
         with_m = t["m"].notna() & (t["m"] > 0)
         if with_m.sum() >= logs.MIN_REPEAT_BUYERS:
             gg = models.fit_gamma_gamma(t.loc[with_m, "x"], t.loc[with_m, "m"])
+    phases.done("fit")
     cal = occ[occ["day"] < end]
     overrides = market.world(
         bg.params, market.basket_moments(cal), len(t), price, unit_cost, rivals, a.share
@@ -162,24 +198,26 @@ def run(a: argparse.Namespace) -> dict:
         tracking = holdout.track(
             occ, summary, bg.params, gg.params if gg else None, last_day, rng, a.replications
         )
-        from .through_model import weekly_repeats
+        from .through_model import MODEL_CUSTOMERS, sample_counts, weekly_repeats
 
         first_counts = first_purchase_curve(summary)["first_purchases"].to_numpy()
         model = weekly_repeats(overrides["customers"], first_counts, tracking.last_week, a.seed)
         tracking.table["model"] = model
         tracking.table["model_cum"] = model.cumsum()
     first = first_purchase_curve(summary)
+    phases.done("holdout")
 
     # nothing has been written so far: every check has passed
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
     market.write_world(out / "world" / f"{a.name}.yaml", overrides, str(a.log), a.name)
-    t.assign(first=t["first"].dt.date).rename_axis(log.columns["customer"]).to_csv(out / "rfm.csv")
+    ids = pd.Index(log.ids[t.index.to_numpy()], name=log.columns["customer"])
+    t.assign(first=t["first"].dt.date).set_axis(ids).to_csv(out / "rfm.csv")
     first.to_csv(out / "first_purchases.csv", index=False)
     result = {
         "log": str(a.log),
         "columns": log.columns,
-        "rows": int(len(frame)),
+        "rows": int(n_rows),
         "duplicates": log.duplicates,
         "duplicates_dropped": bool(a.dedupe and log.duplicates),
         "customers": int(len(t)),
@@ -192,20 +230,20 @@ def run(a: argparse.Namespace) -> dict:
         "fits": {f.model: fit_dict(f) for f in (bg, pnbd, gg) if f is not None},
         "world": overrides,
         "price": price,
-        "price_from": "--price" if a.price else ("amount/units" if "units" in frame else "default"),
+        "price_from": "--price" if a.price else ("amount/units" if has_units else "default"),
     }
     if tracking is not None:
         tracking.table.to_csv(out / "tracking.csv", index=False)
         holdout.figure(tracking, first, out / "tracking.png")
-        sim = tracking.transactions.rename(
-            columns={"customer": log.columns["customer"], "date": log.columns["date"]}
-        )
+        sim = tracking.transactions.assign(
+            customer=log.ids[tracking.transactions["customer"].to_numpy()]
+        ).rename(columns={"customer": log.columns["customer"], "date": log.columns["date"]})
         if "amount" in sim:
             if "units" in log.columns:
                 sim[log.columns["units"]] = sim["amount"] / price
             sim = sim.rename(columns={"amount": log.columns["amount"]})
         if "firm" in log.columns:
-            sim[log.columns["firm"]] = a.focal or str(frame["firm"].iloc[0])
+            sim[log.columns["firm"]] = log.firm
         sim.to_parquet(out / "transactions.parquet", index=False)
         result["tracking"] = tracking.errors()
         model = tracking.table["model"]
@@ -213,15 +251,15 @@ def run(a: argparse.Namespace) -> dict:
             100 * (model.sum() / tracking.table["actual"].sum() - 1)
         )
         result["holdout_weeks"] = tracking.last_week - result["calibration_weeks"]
+        # the scale caps (holdout.SIMULATED_DRAWS, through_model.MODEL_CUSTOMERS), stated
+        result["replications"] = {"asked": a.replications, "simulated": tracking.replications}
+        played = int(sample_counts(first["first_purchases"].to_numpy())[0].sum())
+        result["model_customers"] = {"cohort": int(len(t)), "played": played,
+                                     "cap": MODEL_CUSTOMERS}  # fmt: skip
     (out / "fit.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (out / "fit.md").write_text(report(result, a.name))
+    phases.done("write")
     return result
-
-
-def frame_firms(a: argparse.Namespace, log: logs.Log) -> int:
-    """Firms in the raw log's firm column (the log kept only the focal firm's rows)."""
-    raw = logs.read_table(a.log)[log.columns["firm"]]
-    return int(raw.astype(str).nunique())
 
 
 def fit_dict(f: models.Fit) -> dict:
@@ -274,6 +312,21 @@ def report(r: dict, name: str) -> str:
             f"{e['conditional_weekly_mape_pct']:.0f}%)",
             "",
         ]
+        rep, mc = r["replications"], r["model_customers"]
+        if rep["simulated"] < rep["asked"]:
+            lines += [
+                f"The simulations average {rep['simulated']} replications, not the "
+                f"{rep['asked']} asked for: a large cohort is capped at "
+                f"{holdout.SIMULATED_DRAWS:,} customer-draws (its noise is already small).",
+                "",
+            ]
+        if mc["played"] < mc["cohort"]:
+            lines += [
+                f"The model played a sample of {mc['played']:,} of the {mc['cohort']:,} "
+                "customers (each entry week's count scaled down, seeded by --seed), its "
+                "weekly counts scaled back up: `model` carries that sample's noise.",
+                "",
+            ]
     return "\n".join(lines)
 
 

@@ -26,6 +26,16 @@ import pandas as pd
 from . import models
 from .logs import RFM
 
+# customer-draws simulated a replication-set: at most this many customers x replications,
+# so a million-customer log gets 2 replications, not 20 (simulation noise is then already
+# below 0.1% of a week's total); smaller logs get every replication asked for
+SIMULATED_DRAWS = 2_000_000
+
+
+def replications_for(customers: int, asked: int) -> int:
+    """The replications simulated for ``customers``: ``asked``, capped by SIMULATED_DRAWS."""
+    return max(1, min(asked, SIMULATED_DRAWS // max(customers, 1)))
+
 
 @dataclass
 class Tracking:
@@ -38,6 +48,7 @@ class Tracking:
     transactions: pd.DataFrame
     calibration_weeks: float
     last_week: int
+    replications: int = 0  # replications simulated (see replications_for)
 
     def errors(self) -> dict[str, float]:
         """Tracking errors at the last week, in percent of the actual."""
@@ -87,15 +98,19 @@ def track(
     end_day = float((end - start).days)
     x, tx, T = t["x"].to_numpy(float), t["tx"].to_numpy(float), t["T"].to_numpy(float)
 
-    cohort = occ[occ["customer"].isin(t.index)]
-    repeat = cohort[cohort["day"] > cohort["customer"].map(t["first"])]
-    actual = weekly_counts((repeat["day"] - start).dt.days.to_numpy(), weeks)
+    # each occasion's customer's first day (NaT outside the cohort, never later than it):
+    # masks on the occasions, no copy of them
+    first_of = occ["customer"].map(t["first"])
+    repeat = (occ["day"] > first_of).to_numpy()
+    actual = weekly_counts((occ["day"][repeat] - start).dt.days.to_numpy(), weeks)
+    del first_of, repeat
 
     # a first purchase on day d is at d + 1/2; the log ends after last_day
     horizon = (n_days - first_day - 0.5) / 7.0
     sim = np.zeros(weeks)
     cond = np.zeros(weeks)
     keep = None
+    replications = replications_for(x.size, replications)
     for rep in range(replications):
         idx, after = models.simulate_cohort(params, x.size, horizon, rng)
         sim += weekly_counts(first_day[idx] + 0.5 + 7 * after, weeks)
@@ -108,18 +123,22 @@ def track(
     cond /= replications
 
     # closed forms at each week's end: unconditional per customer from its first purchase
+    # evaluated once per distinct first day and per distinct (x, t_x, T), weighted by the
+    # customers sharing it: a million customers have a few thousand of each (whole days)
     ends = 7.0 * np.arange(1, weeks + 1)
     ends[-1] = n_days
+    days, n_day = np.unique(first_day, return_counts=True)
     exp_cum = np.array(
-        [
-            models.expected_repeat(params, np.clip((e - first_day - 0.5) / 7, 0, None)).sum()
-            for e in ends
-        ]
-    )
+        [n_day @ models.expected_repeat(params, np.clip((e - days - 0.5) / 7, 0, None))
+         for e in ends]
+    )  # fmt: skip
+    hist, n_hist = np.unique(np.column_stack([x, tx, T]), axis=0, return_counts=True)
+    hx, htx, hT = hist.T
     after_end = np.clip((ends - end_day) / 7, 0, None)
     cond_cum = np.array(
-        [models.expected_future(params, x, tx, T, a).sum() if a > 0 else 0.0 for a in after_end]
-    )
+        [n_hist @ models.expected_future(params, hx, htx, hT, a) if a > 0 else 0.0
+         for a in after_end]
+    )  # fmt: skip
     week = np.arange(1, weeks + 1)
     holdout = week * 7 > end_day
     table = pd.DataFrame(
@@ -155,7 +174,7 @@ def track(
         nu = rng.gamma(shape, 1.0 / rate)
         tx_out["amount"] = rng.gamma(p, 1.0 / nu)
     tx_out = tx_out.sort_values(["date", "customer"], kind="stable").reset_index(drop=True)
-    return Tracking(table, tx_out, end_day / 7, weeks)
+    return Tracking(table, tx_out, end_day / 7, weeks, replications)
 
 
 def figure(tracking: Tracking, first: pd.DataFrame, path) -> None:

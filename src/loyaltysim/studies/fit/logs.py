@@ -10,11 +10,14 @@ the log has passed every check.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # spellings tried for each column role, lower-cased, in no order of preference: two
 # matches are ambiguous (the user says which with --customer, --date, ...)
@@ -29,6 +32,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("customer", "date")
 OPTIONS = {"customer": "--customer", "date": "--date", "amount": "--amount",
            "units": "--units", "member": "--member", "firm": "--firm"}  # fmt: skip
+READ = ("customer", "date", "amount", "units", "firm")  # the roles a fit reads (member: not)
 MIN_REPEAT_BUYERS = 30  # customers with a repeat purchase in calibration: 4 parameters need some
 
 
@@ -36,56 +40,112 @@ class LogError(ValueError):
     """A problem with the input log, in one line."""
 
 
-@dataclass
-class Log:
-    """A checked log: ``frame`` has columns customer, date (datetime64, day resolution
-    kept for RFM) and, where present, amount, units, member, firm; ``columns`` maps each
-    role to the input's column name."""
-
-    frame: pd.DataFrame
-    columns: dict[str, str]
-    duplicates: int  # exact duplicate rows found (dropped with --dedupe)
-    path: Path
+BATCH_ROWS = 1 << 20  # rows a batch: ~30 MiB of typed columns, a few batches in flight
+SEPARATORS = ",;\t|"
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """The raw table of a CSV or Parquet file."""
-    path = Path(path)
+def _kind(path: Path) -> str:
+    """'parquet', 'csv' (one of SEPARATORS) or 'blanks' (CDNOW's aligned text); LogError
+    for a missing file or another format."""
     if not path.is_file():
         raise LogError(f"{path}: no such file")
     name = path.name.lower()
-    try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        if name.endswith(tuple(e + z for e in (".csv", ".txt", ".tsv") for z in ("", ".gz"))):
-            return pd.read_csv(path, sep=_separator(path), engine="python")
-    except Exception as err:  # a corrupt file: say which and why, in one line
-        raise LogError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(tuple(e + z for e in (".csv", ".txt", ".tsv") for z in ("", ".gz"))):
+        return "csv" if _separator(path) is not None else "blanks"
     raise LogError(f"{path}: not a CSV (.csv, .csv.gz) or Parquet (.parquet) file")
 
 
 def _separator(path: Path) -> str | None:
-    """None (let pandas sniff) where the header has a comma, semicolon, tab or bar; else
-    runs of blanks: CDNOW's text files align columns with several spaces, which the
-    sniffer reads as one delimiter each and so as empty columns."""
+    """The header's most frequent comma, semicolon, tab or bar (pyarrow does not sniff);
+    None: runs of blanks, as CDNOW's text files align columns with several spaces."""
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rt", errors="replace") as f:
         header = f.readline()
-    return None if any(c in header for c in ",;\t|") else r"\s+"
+    counts = [header.count(c) for c in SEPARATORS]
+    return SEPARATORS[int(np.argmax(counts))] if max(counts) else None
 
 
-def guess_columns(table: pd.DataFrame, given: dict[str, str | None]) -> dict[str, str]:
+def column_names(path: Path) -> list[str]:
+    """The log's column names, from the Parquet schema or the CSV header alone."""
+    path = Path(path)
+    kind = _kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        if kind == "csv":
+            return list(_open_csv(path, None).schema.names)
+        return list(pd.read_csv(path, sep=r"\s+", nrows=0).columns)
+    except LogError:
+        raise
+    except Exception as err:  # a corrupt file: say which and why, in one line
+        raise LogError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
+
+
+def _open_csv(path: Path, cols: dict[str, str] | None, text: bool = False):
+    """A streaming pyarrow CSV reader of ``cols``' columns only: customer ids read as text
+    (a type inferred from the first block could fail on a later one), amounts and units
+    as float64; dates as pyarrow infers them (yyyymmdd integers, ISO dates, else text).
+    ``text``: every column as text, for a file those types do not fit (its bad values are
+    then counted and named as in any other log)."""
+    from pyarrow import csv
+
+    convert = csv.ConvertOptions()
+    if cols is not None:
+        types = {cols["customer"]: pa.string()}
+        number = pa.string() if text else pa.float64()
+        types |= {cols[r]: number for r in ("amount", "units") if r in cols}
+        if text:
+            types[cols["date"]] = pa.string()
+        if "firm" in cols:
+            types[cols["firm"]] = pa.string()
+        names = [cols[role] for role in READ if role in cols]
+        convert = csv.ConvertOptions(include_columns=list(dict.fromkeys(names)),
+                                     column_types=types)  # fmt: skip
+    return csv.open_csv(
+        path,
+        # ~32 bytes a row of a typical log: blocks of about BATCH_ROWS rows
+        read_options=csv.ReadOptions(block_size=max(BATCH_ROWS * 32, 1 << 16)),
+        parse_options=csv.ParseOptions(delimiter=_separator(path)),
+        convert_options=convert,
+    )
+
+
+def iter_batches(path: Path, cols: dict[str, str], text: bool = False) -> Iterator[pa.RecordBatch]:
+    """The log's ``cols`` columns in record batches, never the whole file at once:
+    Parquet by row groups, CSV by pyarrow's streaming reader, blank-separated text by
+    pandas' C parser in chunks."""
+    import pyarrow.parquet as pq
+
+    names = list(dict.fromkeys(cols[role] for role in READ if role in cols))
+    kind = _kind(path)
+    if kind == "parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=names)
+    elif kind == "csv":
+        yield from _open_csv(path, cols, text)
+    else:
+        chunks = pd.read_csv(path, sep=r"\s+", usecols=names, chunksize=BATCH_ROWS)
+        for chunk in chunks:
+            yield pa.RecordBatch.from_pandas(chunk, preserve_index=False)
+
+
+def guess_columns(names: Sequence[str], given: dict[str, str | None]) -> dict[str, str]:
     """Map roles to column names: those given must exist; the others are guessed."""
-    lower = {str(c).lower(): str(c) for c in table.columns}
+    names = [str(c) for c in names]
+    lower = {c.lower(): c for c in names}
     out: dict[str, str] = {}
     for role, spellings in ROLES.items():
         name = given.get(role)
         if name:
-            if name not in table.columns:
-                names = ", ".join(map(str, table.columns))
-                raise LogError(f"{OPTIONS[role]} {name}: no such column (columns: {names})")
+            if name not in names:
+                raise LogError(
+                    f"{OPTIONS[role]} {name}: no such column (columns: {', '.join(names)})"
+                )
             out[role] = name
             continue
         found = [lower[s] for s in spellings if s in lower and lower[s] not in out.values()]
@@ -119,6 +179,97 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return parsed
 
 
+@dataclass
+class Log:
+    """A checked log, compact: ``frame`` has columns customer (int32 code, see ``ids``),
+    date (datetime64[us]) and, where present, amount and units (float64); ``columns``
+    maps each role to the input's column name; ``ids[code]`` is the customer's id in the
+    input (codes are in sorted id order, so sorting by code sorts by id)."""
+
+    frame: pd.DataFrame
+    columns: dict[str, str]
+    duplicates: int  # exact duplicate rows found (dropped with --dedupe)
+    path: Path
+    ids: np.ndarray
+    firms: int = 1  # firms in the input's firm column (before --focal)
+    firm: str | None = None  # the firm whose rows were kept
+
+
+class _Codes:
+    """Integer codes of the values met so far, batch by batch (ids and firm names): a
+    batch is dictionary-encoded by pyarrow and only its distinct values are looked up."""
+
+    def __init__(self) -> None:
+        self.known = pd.Index([])
+
+    def __call__(self, column: pa.Array) -> np.ndarray:
+        enc = pc.dictionary_encode(column)
+        values = pd.Index(enc.dictionary.to_pandas())
+        if not len(self.known):
+            self.known = values[:0]  # the input's type (int64 ids stay int64)
+        pos = self.known.get_indexer(values)
+        new = pos < 0
+        pos[new] = len(self.known) + np.arange(int(new.sum()))
+        if new.any():
+            self.known = self.known.append(values[new])
+        indices = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
+        return pos[indices].astype(np.int32) if pos.size else np.zeros(len(column), np.int32)
+
+
+@dataclass
+class _Problems:
+    """Counts of each bad-input kind over every batch (the messages give totals)."""
+
+    no_customer: int = 0
+    bad_dates: int = 0
+    first_bad_date: object = None
+    future: int = 0
+    latest: pd.Timestamp | None = None
+    missing: dict = field(default_factory=dict)
+    infinite: dict = field(default_factory=dict)
+    negative: dict = field(default_factory=dict)
+
+
+def _numbers(values: pd.Series, role: str, problems: _Problems) -> np.ndarray:
+    """float64 amounts or units; missing, infinite and negative values counted."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    nan = np.isnan(v)
+    inf = np.isinf(v)
+    for counts, n in ((problems.missing, nan), (problems.infinite, inf), (problems.negative,
+                      ~nan & (v < 0))):  # fmt: skip
+        counts[role] = counts.get(role, 0) + int(n.sum())
+    return v
+
+
+def _dates(column: pa.Array, today: pd.Timestamp, problems: _Problems) -> np.ndarray:
+    """datetime64[us] of one batch's dates; unparsable and future dates counted."""
+    if pa.types.is_date(column.type):  # pyarrow reads ISO dates as date32
+        column = column.cast(pa.timestamp("s"))
+    raw = column.to_pandas()
+    dates = parse_dates(raw)
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        if problems.first_bad_date is None:
+            problems.first_bad_date = raw[bad].iloc[0]
+        problems.bad_dates += int(bad.sum())
+    dates = dates.astype("datetime64[us]")  # ns would end in 2262
+    future = (dates.dt.normalize() > today).to_numpy()
+    if future.any():
+        problems.future += int(future.sum())
+        latest = dates[future].max()
+        problems.latest = latest if problems.latest is None else max(latest, problems.latest)
+    return dates.to_numpy()
+
+
+def _integer_ids(ids: pd.Index) -> pd.Index:
+    """Text ids that are all integers as int64, as pandas' CSV reader would give them (so
+    they sort as numbers); others unchanged."""
+    text = ids.astype(str)
+    if len(text) and text.str.fullmatch(r"[+-]?\d{1,18}").all():
+        return pd.Index(text.astype(np.int64))
+    return ids
+
+
 def read_log(
     path: Path,
     given: dict[str, str | None] | None = None,
@@ -127,50 +278,97 @@ def read_log(
     focal: str | None = None,
     today: _dt.date | None = None,
 ) -> Log:
-    """Read and check a transaction log (see the module docstring); ``focal`` keeps one
-    firm's rows when the log has a firm column."""
+    """Read and check a transaction log (see the module docstring) batch by batch: each
+    batch becomes an int32 customer code, a datetime64 and float64 amounts and units, so a
+    row costs 28 bytes whatever the input; ``focal`` keeps one firm's rows when the log
+    has a firm column."""
     path = Path(path)
-    table = read_table(path)
-    if table.empty:
+    cols = guess_columns(column_names(path), given or {})
+    today_ts = pd.Timestamp(today or _dt.date.today())
+    try:
+        scanned = _scan(path, cols, today_ts, text=False)
+    except pa.ArrowInvalid as err:
+        if _kind(path) != "csv":
+            first = str(err).splitlines()[0] if str(err) else ""
+            raise LogError(f"{path}: cannot be read (ArrowInvalid: {first})") from None
+        scanned = _scan(path, cols, today_ts, text=True)
+    return _checked(path, cols, *scanned, dedupe, keep_duplicates, focal, today_ts)
+
+
+def _scan(
+    path: Path, cols: dict[str, str], today: pd.Timestamp, text: bool
+) -> tuple[dict[str, list[np.ndarray]], _Problems, _Codes, _Codes]:
+    """Every batch's compact columns, the problems counted and the codes' values."""
+    problems = _Problems()
+    customers, firms = _Codes(), _Codes()
+    parts: dict[str, list[np.ndarray]] = {role: [] for role in cols if role in READ}
+    try:
+        for batch in iter_batches(path, cols, text):
+            cust = batch.column(cols["customer"])
+            problems.no_customer += cust.null_count
+            parts["customer"].append(customers(cust))
+            parts["date"].append(_dates(batch.column(cols["date"]), today, problems))
+            for role in ("amount", "units"):
+                if role in cols:
+                    values = batch.column(cols[role]).to_pandas()
+                    parts[role].append(_numbers(values, role, problems))
+            if "firm" in cols:
+                parts["firm"].append(firms(batch.column(cols["firm"]).cast(pa.string())))
+    except (LogError, pa.ArrowInvalid):
+        raise
+    except Exception as err:  # a corrupt file: say which and why, in one line
+        raise LogError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
+    return parts, problems, customers, firms
+
+
+def _checked(
+    path: Path,
+    cols: dict[str, str],
+    parts: dict[str, list[np.ndarray]],
+    problems: _Problems,
+    customers: _Codes,
+    firms: _Codes,
+    dedupe: bool,
+    keep_duplicates: bool,
+    focal: str | None,
+    today_ts: pd.Timestamp,
+) -> Log:
+    """The checks in the order of the messages, then the compact frame."""
+    if not parts["customer"] or not sum(p.size for p in parts["customer"]):
         raise LogError(f"{path}: the log has no rows")
-    cols = guess_columns(table, given or {})
-    frame = pd.DataFrame({role: table[name] for role, name in cols.items()})
-    if frame["customer"].isna().any():
+    if problems.no_customer:
+        raise LogError(f"{cols['customer']}: {problems.no_customer} rows without a customer id")
+    if problems.bad_dates:
         raise LogError(
-            f"{cols['customer']}: {int(frame['customer'].isna().sum())} rows without a customer id"
+            f"{cols['date']}: {problems.bad_dates} unparsable dates "
+            f"(first: {problems.first_bad_date!r})"
         )
-    dates = parse_dates(frame["date"])
-    bad = dates.isna()
-    if bad.any():
-        first = frame.loc[bad, "date"].iloc[0]
-        raise LogError(f"{cols['date']}: {int(bad.sum())} unparsable dates (first: {first!r})")
-    frame["date"] = dates
-    today = today or _dt.date.today()
-    future = dates.dt.normalize() > pd.Timestamp(today)
-    if future.any():
+    if problems.future:
         raise LogError(
-            f"{cols['date']}: {int(future.sum())} dates after today ({today}), latest "
-            f"{dates.max().date()}"
+            f"{cols['date']}: {problems.future} dates after today ({today_ts.date()}), latest "
+            f"{problems.latest.date()}"
         )
     for role in ("amount", "units"):
-        if role not in frame:
-            continue
-        values = pd.to_numeric(frame[role], errors="coerce")
-        if values.isna().any():
+        if problems.missing.get(role):
+            raise LogError(f"{cols[role]}: {problems.missing[role]} missing or non-numeric values")
+        if problems.infinite.get(role):
+            raise LogError(f"{cols[role]}: {problems.infinite[role]} infinite values")
+        if problems.negative.get(role):
+            raise LogError(f"{cols[role]}: {problems.negative[role]} negative values (returns?)")
+    arrays = {role: np.concatenate(p) for role, p in parts.items()}
+    parts.clear()
+    pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
+    n_firms, kept = 1, None
+    if "firm" in arrays:
+        codes = arrays.pop("firm")
+        counts = np.bincount(codes, minlength=len(firms.known))
+        names = pd.Series(counts, firms.known.astype(str)).sort_values(
+            ascending=False, kind="stable"
+        )
+        n_firms = len(names)
+        if focal is None and n_firms > 1:
             raise LogError(
-                f"{cols[role]}: {int(values.isna().sum())} missing or non-numeric values"
-            )
-        if not np.isfinite(values).all():
-            raise LogError(f"{cols[role]}: {int((~np.isfinite(values)).sum())} infinite values")
-        if (values < 0).any():
-            raise LogError(f"{cols[role]}: {int((values < 0).sum())} negative values (returns?)")
-        frame[role] = values.astype(float)
-    if "firm" in frame:
-        firms = frame["firm"].astype(str)
-        names = firms.value_counts()
-        if focal is None and len(names) > 1:
-            raise LogError(
-                f"{cols['firm']}: {len(names)} firms ({', '.join(names.index[:5])}); choose "
+                f"{cols['firm']}: {n_firms} firms ({', '.join(names.index[:5])}); choose "
                 "yours with --focal"
             )
         if focal is not None:
@@ -178,7 +376,17 @@ def read_log(
                 raise LogError(
                     f"--focal {focal}: not in {cols['firm']} ({', '.join(names.index[:5])})"
                 )
-            frame = frame[firms == focal]
+            keep = codes == int(np.flatnonzero(firms.known.astype(str) == focal)[0])
+            arrays = {role: a[keep] for role, a in arrays.items()}
+        kept = focal if focal is not None else str(names.index[0])
+    # codes in sorted id order: rfm.csv and the simulated holdout come out sorted by id
+    ids = customers.known
+    if _kind(path) == "csv":
+        ids = _integer_ids(ids)
+    rank, ids = pd.factorize(ids, sort=True)
+    arrays["customer"] = rank.astype(np.int32)[arrays["customer"]]
+    frame = pd.DataFrame(arrays, copy=False)
+    del arrays
     dup = frame.duplicated()
     n_dup = int(dup.sum())
     if n_dup and not (dedupe or keep_duplicates):
@@ -187,10 +395,12 @@ def read_log(
             "--dedupe or keep them as separate purchases with --keep-duplicates"
         )
     if dedupe:
-        frame = frame[~dup]
-    if frame["date"].dt.normalize().nunique() < 2:
+        frame = frame[~dup.to_numpy()]
+    del dup
+    days = frame["date"].to_numpy().astype("datetime64[D]")
+    if days.min() == days.max():
         raise LogError(f"{cols['date']}: every purchase is on one day; a fit needs a log over time")
-    return Log(frame.reset_index(drop=True), cols, n_dup, path)
+    return Log(frame.reset_index(drop=True), cols, n_dup, path, np.asarray(ids), n_firms, kept)
 
 
 def calibration_end(log: Log, text: str | None) -> pd.Timestamp:
@@ -220,10 +430,11 @@ def calibration_end(log: Log, text: str | None) -> pd.Timestamp:
 def occasions(frame: pd.DataFrame) -> pd.DataFrame:
     """Purchase occasions: a customer's purchases on one day are one occasion (amounts and
     units summed), as in Fader, Hardie & Lee's CDNOW analysis."""
-    day = frame["date"].dt.normalize()
-    agg = {c: "sum" for c in ("amount", "units") if c in frame}
-    grouped = frame.assign(day=day).groupby(["customer", "day"], sort=True)
-    out = grouped.agg(agg) if agg else grouped.size().to_frame("rows")
+    day = frame["date"].dt.normalize().rename("day")
+    values = [c for c in ("amount", "units") if c in frame]
+    # grouped by the key Series themselves: no copy of the frame with a day column
+    grouped = frame[values or ["customer"]].groupby([frame["customer"], day], sort=True)
+    out = grouped.sum() if values else grouped.size().to_frame("rows")
     return out.reset_index()
 
 
