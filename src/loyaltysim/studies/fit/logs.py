@@ -10,7 +10,7 @@ the log has passed every check.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .files import (  # noqa: F401  (reading a log's file; LogError: every problem)
+    BATCH_ROWS,
+    READ,
+    LogError,
+    column_names,
+    file_kind,
+    iter_batches,
+)
+from .rfm import MIN_REPEAT_BUYERS, RFM, check_repeat_buyers, occasions, rfm  # noqa: F401
 
 # spellings tried for each column role, lower-cased, in no order of preference: two
 # matches are ambiguous (the user says which with --customer, --date, ...)
@@ -32,106 +42,6 @@ ROLES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("customer", "date")
 OPTIONS = {"customer": "--customer", "date": "--date", "amount": "--amount",
            "units": "--units", "member": "--member", "firm": "--firm"}  # fmt: skip
-READ = ("customer", "date", "amount", "units", "firm")  # the roles a fit reads (member: not)
-MIN_REPEAT_BUYERS = 30  # customers with a repeat purchase in calibration: 4 parameters need some
-
-
-class LogError(ValueError):
-    """A problem with the input log, in one line."""
-
-
-BATCH_ROWS = 1 << 20  # rows a batch: ~30 MiB of typed columns, a few batches in flight
-SEPARATORS = ",;\t|"
-
-
-def _kind(path: Path) -> str:
-    """'parquet', 'csv' (one of SEPARATORS) or 'blanks' (CDNOW's aligned text); LogError
-    for a missing file or another format."""
-    if not path.is_file():
-        raise LogError(f"{path}: no such file")
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    if name.endswith(tuple(e + z for e in (".csv", ".txt", ".tsv") for z in ("", ".gz"))):
-        return "csv" if _separator(path) is not None else "blanks"
-    raise LogError(f"{path}: not a CSV (.csv, .csv.gz) or Parquet (.parquet) file")
-
-
-def _separator(path: Path) -> str | None:
-    """The header's most frequent comma, semicolon, tab or bar (pyarrow does not sniff);
-    None: runs of blanks, as CDNOW's text files align columns with several spaces."""
-    import gzip
-
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", errors="replace") as f:
-        header = f.readline()
-    counts = [header.count(c) for c in SEPARATORS]
-    return SEPARATORS[int(np.argmax(counts))] if max(counts) else None
-
-
-def column_names(path: Path) -> list[str]:
-    """The log's column names, from the Parquet schema or the CSV header alone."""
-    path = Path(path)
-    kind = _kind(path)
-    try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            return list(pq.ParquetFile(path).schema_arrow.names)
-        if kind == "csv":
-            return list(_open_csv(path, None).schema.names)
-        return list(pd.read_csv(path, sep=r"\s+", nrows=0).columns)
-    except LogError:
-        raise
-    except Exception as err:  # a corrupt file: say which and why, in one line
-        raise LogError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
-
-
-def _open_csv(path: Path, cols: dict[str, str] | None, text: bool = False):
-    """A streaming pyarrow CSV reader of ``cols``' columns only: customer ids read as text
-    (a type inferred from the first block could fail on a later one), amounts and units
-    as float64; dates as pyarrow infers them (yyyymmdd integers, ISO dates, else text).
-    ``text``: every column as text, for a file those types do not fit (its bad values are
-    then counted and named as in any other log)."""
-    from pyarrow import csv
-
-    convert = csv.ConvertOptions()
-    if cols is not None:
-        types = {cols["customer"]: pa.string()}
-        number = pa.string() if text else pa.float64()
-        types |= {cols[r]: number for r in ("amount", "units") if r in cols}
-        if text:
-            types[cols["date"]] = pa.string()
-        if "firm" in cols:
-            types[cols["firm"]] = pa.string()
-        names = [cols[role] for role in READ if role in cols]
-        convert = csv.ConvertOptions(include_columns=list(dict.fromkeys(names)),
-                                     column_types=types)  # fmt: skip
-    return csv.open_csv(
-        path,
-        # ~32 bytes a row of a typical log: blocks of about BATCH_ROWS rows
-        read_options=csv.ReadOptions(block_size=max(BATCH_ROWS * 32, 1 << 16)),
-        parse_options=csv.ParseOptions(delimiter=_separator(path)),
-        convert_options=convert,
-    )
-
-
-def iter_batches(path: Path, cols: dict[str, str], text: bool = False) -> Iterator[pa.RecordBatch]:
-    """The log's ``cols`` columns in record batches, never the whole file at once:
-    Parquet by row groups, CSV by pyarrow's streaming reader, blank-separated text by
-    pandas' C parser in chunks."""
-    import pyarrow.parquet as pq
-
-    names = list(dict.fromkeys(cols[role] for role in READ if role in cols))
-    kind = _kind(path)
-    if kind == "parquet":
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=names)
-    elif kind == "csv":
-        yield from _open_csv(path, cols, text)
-    else:
-        chunks = pd.read_csv(path, sep=r"\s+", usecols=names, chunksize=BATCH_ROWS)
-        for chunk in chunks:
-            yield pa.RecordBatch.from_pandas(chunk, preserve_index=False)
 
 
 def guess_columns(names: Sequence[str], given: dict[str, str | None]) -> dict[str, str]:
@@ -288,7 +198,7 @@ def read_log(
     try:
         scanned = _scan(path, cols, today_ts, text=False)
     except pa.ArrowInvalid as err:
-        if _kind(path) != "csv":
+        if file_kind(path) != "csv":
             first = str(err).splitlines()[0] if str(err) else ""
             raise LogError(f"{path}: cannot be read (ArrowInvalid: {first})") from None
         scanned = _scan(path, cols, today_ts, text=True)
@@ -381,7 +291,7 @@ def _checked(
         kept = focal if focal is not None else str(names.index[0])
     # codes in sorted id order: rfm.csv and the simulated holdout come out sorted by id
     ids = customers.known
-    if _kind(path) == "csv":
+    if file_kind(path) == "csv":
         ids = _integer_ids(ids)
     rank, ids = pd.factorize(ids, sort=True)
     arrays["customer"] = rank.astype(np.int32)[arrays["customer"]]
@@ -425,58 +335,3 @@ def calibration_end(log: Log, text: str | None) -> pd.Timestamp:
             "the calibration must end after the first day and before the last"
         )
     return end
-
-
-def occasions(frame: pd.DataFrame) -> pd.DataFrame:
-    """Purchase occasions: a customer's purchases on one day are one occasion (amounts and
-    units summed), as in Fader, Hardie & Lee's CDNOW analysis."""
-    day = frame["date"].dt.normalize().rename("day")
-    values = [c for c in ("amount", "units") if c in frame]
-    # grouped by the key Series themselves: no copy of the frame with a day column
-    grouped = frame[values or ["customer"]].groupby([frame["customer"], day], sort=True)
-    out = grouped.sum() if values else grouped.size().to_frame("rows")
-    return out.reset_index()
-
-
-@dataclass
-class RFM:
-    """Per-customer calibration summary in weeks (index: customer id). ``first`` is the
-    first purchase day; ``m`` the mean spend of repeat occasions (NaN without amounts or
-    repeats); ``start`` the log's first day and ``end`` the first day after calibration."""
-
-    table: pd.DataFrame
-    start: pd.Timestamp
-    end: pd.Timestamp
-
-    @property
-    def repeat_buyers(self) -> int:
-        return int((self.table["x"] > 0).sum())
-
-
-def rfm(occ: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> RFM:
-    """x, t_x, T (weeks) of the customers whose first purchase is before ``end``; a purchase
-    on day d counts at the middle of the day (T runs to the start of ``end``)."""
-    cal = occ[occ["day"] < end]
-    g = cal.groupby("customer")["day"]
-    first, last, count = g.min(), g.max(), g.size()
-    table = pd.DataFrame(
-        {
-            "first": first,
-            "x": count - 1,
-            "tx": (last - first).dt.days / 7.0,
-            "T": ((end - first).dt.days - 0.5) / 7.0,
-        }
-    )
-    if "amount" in cal:
-        repeat = cal[cal["day"] > cal["customer"].map(first)]
-        table["m"] = repeat.groupby("customer")["amount"].mean().reindex(table.index)
-    return RFM(table, start, end)
-
-
-def check_repeat_buyers(summary: RFM) -> None:
-    if summary.repeat_buyers < MIN_REPEAT_BUYERS:
-        raise LogError(
-            f"only {summary.repeat_buyers} customers bought again in the calibration period; "
-            f"a fit needs at least {MIN_REPEAT_BUYERS} (a longer log or a later "
-            "--calibration-end)"
-        )
