@@ -307,6 +307,33 @@ def buy(
             count[main, C_CHURN_OUT] += 1
 
 
+@njit(inline="always", **_JIT)  # not inlined, the call made a step ~1.2x slower
+def observe_row(
+    i, share, engagement, recent, member, home, last_interaction, loyal_threshold, week,
+    window, ssum, scount,
+):  # fmt: skip
+    """Customer ``i``'s part of the stock sums (metrics.population_metrics): home, loyal and
+    active counts, g(E) and share of requirements at the home firm, membership by loyalty.
+    ``share`` is scratch space of one row. :func:`settle` and the threaded ``stocks`` both
+    call it, so their sums are the same operations in the same order."""
+    n_firms = share.size
+    held = 0.0
+    for f in range(n_firms):
+        held += recent[i, f]
+    for f in range(n_firms):
+        share[f] = recent[i, f] / held if held > 0 else 0.0
+    h = home[i]
+    e = engagement[i, h]
+    loyal = share[h] >= loyal_threshold
+    active = loyal & (last_interaction[i, h] > week - window)  # `&`: no branch
+    scount[h, K_HOME + (1 if loyal else 0) + (1 if active else 0)] += 1
+    ssum[h, S_G] += e / (1.0 + abs(e))
+    ssum[h, S_SCR] += share[h]
+    for f in range(n_firms):
+        code = (2 if member[i, f] else 0) + (1 if share[f] >= loyal_threshold else 0)
+        scount[f, K_FIRM + code] += 1
+
+
 @njit(**_JIT)
 def settle(
     firms, rows, segment, forget, habit, contacted, observe, decay, engagement, recent, member,
@@ -336,18 +363,7 @@ def settle(
             engagement[i, f] *= decay
         if not observe:
             continue
-        held = 0.0
-        for f in range(n_firms):
-            held += recent[i, f]
-        for f in range(n_firms):
-            share[f] = recent[i, f] / held if held > 0 else 0.0
-        h = home[i]
-        e = engagement[i, h]
-        loyal = share[h] >= loyal_threshold
-        active = loyal & (last_interaction[i, h] > week - window)  # `&`: no branch
-        scount[h, K_HOME + (1 if loyal else 0) + (1 if active else 0)] += 1
-        ssum[h, S_G] += e / (1.0 + abs(e))
-        ssum[h, S_SCR] += share[h]
-        for f in range(n_firms):
-            code = (2 if member[i, f] else 0) + (1 if share[f] >= loyal_threshold else 0)
-            scount[f, K_FIRM + code] += 1
+        observe_row(
+            i, share, engagement, recent, member, home, last_interaction, loyal_threshold,
+            week, window, ssum, scount,
+        )  # fmt: skip

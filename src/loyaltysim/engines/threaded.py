@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from . import kernel as k
-from .kernel import F_MEMBER_DISC, F_OFFER_DISC, F_REVENUE, F_UNITS, K_FIRM, K_HOME, S_G, S_SCR
+from .kernel import F_MEMBER_DISC, F_OFFER_DISC, F_REVENUE, F_UNITS
 from .threads import threads
 
 MIN_CHUNK = 100_000  # customers a thread at least: below, one thread plays the step
@@ -134,19 +134,7 @@ def stocks(
     n_firms = len(firms)
     share = np.empty(n_firms)
     for j in range(rows.size):
-        i = rows[j]
-        held = 0.0
-        for f in range(n_firms):
-            held += recent[i, f]
-        for f in range(n_firms):
-            share[f] = recent[i, f] / held if held > 0 else 0.0
-        h = home[i]
-        e = engagement[i, h]
-        loyal = share[h] >= loyal_threshold
-        active = loyal & (last_interaction[i, h] > week - window)  # `&`: no branch
-        scount[h, K_HOME + (1 if loyal else 0) + (1 if active else 0)] += 1
-        ssum[h, S_G] += e / (1.0 + abs(e))
-        ssum[h, S_SCR] += share[h]
-        for f in range(n_firms):
-            code = (2 if member[i, f] else 0) + (1 if share[f] >= loyal_threshold else 0)
-            scount[f, K_FIRM + code] += 1
+        k.observe_row(
+            rows[j], share, engagement, recent, member, home, last_interaction,
+            loyal_threshold, week, window, ssum, scount,
+        )  # fmt: skip
