@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from ..model.population import GONE, NEVER
-from .kernel_ops import prefetch, uniform
+from .kernel_ops import K_FIRM, K_HOME, S_G, S_SCR, observe_row, prefetch, uniform  # noqa: F401
 
 AHEAD = 8  # buyers ahead whose rows are prefetched
 MAX_FIRMS = 8  # from 8 columns NumPy sums pairwise: the engine keeps such markets in NumPy
@@ -49,12 +49,6 @@ OUTCOME_COLUMNS = (
 F_UNITS, F_REVENUE, F_MEMBER_DISC, F_OFFER_DISC = range(4)
 C_PURCHASES, C_RETURNING, C_STAYED, C_CHURN = range(4)
 C_DEF_ACTIVE, C_DEF_PASSIVE, C_SWITCHED_IN, C_CHURN_OUT = range(4, 8)
-# columns of the stock accumulators of `settle`
-S_G, S_SCR = range(2)
-# counts: per main firm of customers by status (column 0 + status: 0 not loyal, 1 passive
-# loyal, 2 active loyal); per firm of customers by membership and loyalty (column 3 + 2
-# member + loyal); one increment each instead of one per count
-K_HOME, K_FIRM = 0, 3
 
 
 def firms_tag(n_firms: int) -> tuple[int, ...]:
@@ -305,33 +299,6 @@ def buy(
             count[main, C_SWITCHED_IN] += 1
         if left:
             count[main, C_CHURN_OUT] += 1
-
-
-@njit(inline="always", **_JIT)  # not inlined, the call made a step ~1.2x slower
-def observe_row(
-    i, share, engagement, recent, member, home, last_interaction, loyal_threshold, week,
-    window, ssum, scount,
-):  # fmt: skip
-    """Customer ``i``'s part of the stock sums (metrics.population_metrics): home, loyal and
-    active counts, g(E) and share of requirements at the home firm, membership by loyalty.
-    ``share`` is scratch space of one row. :func:`settle` and the threaded ``stocks`` both
-    call it, so their sums are the same operations in the same order."""
-    n_firms = share.size
-    held = 0.0
-    for f in range(n_firms):
-        held += recent[i, f]
-    for f in range(n_firms):
-        share[f] = recent[i, f] / held if held > 0 else 0.0
-    h = home[i]
-    e = engagement[i, h]
-    loyal = share[h] >= loyal_threshold
-    active = loyal & (last_interaction[i, h] > week - window)  # `&`: no branch
-    scount[h, K_HOME + (1 if loyal else 0) + (1 if active else 0)] += 1
-    ssum[h, S_G] += e / (1.0 + abs(e))
-    ssum[h, S_SCR] += share[h]
-    for f in range(n_firms):
-        code = (2 if member[i, f] else 0) + (1 if share[f] >= loyal_threshold else 0)
-        scount[f, K_FIRM + code] += 1
 
 
 @njit(**_JIT)
