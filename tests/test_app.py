@@ -229,6 +229,7 @@ def test_the_app_in_a_real_browser_slider_step_plots_change(server):
     try:
         driver.get(server)
         wait.until(lambda d: len(d.find_elements(By.TAG_NAME, "img")) >= 7)
+        wait.until(lambda d: d.title.startswith("loyaltysim"))  # the tab, not "Solara"
 
         def plots() -> list[str]:  # the plot images' content, as the page shows it
             return retry(

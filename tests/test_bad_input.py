@@ -341,3 +341,28 @@ def test_the_api_says_what_it_expected():
         load_config([123])
     with pytest.raises(TypeError, match=r"run\(\): config must be a SimConfig .*got str 'x'"):
         run("x")
+
+
+def test_a_world_file_without_the_global_package_line_says_so(tmp_path):
+    """A hand-written world file without ``# @package _global_`` would have Hydra nest its
+    keys under ``world.`` and refuse them as unknown keys: the one line names the cause."""
+    from loyaltysim.runs.io import world_by_path
+
+    (tmp_path / "world").mkdir()
+    bare = tmp_path / "world" / "mine.yaml"
+    bare.write_text("# my market\ncustomers:\n  n: 500\n")
+    with pytest.raises(ConfigError, match="@package _global_"):
+        world_by_path([f"world={bare}"])
+    r = subprocess.run(
+        [sys.executable, "-m", "loyaltysim", f"world={bare}"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+    )  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "@package _global_" in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+    # Hydra reads the header only before any other line, a comment included
+    bare.write_text("# my market\n# @package _global_\ncustomers:\n  n: 500\n")
+    with pytest.raises(ConfigError, match="@package _global_"):
+        world_by_path([f"world={bare}"])
+    bare.write_text("\n# @package _global_\n# my market\ncustomers:\n  n: 500\n")
+    assert world_by_path([f"world={bare}"])[0] == "world=mine"

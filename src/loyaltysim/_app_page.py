@@ -20,6 +20,8 @@ from loyaltysim._app_presets import (
 )
 from loyaltysim.app import LiveMarket
 
+TITLE = "loyaltysim: how loyalty forms and breaks"
+
 
 def make_page():
     """The live page (Solara serves the module-level ``page``): Mesa's controller (play,
@@ -75,8 +77,9 @@ def make_page():
         def set_param(name, value):
             params.set({**params.value, name: value})
 
+        solara.Title(TITLE)  # the browser tab's title (Solara's default is "Solara")
         with solara.AppBar():
-            solara.AppBarTitle("loyaltysim: how loyalty forms and breaks")
+            solara.AppBarTitle(TITLE)
         with solara.Sidebar(), solara.Column():
             with solara.Card("Controls"):
                 solara.SliderInt(

@@ -13,6 +13,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -293,6 +294,20 @@ def write_customer_table(model: Any, path: Path, chunk_rows: int = CUSTOMER_CHUN
     return rows
 
 
+def _global_package(path: Path) -> bool:
+    """Whether the file's header says ``# @package _global_`` where Hydra reads it: among
+    the ``# @key value`` lines before any other non-empty line (Hydra's own rule)."""
+    for line in path.read_text().splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not re.match(r"#\s*@", text):
+            return False
+        if text.lstrip("#").split() == ["@package", "_global_"]:
+            return True
+    return False
+
+
 def world_by_path(overrides: list[str]) -> list[str]:
     """``world=PATH`` (a world file given by its path, as ``loyaltysim-fit`` writes
     ``DIR/world/NAME.yaml``) as Hydra can compose it: ``world=NAME`` with ``DIR`` added to
@@ -328,6 +343,10 @@ def world_by_path(overrides: list[str]) -> list[str]:
             raise ConfigError("world", value, f"a readable YAML world file{at}") from None
         if data is not None and not isinstance(data, dict):
             raise ConfigError("world", value, "a YAML mapping of config keys")
+        if not _global_package(path):
+            # without it Hydra nests the keys under `world.`, then refuses them as unknown
+            head = "'# @package _global_' (as loyaltysim-fit and loyaltysim-calibrate write)"
+            raise ConfigError("world", value, f"a world file whose first line is {head}")
         roots.append(f"file://{path.resolve().parent.parent}")
         out.append(f"world={path.stem}")
     if not roots:
