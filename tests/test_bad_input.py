@@ -366,3 +366,28 @@ def test_a_world_file_without_the_global_package_line_says_so(tmp_path):
         world_by_path([f"world={bare}"])
     bare.write_text("\n# @package _global_\n# my market\ncustomers:\n  n: 500\n")
     assert world_by_path([f"world={bare}"])[0] == "world=mine"
+
+
+def test_a_refused_single_run_leaves_no_folder_and_jobs_says_where_it_belongs(tmp_path):
+    """A config refused before the run leaves no ``outputs/runs/...`` folder (a run that
+    failed is recorded; a refused config is no run); a folder the user named stays; and
+    ``jobs=`` (loyaltysim-ask's) says where it belongs."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "loyaltysim", *args],
+            capture_output=True, text=True, cwd=tmp_path, env=env,
+        )  # fmt: skip
+
+    r = cli("customers.n=-5")
+    assert r.returncode == 2 and "customers.n = -5" in r.stderr, r.stderr
+    assert not (tmp_path / "outputs").exists(), sorted(tmp_path.rglob("*"))
+    (tmp_path / "outputs" / "earlier").mkdir(parents=True)
+    assert cli("customers.n=-5").returncode == 2
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["earlier"]
+    assert cli("customers.n=-5", f"hydra.run.dir={tmp_path / 'mine'}").returncode == 2
+    assert (tmp_path / "mine").is_dir()  # the user's own folder is theirs
+    r = cli("jobs=2")
+    assert r.returncode == 2 and "hydra.launcher.n_jobs" in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0, r.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -53,6 +54,27 @@ def _test_hook(run_name: str) -> None:
         raise RuntimeError("test hook: this run fails")
 
 
+def _discard_refused(out_dir: Path) -> None:
+    """Remove the folder Hydra made under ``outputs/`` for a single run refused before it
+    started, when it holds only Hydra's own bookkeeping (``.hydra/``, ``cli.log``), and its
+    parents left empty: a refused config is no run and leaves nothing behind. A folder
+    given with ``hydra.run.dir`` elsewhere is the user's and stays."""
+    root, out_dir = (Path.cwd() / "outputs").resolve(), out_dir.resolve()
+    if root not in out_dir.parents:
+        return
+    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    if any(p.relative_to(out_dir).parts[0] not in (".hydra", "cli.log") for p in files):
+        return
+    shutil.rmtree(out_dir, ignore_errors=True)
+    for parent in out_dir.parents:
+        if parent != root and root not in parent.parents:
+            break
+        try:
+            parent.rmdir()  # only if empty
+        except OSError:
+            break
+
+
 def _task(cfg: DictConfig) -> float | None:
     from .runs.runner import run_one
 
@@ -78,6 +100,7 @@ def _task(cfg: DictConfig) -> float | None:
     except ConfigError as err:
         if not multirun:
             print(f"loyaltysim: {renamed_message(str(err)) or err}", file=sys.stderr)
+            _discard_refused(out_dir)
             sys.exit(2)
         sweep.record_failure(out_dir, err, overrides, cfg)
         print(f"loyaltysim: run {out_dir.name} failed: {err}", file=sys.stderr)

@@ -21,6 +21,13 @@ RENAMED = {
     ),
 }
 
+# keys of other commands that a user may give the main job: say where they belong
+ELSEWHERE = {
+    "jobs": "not a key of a run: runs at a time is hydra.launcher.n_jobs=N in a sweep (-m); "
+    "jobs=N is loyaltysim-ask's",
+    "scenario": "not a key of a run: a scenario is asked with loyaltysim-ask scenario=NAME",
+}
+
 
 def renamed_message(message: str) -> str | None:
     """One line for an error that names a renamed key (the full dotted key, what replaced
@@ -72,8 +79,10 @@ def config_error_from(
             key = str(seen.full_key)
             if isinstance(seen, ConfigKeyError) or "not in" in str(seen):
                 group = key.rpartition(".")[0] or key
-                allowed = renamed_hint(key).removeprefix("; ") or (
-                    f"an existing key (misspelt? `loyaltysim-describe {group}` lists them)"
+                allowed = (
+                    ELSEWHERE.get(key)
+                    or renamed_hint(key).removeprefix("; ")
+                    or (f"an existing key (misspelt? `loyaltysim-describe {group}` lists them)")
                 )
                 return ConfigError(key, given.get(key, "?"), allowed)
             return ConfigError(key, getattr(seen, "value", None), allowed_for(key))
