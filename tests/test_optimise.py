@@ -11,8 +11,7 @@ import pytest
 pytest.importorskip("optuna")
 
 from loyaltysim import load_config, run_arms  # noqa: E402
-from loyaltysim.studies.optimise import Evaluator, optimise  # noqa: E402
-from loyaltysim.studies.optimise_cli import main  # noqa: E402
+from loyaltysim.studies.optimise import Evaluator, main, optimise  # noqa: E402
 from loyaltysim.studies.optimise_report import pareto_front  # noqa: E402
 
 SMALL = dict(customers=300, weeks=26, seeds=2)
