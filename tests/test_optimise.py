@@ -142,3 +142,38 @@ def test_the_pareto_front_is_the_non_dominated_set():
         [2.0, 4.0],
         [3.0, 0.0],
     ]
+
+
+def test_a_trial_a_killed_search_left_running_is_failed_and_played_again(tmp_path):
+    from loyaltysim.studies.optimise_search import _spec, make_levers
+    from loyaltysim.studies.optimise_study import open_study
+
+    levers = {"contacts_per_week": [0.25]}
+    lv = make_levers("engagement", levers)
+    size = ["customers.n=300", "market.horizon_weeks=26"]
+    spec = _spec("engagement", lv, ["default"], [0], size, "worst_decile")
+    study = open_study(tmp_path, spec, 0)
+    study.ask({x.key: x.distribution() for x in lv})  # the search is killed in this trial
+    done = optimise(
+        "engagement",
+        levers,
+        trials=1,
+        out=tmp_path,
+        report=False,
+        customers=300,
+        weeks=26,
+        seeds=1,
+    )
+    states = [t.state.name for t in open_study(tmp_path, spec, 0).trials]
+    assert states == ["FAIL", "COMPLETE"] and done.new_trials == 1 and done.runs == 2
+
+
+def test_the_risk_is_the_worst_decile_of_worlds():
+    from loyaltysim.studies.optimise import Evaluation
+
+    profit = np.arange(20.0).reshape(20, 1) * np.ones((1, 3))  # world w: effect w in each seed
+    e = Evaluation(profit, np.zeros_like(profit))
+    assert e.expected() == pytest.approx(9.5)
+    assert e.risk("worst_decile") == pytest.approx(0.5)  # the worst 2 of 20 worlds
+    assert e.risk("worst") == 0.0
+    assert Evaluation(profit[:3], profit[:3]).risk() == 0.0  # at least one world
