@@ -21,8 +21,9 @@ WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     say "upgrading pip in .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    # the app, notebook, docs, sensitivity, CLV, Ray and Slurm extras: their tests run in CI
-    EXTRAS="test,app,notebooks,docs,sensitivity,clv,ray,slurm"
+    # the app, notebook, docs, sensitivity, CLV, Ray, Slurm and optimise extras: their tests
+    # run in CI
+    EXTRAS="test,app,notebooks,docs,sensitivity,clv,ray,slurm,optimise"
     say "installing loyaltysim and its extras ($EXTRAS; about 2 minutes, once) ..."
     # pip's progress bars fill a CI log; its one line per package shows it is moving. pip's
     # errors go to stderr, unfiltered; pipefail makes pip's status the pipeline's.

@@ -1,0 +1,133 @@
+"""What ``loyaltysim-optimise`` writes: every trial, the best design against the shipped
+ones in every world, and the Pareto front of profit against loyalty (CSV and a figure).
+
+The front is the non-dominated set of the evaluated trials (no other trial has at least the
+profit effect and at least the loyalty effect, and more of one): the search itself is
+single-objective, on the profit a firm decides by, and every trial already measured its
+loyalty effect, so the front costs no further runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..runs.io import config_dir
+
+
+def trials_frame(study, levers) -> pd.DataFrame:
+    """One row per completed trial: its number, lever values, expected profit effect
+    (EUR), risk criterion (EUR), loyalty effect (pp) and mean effect in each world."""
+    import optuna
+
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        row: dict[str, Any] = {"number": t.number}
+        row.update({x.key: t.params[x.key] for x in levers})
+        row["expected_eur"] = t.value
+        row["risk_eur"] = t.user_attrs.get("risk_eur")
+        row["loyal_pp"] = t.user_attrs.get("loyal_pp")
+        row["runs"] = t.user_attrs.get("runs")
+        for i, v in enumerate(t.user_attrs.get("by_world_eur", [])):
+            row[f"world_{i}_eur"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pareto_front(table: pd.DataFrame, x: str = "expected_eur", y: str = "loyal_pp"):
+    """The rows of ``table`` no other row dominates in (``x``, ``y``), both maximised,
+    sorted by ``x`` (first of equal designs kept)."""
+    pts = table[[x, y]].to_numpy(float)
+    keep = []
+    for i, (a, b) in enumerate(pts):
+        dominated = (pts[:, 0] >= a) & (pts[:, 1] >= b) & ((pts[:, 0] > a) | (pts[:, 1] > b))
+        same = (pts[:i, 0] == a) & (pts[:i, 1] == b)
+        if not dominated.any() and not same.any():
+            keep.append(i)
+    return table.iloc[keep].sort_values(x).reset_index(drop=True)
+
+
+def shipped_programmes() -> list[str]:
+    """The programme types shipped in conf/programme (but none)."""
+    return sorted(p.stem for p in (config_dir() / "programme").glob("*.yaml") if p.stem != "none")
+
+
+def designs_table(best: dict, ev, levers, risk: str) -> pd.DataFrame:
+    """The best design and each shipped programme at its defaults: expected effect, risk,
+    loyalty and the mean effect in every world (EUR against no programme)."""
+    rows = []
+    settings = {x.key: best[x.key] for x in levers}
+    named = [(f"best {ev.programme}", ev.programme, settings)]
+    named += [(f"shipped {p}", p, {}) for p in shipped_programmes()]
+    for name, programme, design in named:
+        e = ev.evaluate(design, programme)
+        row = {"design": name, "programme": programme, "settings": json.dumps(design)}
+        row.update(expected_eur=e.expected(), risk_eur=e.risk(risk), loyal_pp=e.loyalty())
+        row.update({f"{w}_eur": v for w, v in zip(ev.worlds, e.profit.mean(axis=1), strict=True)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot_front(table: pd.DataFrame, front: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    ax.scatter(table["expected_eur"], table["loyal_pp"], s=14, color="0.6", label="trials")
+    ax.plot(front["expected_eur"], front["loyal_pp"], "o-", color="C0", label="Pareto front")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_xlabel("expected profit effect vs no programme (EUR)")
+    ax.set_ylabel("loyalty effect (pp of customers actively loyal)")
+    ax.set_title("Designs searched: profit against loyalty")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(result, ev, levers, risk: str) -> None:
+    """Write trials.csv, designs.csv, pareto.csv, pareto.png and summary.md into the folder;
+    fills ``result.extra`` with the designs table and the front."""
+    out = result.out
+    table = result.trials
+    table.to_csv(out / "trials.csv", index=False)
+    front = pareto_front(table)
+    front.to_csv(out / "pareto.csv", index=False)
+    plot_front(table, front, out / "pareto.png")
+    designs = designs_table(result.best, ev, levers, risk)
+    designs.to_csv(out / "designs.csv", index=False)
+    result.runs = ev.runs
+    result.extra.update(designs=designs, front=front)
+    settings = ", ".join(f"{x.key} = {result.best[x.key]}" for x in levers)
+    md = [
+        f"# Best {ev.programme} design",
+        "",
+        f"{settings}: expected profit effect EUR {result.best['expected_eur']:,.0f} against "
+        f"no programme (mean over {len(ev.worlds)} worlds of the mean over "
+        f"{len(ev.seeds)} seeds); {risk.replace('_', ' ')} of worlds EUR "
+        f"{result.best['risk_eur']:,.0f}; loyalty {result.best['loyal_pp']:+.2f} pp.",
+        "",
+        f"{len(table)} trials, {result.new_trials} new in this call; {ev.runs} markets played "
+        f"in this call ({result.seconds:.1f} s for the trials).",
+        "",
+        designs.to_markdown(index=False) if _has_tabulate() else designs.to_string(index=False),
+        "",
+        f"Pareto front (profit, loyalty): {len(front)} designs, pareto.csv and pareto.png.",
+    ]
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+__all__ = ["designs_table", "pareto_front", "plot_front", "trials_frame", "write_report"]

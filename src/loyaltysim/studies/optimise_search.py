@@ -1,0 +1,342 @@
+"""``loyaltysim-optimise`` (:mod:`.optimise` is its command line): search a programme's
+levers for the design with the best expected profit across worlds, with a risk criterion
+beside it (Optuna, ask-and-tell).
+
+    loyaltysim-optimise programme=engagement trials=100 worlds=default seeds=5
+    loyaltysim-optimise programme=discount lever.rebate_rate=0:0.2 trials=30
+    loyaltysim-optimise programme=engagement lever.contacts_per_week=0,0.25,0.5,1 \\
+        lever.personalisation=0.5,0.8,1 worlds=all seeds=3 out=outputs/optimise/eng
+
+``lever.KEY=LO:HI`` searches a range of the programme setting ``firm.programme.KEY`` (an
+integer range for an integer setting), ``lever.KEY=A,B,C`` a list of values; without any,
+the programme's usual levers (:data:`DEFAULT_LEVERS`). ``worlds=``: ``default`` (the default
+config, the central world), ``all`` (every world in conf/world) or names/paths separated by
+``,``. Every candidate design plays in every world with the same seeds (common random
+numbers) against the same no-programme baseline, played once per world and seed; the warm-up
+is played once per world and seed and shared by every design. The objective is the expected
+profit effect (EUR, the mean over worlds of the mean over seeds); the risk criterion is the
+mean effect in the worst decile of worlds (``risk=worst_decile``, at least one world) or in
+the worst world (``risk=worst``). The study lives in ``<out>/study.journal``: a killed search
+resumes, and a rerun with more trials plays only the new ones. Other ``key=value`` arguments
+are overrides for every run (``firm.price=5.5``). Defaults: trials=30, seeds=3,
+customers=2000, weeks=52, worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..runs.collect import UsageError
+from ..runs.io import config_dir
+
+DEFAULT_LEVERS: dict[str, dict[str, Any]] = {
+    "engagement": {
+        "contacts_per_week": (0.0, 2.0),
+        "personalisation": (0.0, 1.0),
+        "thanks_cost_eur": (0.0, 2.0),
+        "surprise_rate": (0.0, 0.05),
+    },
+    "discount": {"rebate_rate": (0.0, 0.2), "signup_prob": (0.05, 0.6)},
+    "tiered": {"top_points_per_eur": (1.0, 4.0), "signup_prob": (0.05, 0.6)},
+}
+RISKS = ("worst_decile", "worst")
+QUIET = ["output.figure=false", "output.customer_table=false"]
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One searched setting of the programme: a range (``low``, ``high``) or ``choices``."""
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+    integer: bool = False
+
+    def distribution(self):
+        import optuna.distributions as d
+
+        if self.choices is not None:
+            return d.CategoricalDistribution(list(self.choices))
+        if self.integer:
+            return d.IntDistribution(int(self.low), int(self.high))
+        return d.FloatDistribution(float(self.low), float(self.high))
+
+
+def _lever_fields(programme: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    from ..model.params import LEVER, meta_of
+    from ..model.programmes.base import REGISTRY
+
+    if programme not in REGISTRY or programme == "none":
+        known = ", ".join(sorted(k for k in REGISTRY if k != "none"))
+        raise UsageError(f"programme = {programme!r}; allowed: one of {known}")
+    cls = REGISTRY[programme].Params
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: (hints[f.name], meta_of(f))
+        for f in dataclasses.fields(cls)
+        if meta_of(f)["kind"] == LEVER and f.name != "type"
+    }
+
+
+def make_levers(programme: str, levers: Mapping[str, Any] | None) -> list[Lever]:
+    """Levers from ``{key: (lo, hi) or [choices]}``; a one-line UsageError for a key that is
+    not a lever of the programme or a value its setting does not allow."""
+    fields = _lever_fields(programme)
+    levers = DEFAULT_LEVERS.get(programme, {}) if not levers else levers
+    if not levers:
+        raise UsageError(f"programme {programme!r} has no default levers; give lever.KEY=LO:HI")
+    out = []
+    for key, spec in levers.items():
+        if key not in fields:
+            raise UsageError(
+                f"lever {key!r} is not a lever of programme {programme}; allowed: "
+                + ", ".join(sorted(fields))
+            )
+        tp = fields[key][0]
+        if isinstance(spec, tuple):
+            lo, hi = spec
+            if not lo < hi:
+                raise UsageError(f"lever {key} = {lo}:{hi}; allowed: a range LO:HI with LO < HI")
+            out.append(Lever(key, lo, hi, integer=tp is int))
+        else:
+            choices = tuple(dict.fromkeys(spec))
+            if not choices:
+                raise UsageError(f"lever {key} = []; allowed: at least one value")
+            out.append(Lever(key, choices=choices))
+    return out
+
+
+def _value(lever: Lever, value: Any) -> Any:
+    return int(value) if lever.integer else value
+
+
+def world_list(worlds: Sequence[str] | str) -> list[str]:
+    """World names: ``default`` (no world override), names in conf/world or YAML paths."""
+    names = worlds.split(",") if isinstance(worlds, str) else list(worlds)
+    if names == ["all"]:
+        names = sorted(p.stem for p in (config_dir() / "world").glob("*.yaml"))
+    names = ["default" if n == "central" else n for n in names if n]
+    if not names:
+        raise UsageError("worlds = ''; allowed: default, all, or world names separated by ,")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class Evaluation:
+    """A design's paired effects against the no-programme baseline: EUR of profit and
+    percentage points of the market actively loyal to the firm, one row per world, one
+    column per seed."""
+
+    profit: np.ndarray
+    loyal: np.ndarray
+
+    def expected(self) -> float:
+        return float(self.profit.mean(axis=1).mean())
+
+    def risk(self, criterion: str = "worst_decile") -> float:
+        by_world = np.sort(self.profit.mean(axis=1))
+        if criterion == "worst":
+            return float(by_world[0])
+        return float(by_world[: max(1, math.ceil(len(by_world) / 10))].mean())
+
+    def loyalty(self) -> float:
+        return float(self.loyal.mean(axis=1).mean())
+
+
+@dataclass
+class Evaluator:
+    """Plays designs of one programme in every world and seed against the baseline; the
+    baseline's results and each world's warm-up are computed once and kept."""
+
+    programme: str
+    worlds: list[str]
+    seeds: list[int]
+    overrides: list[str] = field(default_factory=list)
+    runs: int = 0  # markets played by this evaluator (baselines included)
+    _base: dict = field(default_factory=dict, repr=False)
+    _warm: dict = field(default_factory=dict, repr=False)
+
+    def config(self, world: str, programme: str, settings: Mapping[str, Any] | None = None):
+        from ..model.params import ConfigError
+        from ..runs.runner import hydra_value, load_config
+
+        items = [*QUIET, *([] if world == "default" else [f"world={world}"]), *self.overrides]
+        items += [f"firm/programme={programme}"]
+        items += [f"firm.programme.{k}={hydra_value(v)}" for k, v in (settings or {}).items()]
+        try:
+            return load_config(items)
+        except (ConfigError, TypeError, ValueError) as err:
+            raise UsageError(str(err).splitlines()[0]) from None
+
+    def _play(self, cfg, w: int, s: int):
+        from ..engines.market import Market
+        from ..engines.warmstart import WarmStart
+        from ..runs.runner import run_one
+
+        cfg = dataclasses.replace(cfg, seed=self.seeds[s])
+        warm = None
+        if cfg.engine == "arrays":
+            if (w, s) not in self._warm:
+                self._warm[w, s] = WarmStart.of(Market(cfg))
+            warm = self._warm[w, s]
+        self.runs += 1
+        row = run_one(cfg, keep_customers=False, warm=warm).summary
+        row = row[row["firm"] == "focal"].iloc[0]
+        n = cfg.customers.n
+        return float(row["cumulative_profit_eur"]), 100.0 * float(row["active_loyal_end"]) / n
+
+    def evaluate(self, settings: Mapping[str, Any], programme: str | None = None) -> Evaluation:
+        """The design ``settings`` (``firm.programme`` keys) of ``programme`` (this
+        evaluator's by default) in every world and seed, paired with the baseline."""
+        shape = (len(self.worlds), len(self.seeds))
+        profit, loyal = np.zeros(shape), np.zeros(shape)
+        for w, world in enumerate(self.worlds):
+            cfg = self.config(world, programme or self.programme, settings)
+            base_cfg = self.config(world, "none") if (w, 0) not in self._base else None
+            for s in range(len(self.seeds)):
+                if (w, s) not in self._base:
+                    self._base[w, s] = self._play(base_cfg, w, s)
+                p, ly = self._play(cfg, w, s)
+                profit[w, s] = p - self._base[w, s][0]
+                loyal[w, s] = ly - self._base[w, s][1]
+        return Evaluation(profit, loyal)
+
+
+@dataclass
+class Result:
+    """A finished search: every completed trial (a DataFrame), the best, and where it went."""
+
+    trials: Any
+    best: dict[str, Any]
+    out: Path
+    runs: int
+    new_trials: int
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _spec(programme, levers, worlds, seeds, overrides, risk) -> dict[str, str]:
+    return {
+        "programme": programme,
+        "levers": repr([dataclasses.astuple(lv) for lv in levers]),
+        "worlds": ",".join(worlds),
+        "seeds": ",".join(map(str, seeds)),
+        "overrides": " ".join(overrides),
+        "risk": risk,
+    }
+
+
+def optimise(
+    programme: str,
+    levers: Mapping[str, Any] | None = None,
+    worlds: Sequence[str] | str = ("default",),
+    seeds: int | Sequence[int] = 3,
+    customers: int = 2000,
+    weeks: int = 52,
+    trials: int = 30,
+    risk: str = "worst_decile",
+    out: str | Path = "outputs/optimise",
+    sampler_seed: int = 0,
+    overrides: Sequence[str] = (),
+    report: bool = True,
+    quiet: bool = True,
+) -> Result:
+    """Search the ``levers`` of ``programme`` for the best expected profit effect over
+    ``worlds`` with ``trials`` trials (in total, counting those a previous call stored in
+    ``out``). Every lever discrete and ``trials`` at least the grid's size: the grid is
+    enqueued (``study.enqueue_trial``), so it is searched exhaustively; otherwise TPE (seeded with
+    ``sampler_seed``). The programme's shipped design (its defaults) is enqueued first
+    where it lies in the searched space, so the best is never worse than it."""
+    import optuna
+
+    from .optimise_report import trials_frame, write_report
+    from .optimise_study import completed, grid_points, open_study
+
+    if risk not in RISKS:
+        raise UsageError(f"risk = {risk!r}; allowed: one of {', '.join(RISKS)}")
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise UsageError(f"trials = {trials!r}; allowed: an integer >= 1")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise UsageError(f"seeds = {seeds!r}; allowed: a count >= 1 or a list of integers")
+    lv = make_levers(programme, levers)
+    size = [f"customers.n={customers}", f"market.horizon_weeks={weeks}"]
+    ev = Evaluator(programme, world_list(worlds), seed_list, [*size, *overrides])
+    for w in ev.worlds:  # every world and lever value checked before anything runs
+        ev.config(w, "none")
+        for lever in lv:
+            for v in lever.choices or (lever.low, lever.high):
+                try:
+                    ev.config(w, programme, {lever.key: _value(lever, v)})
+                except UsageError as err:
+                    raise UsageError(f"lever {lever.key} = {v!r}: {err}") from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if quiet:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(
+        out, _spec(programme, lv, ev.worlds, seed_list, ev.overrides, risk), sampler_seed
+    )
+    grid = grid_points(lv)
+    if grid is not None:  # a finite space: at most every design once, the grid first
+        trials = min(trials, len(grid))
+    if not study.trials:
+        shipped = _shipped(programme, lv)
+        for design in ([shipped] if shipped is not None else []) + (
+            grid if grid is not None and trials >= len(grid) else []
+        ):
+            study.enqueue_trial(design, skip_if_exists=True)
+    dists = {x.key: x.distribution() for x in lv}
+    seen = {_key(t.params, lv): t for t in completed(study)}
+    started, new = time.time(), 0
+    while len(completed(study)) < trials:
+        trial = study.ask(dists)
+        design = {x.key: _value(x, trial.params[x.key]) for x in lv}
+        if _key(design, lv) in seen:  # a design played before: its values, no new runs
+            old = seen[_key(design, lv)]
+            for k, v in old.user_attrs.items():
+                trial.set_user_attr(k, 0 if k == "runs" else v)
+            study.tell(trial, old.value)
+            continue
+        e = ev.evaluate(design)
+        trial.set_user_attr("risk_eur", e.risk(risk))
+        trial.set_user_attr("loyal_pp", e.loyalty())
+        trial.set_user_attr("by_world_eur", e.profit.mean(axis=1).tolist())
+        trial.set_user_attr("runs", e.profit.size)
+        study.tell(trial, e.expected())
+        seen[_key(design, lv)] = completed(study)[-1]
+        new += 1
+    table = trials_frame(study, lv)
+    best = table.sort_values(["expected_eur", "number"], ascending=[False, True]).iloc[0]
+    result = Result(table, best.to_dict(), out, ev.runs, new, time.time() - started)
+    if report:
+        write_report(result, ev, lv, risk)
+    return result
+
+
+def _key(design: Mapping[str, Any], levers: list[Lever]) -> tuple:
+    return tuple(repr(design[x.key]) for x in levers)
+
+
+def _shipped(programme: str, levers: list[Lever]) -> dict[str, Any] | None:
+    """The programme's defaults for the levers, where every one lies in the searched space."""
+    from ..model.programmes.base import REGISTRY
+
+    default = REGISTRY[programme].Params()
+    design = {x.key: getattr(default, x.key) for x in levers}
+    for x in levers:
+        v = design[x.key]
+        inside = v in x.choices if x.choices is not None else x.low <= v <= x.high
+        if not inside:
+            return None
+    return design
