@@ -13,6 +13,7 @@ import pytest
 
 from loyaltysim.studies.worlds import (
     claims_markdown,
+    emulated_points,
     fit_emulator,
     long_effects,
     prim_box,
@@ -168,3 +169,15 @@ def test_the_figure_is_saved(tmp_path):
     box = reversal_box(w, ["x1", "x2", "x3"], "y", threshold=0.6)
     path = worlds_figure(w, "y", ("x1", "x2"), tmp_path / "f" / "worlds.png", box, emu)
     assert path.is_file() and path.read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_prim
+def test_the_reversal_box_of_an_emulator_is_found_on_its_dense_sample():
+    w = design(40)
+    w["y"] = w["y"] - 2.5  # 5 x1 - 2.5: reverses for x1 < 0.5 (x2 adds up to 0.3)
+    emu = fit_emulator(w, ["x1", "x2", "x3"], "y")
+    pts = emulated_points(emu, "y", n=3000)
+    assert len(pts) == 3000 and pts["x1"].between(*emu.bounds[0]).all()
+    box = reversal_box(pts, ["x1", "x2", "x3"], "y")
+    assert "x1" in box.limits and box.limits["x1"][0] is None
+    assert 0.4 < box.limits["x1"][1] < 0.55

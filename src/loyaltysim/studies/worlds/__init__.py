@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .discovery import Box, prim_box, reversal_box
 from .figure import worlds_figure
-from .sensitivity import Emulator, box_of, fit_emulator, sobol_indices
+from .sensitivity import Emulator, box_of, emulated_points, fit_emulator, sobol_indices
 from .summary import ArmSummary, claims_markdown, long_effects, sentence, summarise, verdict
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Emulator",
     "box_of",
     "claims_markdown",
+    "emulated_points",
     "fit_emulator",
     "long_effects",
     "prim_box",

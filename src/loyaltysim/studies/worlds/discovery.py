@@ -53,11 +53,14 @@ class Box:
                 parts.append(f"{k} < {hi:.{digits}g}")
         return " and ".join(parts) or "anywhere"
 
-    def describe(self, what: str = "the verdict reverses") -> str:
+    def describe(self, what: str = "the verdict reverses", unit: str = "worlds") -> str:
+        """In words, e.g. "engagement loses money when x < 0.1 and y < 0.3 (coverage ...)";
+        ``unit`` names the points (``"emulated worlds"`` for :func:`.emulated_points`)."""
+        where = f"when {self.bounds_text()}" if self.limits else "with no box narrower than all"
         return (
-            f"{what} when {self.bounds_text()} (coverage {self.coverage:.0%}: the box holds "
-            f"{round(self.coverage * self.of_interest)} of the {self.of_interest} such worlds; "
-            f"density {self.density:.0%} of its {self.n} worlds)"
+            f"{what} {where} (coverage {self.coverage:.0%}: the box holds "
+            f"{round(self.coverage * self.of_interest)} of the {self.of_interest} such {unit}; "
+            f"density {self.density:.0%} of its {self.n} {unit})"
         )
 
 

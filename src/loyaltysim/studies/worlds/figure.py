@@ -37,6 +37,8 @@ def worlds_figure(
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     colours = np.where(e > 0, "tab:green", "tab:red")
     ax.scatter(x, y, c=colours, s=40 + 8 * np.abs(e) / max(np.abs(e).max(), 1e-12) * 10)
+    ax.margins(0.08)
+    (lx, hx), (ly, hy) = ax.get_xlim(), ax.get_ylim()  # the worlds' extent, kept below
     for xi, yi, ei in zip(x, y, e, strict=True):
         ax.annotate(f"{ei:+.1f}", (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=7)
     if emulator is not None:
@@ -52,12 +54,13 @@ def worlds_figure(
     if box is not None:
         x0, x1 = box.limits.get(ax_x, (None, None))
         y0, y1 = box.limits.get(ax_y, (None, None))
-        (lx, hx), (ly, hy) = ax.get_xlim(), ax.get_ylim()
         x0, x1 = lx if x0 is None else x0, hx if x1 is None else x1
         y0, y1 = ly if y0 is None else y0, hy if y1 is None else y1
         ax.add_patch(
             plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ls="--", ec="tab:red", lw=1.5)
         )
+    ax.set_xlim(lx, hx)
+    ax.set_ylim(ly, hy)
     ax.set_xlabel(ax_x)
     ax.set_ylabel(ax_y)
     ax.set_title(title or f"{effect} in each world (green: better, red: worse)", fontsize=9)

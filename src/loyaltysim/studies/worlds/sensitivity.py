@@ -107,3 +107,12 @@ def sobol_indices(
     table = table.sort_values("ST", ascending=False)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
+
+
+def emulated_points(emulator: Emulator, effect: str, n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """``n`` uniform points over the emulator's box with the emulated ``effect``: the dense
+    sample on which :func:`.reversal_box` can peel where the measured worlds are too few."""
+    rng = np.random.default_rng(seed)
+    lo, hi = emulator.bounds[:, 0], emulator.bounds[:, 1]
+    x = lo + rng.uniform(size=(n, len(lo))) * (hi - lo)
+    return pd.DataFrame(x, columns=list(emulator.names)).assign(**{effect: emulator(x)})
