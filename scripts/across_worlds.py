@@ -13,10 +13,11 @@ with ``world=<id>``, exactly as ``experiments/run_all.py`` runs them at the defa
 writes ``results/ensemble/claims.csv`` and ``claims.md``: each claim's effect on the focal
 firm's cumulative profit in every world, as % of the baseline and EUR per 1,000 customers
 with 95% CIs, and in how many worlds the claim holds (CI above zero), fails (CI below zero)
-or is not resolved. A verdict at the defaults is the central world's; this table says
-whether it is the ensemble's. A world runs with its file's exact values, the defaults with
-three significant digits, so the central world's row differs slightly from the verdicts
-in ``results/README.md``.
+or is not resolved, and each claim's across-worlds sentence (the median world, the middle 80%
+and the range of worlds: :mod:`loyaltysim.studies.worlds`). A verdict at the defaults is the
+central world's; this table says whether it is the ensemble's. A world runs with its file's
+exact values, the defaults with three significant digits, so the central world's row differs
+slightly from the verdicts in ``results/README.md``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from loyaltysim.studies.worlds import claims_markdown, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 EFFECTS = {  # claim: (experiment, comparison file under its folder, arm)
@@ -59,10 +62,6 @@ def effects(folder: Path) -> dict[str, dict[str, float]]:
             "per_1000_hi": r["per_1000_ci_high"],
         }
     return out
-
-
-def verdict(lo: float, hi: float) -> str:
-    return "holds" if lo > 0 else "fails" if hi < 0 else "not resolved"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,37 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    lines = [
-        "# Claims across the accepted worlds",
-        "",
-        "Written by `python scripts/across_worlds.py`. The focal firm's cumulative profit over",
-        "156 weeks, as % of the baseline arm's (95% CI) and EUR per 1,000 customers, in each",
-        "accepted world of the calibration; 20 paired seeds (S3/S4) and 10 (S5). A world runs",
-        "with its file's exact values; the defaults are the central world at three significant",
-        "digits, so its row differs slightly from `results/README.md`.",
-        "",
-        "| claim | holds (CI > 0) | fails (CI < 0) | not resolved | range of effects |",
-        "|---|---|---|---|---|",
-    ]
-    for claim in EFFECTS:
-        v = table[f"{claim} verdict"]
-        pct = table[f"{claim} pct"]
-        lines.append(
-            f"| {claim} | {(v == 'holds').sum()} | {(v == 'fails').sum()} | "
-            f"{(v == 'not resolved').sum()} | {pct.min():+.1f}% to {pct.max():+.1f}% |"
-        )
-    head = ["world", *PARAMS.values(), *EFFECTS]
-    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for _, r in table.iterrows():
-        name = f"`{r['world'].split('_', 2)[-1]}`" + (" (central)" if r["central"] else "")
-        cells = [name, *(f"{r[p]:.3g}" for p in PARAMS.values())]
-        for claim in EFFECTS:
-            cells.append(
-                f"{r[f'{claim} pct']:+.1f}% [{r[f'{claim} pct_lo']:+.1f}, "
-                f"{r[f'{claim} pct_hi']:+.1f}]; {r[f'{claim} per_1000']:+,.0f} EUR/1000"
-            )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return claims_markdown(table, list(EFFECTS), list(PARAMS.values()))
 
 
 if __name__ == "__main__":
