@@ -87,3 +87,20 @@ def test_agents_benchmark_alternates_the_engines_and_times_cpu(tmp_path):
         s = fig[f"arrays_over_agents_{clock}"]
         assert 0 < s["min"] <= s["median"] <= s["max"]
     assert fig["agents_customer_steps_per_cpu_s"] > 0
+
+
+def test_fit_benchmark_reports_the_rows_times_and_phases(tmp_path):
+    out = tmp_path / "bench.json"
+    text = run("bench_fit.py", "--rows", "5000", "--formats", "parquet", "--json", str(out))
+    assert text.count("load average") == 2, text
+    line = re.search(r"parquet: (\d+) rows, (\d+) customers: wall ([\d.]+) s, CPU ([\d.]+) s, "
+                     r"peak RSS ([\d.]+) GiB; (.*)", text)  # fmt: skip
+    assert line, text
+    rows, customers = int(line.group(1)), int(line.group(2))
+    assert 4000 < rows < 6000 and 0 < customers < rows
+    assert float(line.group(3)) > 0 and float(line.group(4)) > 0 and float(line.group(5)) > 0
+    for phase in ("read", "summarise", "fit", "holdout", "write"):
+        assert re.search(rf"{phase} [\d.]+/[\d.]+/[\d.]+", line.group(6)), text
+    fig = json.loads(out.read_text())["parquet"]
+    assert fig["rows"] == rows and set(fig["phases"]) >= {"read", "fit", "write"}
+    assert all(v > 0 for v in fig["bgnbd"].values())

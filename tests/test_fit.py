@@ -304,6 +304,24 @@ BAD_INPUTS = {
     "several firms": (_log([r + ",A" for r in GOOD] + ["1,2020-02-02,3,B"],
                            "customer_id,date,amount,store"), [], "choose yours with --focal"),
 }  # fmt: skip
+MEMBER = [f"{r},{'yes' if int(r.split(',')[0]) % 2 else 'no'}" for r in GOOD]
+MAYBE, EMPTY = (MEMBER[-1].rsplit(",", 1)[0] + v for v in (",maybe", ","))
+BAD_INPUTS |= {
+    "programme start unparsable": (_log(MEMBER, "customer_id,date,amount,member"),
+                                   ["--programme-start", "March"], "not an ISO date"),
+    "programme start before the log": (_log(MEMBER, "customer_id,date,amount,member"),
+                                       ["--programme-start", "2019-06-01"], "outside the log"),
+    "programme start after the log": (_log(MEMBER, "customer_id,date,amount,is_member"),
+                                      ["--programme-start", "2020-06-01"], "outside the log"),
+    "programme start without a member column": (
+        _log(GOOD), ["--programme-start", "2020-03-01"], "needs a member flag column"),
+    "member flag not boolean": (
+        _log(MEMBER[:-1] + [MAYBE], "customer_id,date,amount,card"), [],
+        "card: member flag 'maybe' is not allowed; allowed: true/false, 1/0, yes/no"),
+    "member flag missing": (_log(MEMBER[:-1] + [EMPTY],
+                                 "customer_id,date,amount,flag"), ["--member", "flag"],
+                            "flag: member flag"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
@@ -523,3 +541,138 @@ def test_large_cohorts_are_capped_as_stated():
     small = np.array([10, 20])
     assert through_model.sample_counts(small)[1] == 1.0
     assert (through_model.sample_counts(small)[0] == small).all()
+
+
+def _member_log(rng) -> pd.DataFrame:
+    """120 customers over 20 weeks from 2021-01-04; odd ids members (flagged only on their
+    last purchase, so 'flagged on any transaction' matters), buying more after 2021-03-01;
+    some customers enter after the start, some buy twice a day."""
+    rows = []
+    for c in range(120):
+        member = c % 2 == 1
+        day = int(rng.integers(0, 100)) if c % 7 else int(rng.integers(0, 20))
+        while day < 140:
+            rows.append((c, day, float(rng.integers(5, 50)), False))
+            if c % 11 == 0:
+                rows.append((c, day, 3.0, False))  # a second purchase the same day
+            late = day >= 56
+            day += int(rng.integers(2, 9 if member and late else 14 if member else 18))
+        rows[-1] = (*rows[-1][:3], member)
+    df = pd.DataFrame(rows, columns=["customer_id", "day", "amount", "member"])
+    df["date"] = pd.Timestamp("2021-01-04") + pd.to_timedelta(df.pop("day"), unit="D")
+    df["member"] = df["member"].map({True: "Yes", False: "no"})
+    return df
+
+
+def _expected_member_rates(df: pd.DataFrame, windows: dict) -> pd.DataFrame:
+    """The rates written out by hand with pandas groupby (not members.py's code)."""
+    d = df.assign(day=pd.to_datetime(df["date"]).dt.normalize())
+    member = d.groupby("customer_id")["member"].agg(lambda s: (s.str.lower() == "yes").any())
+    occ = d.groupby(["customer_id", "day"]).size().reset_index()
+    occ["k"] = occ.groupby("customer_id").cumcount()  # 0: the customer's first occasion
+    first = occ[occ["k"] == 0].set_index("customer_id")["day"]
+    rows = []
+    for group, flag in (("members", True), ("non-members", False)):
+        for window, (lo, hi) in windows.items():
+            who = first[(member[first.index] == flag).to_numpy() & (first < hi).to_numpy()]
+            rep = occ[(occ["k"] > 0) & occ["customer_id"].isin(who.index)
+                      & (occ["day"] >= lo) & (occ["day"] < hi)]  # fmt: skip
+            weeks = (hi - lo).days / 7
+            n, again = len(who), rep["customer_id"].nunique()
+            rows.append({"group": group, "window": window, "customers": n,
+                         "repeat_purchases": len(rep),
+                         "repeats_per_customer_week": len(rep) / n / weeks,
+                         "share_buying_again": again / n})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_member_rates_before_and_after_the_programme_start_recomputed(tmp_path, capsys):
+    """members.csv, fit.md and the printed line against the rates recomputed by hand:
+    equal windows of 8 weeks either side of 2021-03-01 (the log has 8 weeks before it),
+    the changes, the difference in differences and the self-selection caveat."""
+    df = _member_log(np.random.default_rng(3))
+    path = tmp_path / "log.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "fit"
+    main([str(path), "--out", str(out), "--programme-start", "2021-03-01", "--keep-duplicates"])
+    start = pd.Timestamp("2021-03-01")
+    length = min(start - df["date"].min().normalize(),
+                 df["date"].max().normalize() + pd.Timedelta(days=1) - start)  # fmt: skip
+    assert length == pd.Timedelta(weeks=8)
+    want = _expected_member_rates(df, {"before": (start - length, start),
+                                       "after": (start, start + length)})  # fmt: skip
+    got = pd.read_csv(out / "members.csv")
+    table = got[got["window"].isin(["before", "after"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table[want.columns], want, check_dtype=False)
+    assert list(table["from"]) == ["2021-01-04", "2021-03-01"] * 2
+    assert list(table["to"]) == ["2021-02-28", "2021-04-25"] * 2
+    w = want.set_index(["group", "window"])
+    rate = "repeats_per_customer_week"
+    change = {g: w.loc[(g, "after"), rate] - w.loc[(g, "before"), rate]
+              for g in ("members", "non-members")}  # fmt: skip
+    assert change["members"] > change["non-members"] > -0.5  # members buy more after
+    g = got.set_index("window")
+    assert g.loc["difference in differences", rate] == pytest.approx(
+        change["members"] - change["non-members"]
+    )
+    assert g.loc["after minus before"].set_index("group").loc["members", rate] == (
+        pytest.approx(change["members"])
+    )
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["members"]["members"] == 60 and fit["members"]["non_members"] == 60
+    assert fit["members"]["difference_in_differences"][rate] == pytest.approx(
+        change["members"] - change["non-members"]
+    )
+    md = (out / "fit.md").read_text()
+    assert "## Members and non-members" in md and "difference in differences" in md
+    assert "not the programme's causal lift" in md and "choose to join" in md
+    assert f"{w.loc[('members', 'after'), rate]:.4f}" in md
+    printed = capsys.readouterr().out
+    assert f"members {w.loc[('members', 'before'), rate]:.4f} -> " in printed
+    assert "not a causal lift" in printed
+
+
+def test_member_flag_without_a_start_reports_the_calibration_period(tmp_path):
+    """No --programme-start: one window, the calibration period (here the log's first 12
+    weeks); no change and no difference in differences."""
+    df = _member_log(np.random.default_rng(4))
+    df["member"] = df["member"].map({"Yes": True, "no": False})
+    path = tmp_path / "log.parquet"
+    df.to_parquet(path, index=False)
+    out = tmp_path / "fit"
+    main([str(path), "--out", str(out), "--calibration-end", "12", "--keep-duplicates",
+          "--replications", "2"])  # fmt: skip
+    got = pd.read_csv(out / "members.csv")
+    assert list(got["window"]) == ["calibration"] * 2
+    start = df["date"].min().normalize()
+    want = _expected_member_rates(
+        df.assign(member=df["member"].map({True: "yes", False: "no"})),
+        {"calibration": (start, start + pd.Timedelta(weeks=12))},
+    )
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+    md = (out / "fit.md").read_text()
+    assert "over the calibration period" in md and "not the programme's causal lift" in md
+    assert "difference_in_differences" not in json.loads((out / "fit.json").read_text())["members"]
+
+
+def test_simulated_programme_round_trip_members_buy_more(tmp_path, capsys):
+    """The model's log with a programme from week 26 (its member column: a member at the
+    purchase): members' repeat rate exceeds non-members' after the start, and already
+    before it (heavier buyers join: the self-selection the caveat names)."""
+    cfg = load_config(
+        ["customers.n=2000", "market.horizon_weeks=52", "market.warmup_weeks=0",
+         "firm.programme.start_week=26", "competitor.count=0", "output.transactions=true",
+         "output.customer_table=false", "output.print_summary=false"], seed=1,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "run")
+    log = tmp_path / "run" / "transactions.parquet"
+    first = pd.to_datetime(pd.read_parquet(log, columns=["date"])["date"]).min()
+    start = first + pd.Timedelta(weeks=26)
+    out = tmp_path / "fit"
+    main([str(log), "--out", str(out), "--programme-start", str(start.date()), "--price", "5",
+          "--keep-duplicates"])  # fmt: skip
+    rates = pd.read_csv(out / "members.csv").set_index(["group", "window"])
+    rate = rates["repeats_per_customer_week"]
+    assert rate["members", "after"] > rate["non-members", "after"]
+    assert rate["members", "before"] > rate["non-members", "before"]
+    assert "not a causal lift" in capsys.readouterr().out

@@ -13,11 +13,12 @@ through the holdout (:mod:`.holdout`) and writes, in DIR:
 - ``fit.json`` (every estimate, standard error and log-likelihood, the tracking errors),
   ``fit.md`` (the same in words), ``rfm.csv`` (x, t_x, T per customer), ``tracking.csv``,
   ``tracking.png``, ``first_purchases.csv`` (the first-purchase curve) and
-  ``transactions.parquet`` (one simulated holdout, in the input's column names).
+  ``transactions.parquet`` (one simulated holdout, in the input's column names);
+- ``members.csv`` with a member column: members' and non-members' rates (:mod:`.members`).
 
 Bad input (missing or ambiguous columns, bad dates or amounts, duplicates, a calibration
 end outside the log, too few repeat buyers): one line on stderr, exit status 2, nothing
-written.
+written. So for a bad member flag or programme start.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import holdout, logs, market, models
+from . import holdout, logs, market, members, models
 
 PROG = "loyaltysim-fit"
 
@@ -50,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
         help="last day of the calibration period (ISO date) or weeks from the log's first "
         "day (39); the rest is the holdout. Default: the whole log, no holdout check",
     )
+    members.add_arguments(p)
     p.add_argument("--price", type=float, default=None, help="list price, EUR a unit")
     p.add_argument("--unit-cost", type=float, default=None, help="cost of a unit, EUR")
     p.add_argument(
@@ -151,6 +153,7 @@ def run(a: argparse.Namespace) -> dict:
     start = occ["day"].min()
     summary = logs.rfm(occ, start, end)
     logs.check_repeat_buyers(summary)
+    member_rates = members.analyse(log, a.programme_start, end)  # before the rows go
     phases.done("summarise")
     frame = log.frame
     price = a.price
@@ -214,6 +217,7 @@ def run(a: argparse.Namespace) -> dict:
     ids = pd.Index(log.ids[t.index.to_numpy()], name=log.columns["customer"])
     t.assign(first=t["first"].dt.date).set_axis(ids).to_csv(out / "rfm.csv")
     first.to_csv(out / "first_purchases.csv", index=False)
+    members.write(out, member_rates)
     result = {
         "log": str(a.log),
         "columns": log.columns,
@@ -231,6 +235,7 @@ def run(a: argparse.Namespace) -> dict:
         "world": overrides,
         "price": price,
         "price_from": "--price" if a.price else ("amount/units" if has_units else "default"),
+        "members": member_rates,  # None without a member column
     }
     if tracking is not None:
         tracking.table.to_csv(out / "tracking.csv", index=False)
@@ -327,7 +332,7 @@ def report(r: dict, name: str) -> str:
                 "weekly counts scaled back up: `model` carries that sample's noise.",
                 "",
             ]
-    return "\n".join(lines)
+    return "\n".join(lines + members.section(r.get("members")))
 
 
 def default_margin() -> float:
@@ -351,3 +356,5 @@ def main(argv: list[str] | None = None) -> None:
     )
     if "tracking" in result:
         print(f"cumulative tracking error: {result['tracking']['cumulative_error_pct']:+.1f}%")
+    if result.get("members") is not None:
+        print(members.line(result["members"]))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-READ = ("customer", "date", "amount", "units", "firm")  # the roles a fit reads (member: not)
+READ = ("customer", "date", "amount", "units", "member", "firm")  # the roles a fit reads
 
 
 class LogError(ValueError):
@@ -80,8 +80,7 @@ def _open_csv(path: Path, cols: dict[str, str] | None, text: bool = False):
         types |= {cols[r]: number for r in ("amount", "units") if r in cols}
         if text:
             types[cols["date"]] = pa.string()
-        if "firm" in cols:
-            types[cols["firm"]] = pa.string()
+        types |= {cols[r]: pa.string() for r in ("member", "firm") if r in cols}
         names = [cols[role] for role in READ if role in cols]
         convert = csv.ConvertOptions(include_columns=list(dict.fromkeys(names)),
                                      column_types=types)  # fmt: skip

@@ -27,6 +27,7 @@ from .files import (  # noqa: F401  (reading a log's file; LogError: every probl
     file_kind,
     iter_batches,
 )
+from .members import flags
 from .rfm import MIN_REPEAT_BUYERS, RFM, check_repeat_buyers, occasions, rfm  # noqa: F401
 
 # spellings tried for each column role, lower-cased, in no order of preference: two
@@ -36,7 +37,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "date": ("date", "datetime", "timestamp", "order_date", "purchase_date", "time"),
     "amount": ("amount", "value", "revenue", "sales", "spend", "dollar_value", "total"),
     "units": ("units", "quantity", "qty", "cds", "number_of_cds", "items"),
-    "member": ("member", "is_member", "loyalty_member"),
+    "member": ("member", "is_member", "loyalty_member", "card"),
     "firm": ("firm", "store", "shop", "brand", "retailer"),
 }
 REQUIRED = ("customer", "date")
@@ -92,7 +93,8 @@ def parse_dates(values: pd.Series) -> pd.Series:
 @dataclass
 class Log:
     """A checked log, compact: ``frame`` has columns customer (int32 code, see ``ids``),
-    date (datetime64[us]) and, where present, amount and units (float64); ``columns``
+    date (datetime64[us]) and, where present, amount and units (float64) and member (int8
+    0/1); ``columns``
     maps each role to the input's column name; ``ids[code]`` is the customer's id in the
     input (codes are in sorted id order, so sorting by code sorts by id)."""
 
@@ -222,6 +224,8 @@ def _scan(
                 if role in cols:
                     values = batch.column(cols[role]).to_pandas()
                     parts[role].append(_numbers(values, role, problems))
+            if "member" in cols:
+                parts["member"].append(flags(batch.column(cols["member"]), cols["member"]))
             if "firm" in cols:
                 parts["firm"].append(firms(batch.column(cols["firm"]).cast(pa.string())))
     except (LogError, pa.ArrowInvalid):
