@@ -341,3 +341,22 @@ def test_the_api_says_what_it_expected():
         load_config([123])
     with pytest.raises(TypeError, match=r"run\(\): config must be a SimConfig .*got str 'x'"):
         run("x")
+
+
+# issue 22: the targets that read what a rival cannot observe are gone, and refused by name
+@pytest.mark.parametrize("value", ["passive", "high_value"])
+def test_removed_poaching_targets_are_refused_with_the_allowed_ones(value):
+    with pytest.raises(ConfigError) as err:
+        load_config([*TINY, f"competitor.poaching.target={value}"])
+    message = str(err.value)
+    assert "\n" not in message.strip()
+    for word in ("competitor.poaching.target", value, "all", "deal_prone", "own_buyers"):
+        assert word in message, message
+
+
+def test_a_removed_poaching_target_is_refused_on_the_command_line(tmp_path):
+    proc = cli(
+        "loyaltysim", *TINY, "competitor.poaching.target=passive", f"hydra.run.dir={tmp_path}/r"
+    )
+    refused(proc, "competitor.poaching.target", "'passive'", "all, deal_prone, own_buyers")
+    assert not (tmp_path / "r" / "metrics.csv").exists()
