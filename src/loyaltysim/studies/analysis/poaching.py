@@ -167,7 +167,9 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         raise AnalysisError(f"poaching: expected a level {RATE}=0 (no poaching), got {rates}")
     table = defections(collected, start)
     _write_defections(table, start, out_dir)
+    order = [str(p) for p in levels(collected, PROGRAMME, sweep_dir)]
     guard = protection(collected, str(none), str(top))
+    guard = guard.sort_values("programme", key=lambda p: p.astype(str).map(order.index))
     _write_protection(guard, target, str(top), out_dir)
     kept = "; ".join(
         f"{r.programme} {r.protection_pp_yr:+.2f} pp/yr "
