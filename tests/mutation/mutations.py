@@ -223,9 +223,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     # -------------------------------------------------------------------- wrong target
     (
         "model/poaching.py",
-        "mask &= loyal & ~active",
-        "mask &= loyal & active",
-        "wrong target: 'passive' offers go to active loyal customers",
+        "mask &= pop.recent[rows, firm] > 0",
+        "mask &= (pop.recent[rows, firm] > 0) & ~pop.contacted[rows, pop.home[rows]]",
+        "reads the contact log: rivals skip customers their own firm contacted (issue 22)",
     ),
     (
         "model/poaching.py",
