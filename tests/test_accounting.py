@@ -14,7 +14,7 @@ SCENARIO = (
     "firm/programme=discount",
     "competitor/programme=engagement",
     "competitor.poaching.rate=0.1",
-    "competitor.poaching.target=passive",
+    "competitor.poaching.target=own_buyers",
     "firm.pricing.policy=adaptive",
 )
 
@@ -91,7 +91,7 @@ def test_initial_customers_split_over_firms_sum_to_n():
     mode=st.sampled_from(["rebate", "points"]),
     price=st.floats(1.0, 9.0),
     poach=st.floats(0.0, 1.0),
-    target=st.sampled_from(["all", "passive", "high_value"]),
+    target=st.sampled_from(["all", "deal_prone", "own_buyers"]),
     referral=st.floats(0.0, 1.0),
     step_weeks=st.sampled_from([1, 2]),
     seed=st.integers(0, 2**32 - 1),

@@ -51,7 +51,7 @@ STATE = (
 )
 
 SMALL = ("customers.n=150", "market.horizon_weeks=16", "market.warmup_weeks=8")
-BUSY = ("competitor.poaching.rate=0.2", "competitor.poaching.target=passive")
+BUSY = ("competitor.poaching.rate=0.2", "competitor.poaching.target=own_buyers")
 POINTS = ("firm.programme.redemption_threshold=40",)
 SETTINGS = {
     "focal": (),

@@ -152,7 +152,7 @@ def test_poaching_reads_start_week_and_depth_from_the_runs(tmp):
         tmp, "poaching", "competitor.poaching.start_week=5", "competitor.poaching.depth=0.3"
     )
     (line,) = lines
-    assert "**S6**" in line and "(offer reach 0.2 a week, 30% off) from week 5." in line
+    assert "**S6**" in line and "(target all; offer reach 0.2 a week, 30% off) from week 5." in line
     # programmes in the sweep's order, not alphabetical
     assert line.index("none: churn") < line.index("discount: churn") < line.index("engagement:")
     table = pd.read_csv(out / "defections.csv")
@@ -169,6 +169,22 @@ def test_poaching_reads_start_week_and_depth_from_the_runs(tmp):
         {"firm/programme": "none", "competitor.poaching.rate": 0.0},
     )
     assert f"none: churn {c['diff']:+.2f} pp/year" in line
+    # protection against poaching-induced churn, recomputed seed by seed from the summaries
+    guard = pd.read_csv(out / "protection.csv").set_index("programme")
+    s = col.summary[col.summary["firm"] == "focal"]
+    churn = {
+        (p, float(r)): s[
+            (s["firm/programme"] == p) & (s["competitor.poaching.rate"] == r)
+        ].set_index("seed")["churn_to_competitor_per_year_pct"]
+        for p in ("none", "engagement")
+        for r in (0.0, 0.2)
+    }
+    induced = {p: churn[p, 0.2] - churn[p, 0.0] for p in ("none", "engagement")}
+    want = (induced["none"] - induced["engagement"]).mean()
+    assert guard.loc["engagement", "protection_pp_yr"] == pytest.approx(want)
+    assert guard.loc["none", "protection_pp_yr"] == pytest.approx(0.0)
+    assert guard.loc["none", "induced_churn_pp_yr"] == pytest.approx(c["diff"])
+    assert f"engagement {want:+.2f} pp/yr [" in line and "poaching/protection.md" in line
 
 
 def test_acquisition_vs_retention_lower_dropout_b_is_the_baseline(tmp):

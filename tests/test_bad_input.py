@@ -391,3 +391,22 @@ def test_a_refused_single_run_leaves_no_folder_and_jobs_says_where_it_belongs(tm
     r = cli("jobs=2")
     assert r.returncode == 2 and "hydra.launcher.n_jobs" in r.stderr, r.stderr
     assert r.stderr.strip().count("\n") == 0, r.stderr
+
+
+# issue 22: the targets that read what a rival cannot observe are gone, and refused by name
+@pytest.mark.parametrize("value", ["passive", "high_value"])
+def test_removed_poaching_targets_are_refused_with_the_allowed_ones(value):
+    with pytest.raises(ConfigError) as err:
+        load_config([*TINY, f"competitor.poaching.target={value}"])
+    message = str(err.value)
+    assert "\n" not in message.strip()
+    for word in ("competitor.poaching.target", value, "all", "deal_prone", "own_buyers"):
+        assert word in message, message
+
+
+def test_a_removed_poaching_target_is_refused_on_the_command_line(tmp_path):
+    proc = cli(
+        "loyaltysim", *TINY, "competitor.poaching.target=passive", f"hydra.run.dir={tmp_path}/r"
+    )
+    refused(proc, "competitor.poaching.target", "'passive'", "all, deal_prone, own_buyers")
+    assert not (tmp_path / "r" / "metrics.csv").exists()

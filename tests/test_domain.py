@@ -478,7 +478,7 @@ POACH = (
     "competitor/programme=none",
     "competitor.count=2",
     "competitor.poaching.rate=0.5",
-    "competitor.poaching.target=passive",
+    "competitor.poaching.target=own_buyers",
     "competitor.poaching.depth=0.4",
     "competitor.poaching.start_week=5",
     "competitor.poaching.offer_weeks=3",
@@ -519,7 +519,7 @@ def offer_recipients(s, firm):
     )
 
 
-def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trace):
+def test_poaching_offers_go_only_to_rivals_customers_who_bought_from_the_poacher(poach_trace):
     t = poach_trace
     c = t.config
     start, ow = c.competitor.poaching.start_week, c.competitor.poaching.offer_weeks
@@ -532,10 +532,10 @@ def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trac
         for f in (1, 2):
             got = offer_recipients(s, f)
             assert got.size == s.m.loc[f, "offers_sent"], (s.k, f)
-            home, loyal, active = status_of(t, s.before, got, s.week)
+            home = s.before["home"][got]
             assert (s.before["status"][got] == ACTIVE).all()
             assert (home != f).all()
-            assert loyal.all() and not active.any()
+            assert (s.before["recent"][got, f] > 0).all()  # the poacher's own sales records
             kept = got[s.after["offer_until"][got, f] != NEVER]
             assert (s.after["offer_until"][kept, f] == s.week + ow - 1).all()
             sent += got.size
@@ -545,26 +545,29 @@ def test_poaching_offers_go_only_to_passive_loyal_customers_of_rivals(poach_trac
     assert sent > 100
 
 
-def test_with_rate_one_every_passive_customer_without_a_valid_offer_gets_one():
-    """rate 1: from start_week on, each week every passive loyal customer of another firm
-    who holds no valid offer from the poacher (none yet, used, or expired) gets one."""
+def test_with_rate_one_every_own_buyer_without_a_valid_offer_gets_one():
+    """rate 1: from start_week on, each week every customer of another firm who has bought
+    from the poacher and holds no valid offer from it (none yet, used, or expired) gets one,
+    active loyal or not (a rival cannot see the other firm's contacts)."""
     t = Trace(cfg(*POACH, "competitor.poaching.rate=1.0", seed=22, n=300, weeks=14))
     c = t.config
     start = c.competitor.poaching.start_week
-    renewed = skipped_active = 0
+    renewed = reached_active = skipped = 0
     for s in t.steps[start:]:
         act = np.flatnonzero(s.before["status"] == ACTIVE)
-        home, loyal, active = status_of(t, s.before, act, s.week)
-        passive = loyal & ~active
-        skipped_active += active.sum()
+        home, _loyal, active = status_of(t, s.before, act, s.week)
         for f in (1, 2):
             free = s.before["offer_until"][act, f] < s.week
-            expect = act[passive & (home != f) & free]
+            bought = s.before["recent"][act, f] > 0
+            expect = act[bought & (home != f) & free]
             np.testing.assert_array_equal(np.sort(offer_recipients(s, f)), expect)
             renewed += (s.before["offer_until"][expect, f] == s.week - 1).sum()
+            reached_active += (active & bought & (home != f) & free).sum()
+            skipped += (~bought & (home != f)).sum()
     assert t.steps[start].m["offers_sent"].sum() > 0
     assert renewed > 0  # offers that expired last week were renewed
-    assert skipped_active > 0  # active loyal customers were there, and got none
+    assert reached_active > 0  # active loyal customers of the other firm get offers too
+    assert skipped > 0  # customers who never bought from the poacher got none
 
 
 def test_offer_discount_is_depth_times_list_value_while_valid_and_used_once(poach_trace):

@@ -330,33 +330,33 @@ WEEK, THRESHOLD, WINDOW = 20, 0.6, 4  # active: interacted with the main firm af
 
 
 def target_pop() -> Population:
-    """Eight customers of three firms with hand-set loyalty, activity and value.
+    """Eight customers of three firms with hand-set history, price sensitivity and contacts.
 
-    ===  ====  ==============  =====================  =================  =====
-    row  home  recent buys     share at home (loyal)  interacted (main)  value
-    ===  ====  ==============  =====================  =================  =====
-    0    0     5, 0, 0         1.0  loyal             week 19: active    1
-    1    0     4, 1, 0         0.8  loyal             never: passive     2
-    2    0     3, 2, 0         0.6  loyal (=thresh.)  week 16: passive   4
-    3    0     1, 1, 0         0.5  not loyal         never              4
-    4    1     0, 5, 0         1.0  loyal             never: passive     4
-    5    2     0, 0, 2         1.0  loyal             week 17: active    5
-    6    2     0, 1, 3         0.75 loyal             firm 1 only: pass. 6
-    7    2     0, 0, 0         none: not loyal        never              0.5
-    ===  ====  ==============  =====================  =================  =====
+    ===  ====  ==============  =================  ===========
+    row  home  recent buys     interacted (main)  price sens.
+    ===  ====  ==============  =================  ===========
+    0    0     5, 0, 0         week 19: active    1
+    1    0     4, 1, 0         never: passive     2
+    2    0     3, 2, 0         week 16: passive   4
+    3    0     1, 1, 1         never              4
+    4    1     0, 5, 0         never: passive     4
+    5    2     1, 0, 2         week 17: active    5
+    6    2     0, 1, 3         firm 1 only: pass. 6
+    7    2     0, 0, 0         never              0.5
+    ===  ====  ==============  =================  ===========
 
-    value = purchase_rate x basket; median of the eight 4 (ties at the median count).
+    Price sensitivity's median of the eight is 4 (ties at the median count). No target may
+    read the interaction column: it is there to show that they do not.
     """
     pop = hand_pop(8, 3)
     pop.home[:] = [0, 0, 0, 0, 1, 2, 2, 2]
-    pop.recent[:] = [[5, 0, 0], [4, 1, 0], [3, 2, 0], [1, 1, 0], [0, 5, 0], [0, 0, 2], [0, 1, 3],
+    pop.recent[:] = [[5, 0, 0], [4, 1, 0], [3, 2, 0], [1, 1, 1], [0, 5, 0], [1, 0, 2], [0, 1, 3],
                      [0, 0, 0]]  # fmt: skip
     pop.last_interaction[0, 0] = 19
     pop.last_interaction[2, 0] = 16
     pop.last_interaction[5, 2] = 17
     pop.last_interaction[6, 1] = 19  # with a firm that is not its main one
-    pop.purchase_rate[:] = [0.5, 1.0, 2.0, 1.0, 4.0, 2.5, 3.0, 0.25]
-    pop.basket[:] = [2.0, 2.0, 2.0, 4.0, 1.0, 2.0, 2.0, 2.0]
+    pop.price_sensitivity[:] = [1.0, 2.0, 4.0, 4.0, 4.0, 5.0, 6.0, 0.5]
     return pop
 
 
@@ -365,13 +365,14 @@ TARGETS = {
     ("all", 0): [4, 5, 6, 7],
     ("all", 1): [0, 1, 2, 3, 5, 6, 7],
     ("all", 2): [0, 1, 2, 3, 4],
-    ("passive", 0): [4, 6],
-    ("passive", 1): [1, 2, 6],
-    ("passive", 2): [1, 2, 4],
-    ("high_value", 0): [4, 5, 6],
-    ("high_value", 1): [2, 3, 5, 6],
-    ("high_value", 2): [2, 3, 4],
+    ("deal_prone", 0): [4, 5, 6],
+    ("deal_prone", 1): [2, 3, 5, 6],
+    ("deal_prone", 2): [2, 3, 4],
+    ("own_buyers", 0): [5],
+    ("own_buyers", 1): [1, 2, 3, 6],
+    ("own_buyers", 2): [3],
 }
+ALL_TARGETS = ["all", "deal_prone", "own_buyers"]
 
 
 @pytest.mark.parametrize(("target", "firm"), sorted(TARGETS))
@@ -382,6 +383,29 @@ def test_each_poaching_target_reaches_exactly_whom_it_says(target, firm):
     assert np.flatnonzero(mask).tolist() == TARGETS[target, firm]
 
 
+@pytest.mark.parametrize("target", ALL_TARGETS)
+@pytest.mark.parametrize("firm", [0, 1, 2])
+def test_no_target_reads_the_other_firms_contact_log(target, firm):
+    """Issue 22: a rival cannot see whom another firm contacted or engaged, so the targets
+    are the same whatever the contact log, engagement and membership say."""
+    pop = target_pop()
+    rows = np.arange(8)
+    before = target_mask(pop, rows, firm, target, THRESHOLD, WEEK, WINDOW)
+    for flip in range(3):
+        other = target_pop()
+        if flip == 0:  # everyone interacted with every firm this week: all active
+            other.last_interaction[:] = WEEK
+            other.contacted[:] = True
+        elif flip == 1:  # nobody ever did: all passive
+            other.last_interaction[:] = NEVER
+        else:  # and engaged members of every programme
+            other.last_interaction[:] = WEEK - 1
+            other.engagement[:] = 5.0
+            other.member[:] = True
+        after = target_mask(other, rows, firm, target, THRESHOLD, WEEK, WINDOW)
+        assert after.tolist() == before.tolist(), (flip, target, firm)
+
+
 @FAST
 @given(
     st.lists(
@@ -389,46 +413,45 @@ def test_each_poaching_target_reaches_exactly_whom_it_says(target, firm):
             st.integers(0, 2),  # home
             st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)),  # recent
             st.integers(10, 20),  # last interaction with the home firm
-            st.sampled_from([0.5, 1.0, 2.0, 4.0]),  # value
+            st.sampled_from([0.5, 1.0, 2.0, 4.0]),  # price sensitivity
         ),
         min_size=1,
         max_size=12,
     ),
     st.integers(0, 2),
-    st.sampled_from(["all", "passive", "high_value"]),
+    st.sampled_from(ALL_TARGETS),
 )
 def test_poaching_targets_match_a_customer_by_customer_reading(people, firm, target):
     pop = hand_pop(len(people), 3)
-    for i, (home, recent, seen, value) in enumerate(people):
-        pop.home[i], pop.recent[i], pop.purchase_rate[i] = home, recent, value
+    for i, (home, recent, seen, sensitivity) in enumerate(people):
+        pop.home[i], pop.recent[i], pop.price_sensitivity[i] = home, recent, sensitivity
         pop.last_interaction[i, home] = seen
     mask = target_mask(pop, np.arange(len(people)), firm, target, THRESHOLD, WEEK, WINDOW)
     values = sorted(v for *_, v in people)
     k = len(values)
     median = (values[(k - 1) // 2] + values[k // 2]) / 2
-    for i, (home, recent, seen, value) in enumerate(people):
-        loyal = sum(recent) > 0 and recent[home] / sum(recent) >= THRESHOLD
-        active = loyal and seen > WEEK - WINDOW
+    for i, (home, recent, _seen, sensitivity) in enumerate(people):
         want = (
             home != firm
             and {
                 "all": True,
-                "passive": loyal and not active,
-                "high_value": value >= median,
+                "deal_prone": sensitivity >= median,
+                "own_buyers": recent[firm] > 0,
             }[target]
         )
         assert mask[i] == want, (i, people[i])
 
 
 def test_targets_are_judged_among_the_rows_given():
-    """The rows passed are the active customers; the high-value median is theirs."""
+    """The rows passed are the active customers; the deal-prone median is theirs."""
     pop = target_pop()
-    rows = np.array([4, 5, 6, 7])  # values 4, 5, 6, 0.5: median 4.5
-    mask = target_mask(pop, rows, 0, "high_value", THRESHOLD, WEEK, WINDOW)
+    rows = np.array([4, 5, 6, 7])  # sensitivities 4, 5, 6, 0.5: median 4.5
+    mask = target_mask(pop, rows, 0, "deal_prone", THRESHOLD, WEEK, WINDOW)
     assert rows[mask].tolist() == [5, 6]
+    assert not target_mask(pop, rows[:0], 0, "deal_prone", THRESHOLD, WEEK, WINDOW).size
 
 
-@pytest.mark.parametrize("target", ["all", "passive", "high_value"])
+@pytest.mark.parametrize("target", ALL_TARGETS)
 def test_at_rate_one_every_target_without_a_valid_offer_gets_one(target):
     pop = target_pop()
     pop.offer_until[1, 1] = WEEK  # still valid this week: no new one

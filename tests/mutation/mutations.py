@@ -223,9 +223,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     # -------------------------------------------------------------------- wrong target
     (
         "model/poaching.py",
-        "mask &= loyal & ~active",
-        "mask &= loyal & active",
-        "wrong target: 'passive' offers go to active loyal customers",
+        "mask &= pop.recent[rows, firm] > 0",
+        "mask &= (pop.recent[rows, firm] > 0) & ~pop.contacted[rows, pop.home[rows]]",
+        "reads the contact log: rivals skip customers their own firm contacted (issue 22)",
     ),
     (
         "model/poaching.py",
@@ -235,9 +235,9 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "model/poaching.py",
-        "loyal, active = loyalty_status(pop, rows, week, loyal_threshold, active_window)",
-        "loyal, active = loyalty_status(pop, rows, week, 0.0, active_window)",
-        "wrong target: passive offers also go to customers who are not loyal",
+        "mask &= pop.recent[rows, firm] > 0",
+        "mask &= pop.recent[rows, firm] >= 0",
+        "wrong target: own-buyer offers also go to customers who never bought from the rival",
     ),
     (
         "model/population.py",
@@ -699,27 +699,21 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "model/poaching.py",
-        "mask &= value >= np.median(value)",
-        "mask &= value > np.median(value)",
-        "boundary: customers at the median value are not high-value poaching targets",
+        "mask &= sensitivity >= np.median(sensitivity)",
+        "mask &= sensitivity > np.median(sensitivity)",
+        "boundary: customers at the median price sensitivity are not deal-prone targets",
     ),
     (
         "model/poaching.py",
-        "value = pop.purchase_rate[rows] * pop.basket[rows]",
-        "value = pop.purchase_rate[rows]",
-        "wrong value: high-value targets chosen by purchase rate alone, basket ignored",
+        "mask &= sensitivity >= np.median(sensitivity)",
+        "mask &= sensitivity >= np.median(sensitivity[mask])",
+        "wrong median: deal-proneness judged among the rivals' customers, not the market",
     ),
     (
         "model/poaching.py",
-        "mask &= value >= np.median(value)",
-        "mask &= value >= np.median(value[mask])",
-        "wrong median: high value judged among the rivals' customers, not the market",
-    ),
-    (
-        "model/poaching.py",
-        'elif target == "high_value":',
-        'elif target != "passive":',
-        "swapped target: 'all' offers go only to high-value customers",
+        'elif target == "own_buyers":',
+        'elif target != "deal_prone":',
+        "swapped target: 'all' offers go only to the rival's own buyers",
     ),
     (
         "model/memory.py",

@@ -2,9 +2,11 @@
 
 From ``start_week`` (market entry), a poaching firm gives each targeted customer of
 another firm, with weekly probability ``rate``, an offer of ``depth`` off its list price,
-valid for ``offer_weeks``. Targets are ``all`` customers of other firms, the ``passive``
-loyal ones (loyal to their firm but not engaged with it, S6), or ``high_value`` ones. A
-used offer's discount is booked as acquisition cost.
+valid for ``offer_weeks``. A rival aims only at what a rival can observe (issue 22): ``all``
+customers of other firms, the ``deal_prone`` ones (learnt from coupon redemption), or its
+``own_buyers`` (its own sales records). It never reads the other firm's contact log, so any
+protection an engaged customer has comes through that customer's own choice. A used
+offer's discount is booked as acquisition cost.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import numpy as np
 
 from .params import LEVER, Params, param
 from .population import Population
-from .status import loyalty_status
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,10 @@ class PoachingParams(Params):
         doc="offer as a fraction of list price",
     )
     target: str = param(
-        "all", choices=("all", "passive", "high_value"), kind=LEVER, doc="who gets offers"
+        "all",
+        choices=("all", "deal_prone", "own_buyers"),
+        kind=LEVER,
+        doc="who gets offers, from what a rival observes (default all: it needs no data)",
     )
     start_week: int = param(
         0, lo=0, kind=LEVER, unit="week", doc="week the offers start (market entry)"
@@ -58,17 +62,21 @@ def target_mask(
 ) -> np.ndarray:
     """Which of ``rows`` (active customers) the firm's offers aim at.
 
-    ``all``: every customer of another firm; ``passive``: those loyal to their main firm but
-    who have not interacted with it lately (S6's passive loyal); ``high_value``: expected
-    weekly volume (purchase rate x basket) at or above the median of the market.
+    Only what a rival observes: ``all``: every customer of another firm; ``deal_prone``:
+    those whose price sensitivity is at or above the median of ``rows`` (the market; a rival
+    learns deal-proneness from who redeems its coupons); ``own_buyers``: those who have
+    bought from the rival (its own sales records: a positive entry in its column of
+    ``recent``). ``all`` is the default as it needs no data. No target reads the other
+    firm's contact or interaction log (``contacted``, ``last_interaction``);
+    ``loyal_threshold``, ``week`` and ``active_window`` are kept for the call's shape.
     """
+    del loyal_threshold, week, active_window  # no target reads loyalty or contacts
     mask = pop.home[rows] != firm
-    if target == "passive":
-        loyal, active = loyalty_status(pop, rows, week, loyal_threshold, active_window)
-        mask &= loyal & ~active
-    elif target == "high_value":
-        value = pop.purchase_rate[rows] * pop.basket[rows]
-        mask &= value >= np.median(value)
+    if target == "deal_prone" and rows.size:
+        sensitivity = pop.price_sensitivity[rows]
+        mask &= sensitivity >= np.median(sensitivity)
+    elif target == "own_buyers":
+        mask &= pop.recent[rows, firm] > 0
     return mask
 
 

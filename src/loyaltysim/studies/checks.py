@@ -37,7 +37,7 @@ SMALL = (
     "market.warmup_weeks=10",
     "output.figure=false",
 )
-BUSY = ("competitor.poaching.rate=0.1", "competitor.poaching.target=passive")
+BUSY = ("competitor.poaching.rate=0.1", "competitor.poaching.target=own_buyers")
 
 
 class ProgrammeCheckError(AssertionError):
