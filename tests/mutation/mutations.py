@@ -415,7 +415,7 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "wrong people (kernel): a forgetful customer forgets the firms that contacted them too",
     ),
     (
-        "engines/kernel.py",
+        "engines/kernel_ops.py",
         "active = loyal & (last_interaction[i, h] > week - window)",
         "active = last_interaction[i, h] > week - window",
         "wrong status (kernel): a recent interaction makes anyone an active loyal customer",

@@ -31,9 +31,9 @@ from mutations import MUTATIONS  # noqa: E402
 FAST = ["tests/test_rules.py", "tests/test_domain.py", "tests/test_accounting.py"]
 # the compiled loops are checked against the NumPy rules, which the fast suite uses
 SUITES = {
-    "kernel.py": [*FAST, "tests/test_kernel.py"],
-    "kernel_ops.py": [*FAST, "tests/test_kernel.py"],
-    "counters.py": [*FAST, "tests/test_counters.py"],
+    "engines/kernel.py": [*FAST, "tests/test_kernel.py"],
+    "engines/kernel_ops.py": [*FAST, "tests/test_kernel.py"],
+    "model/counters.py": [*FAST, "tests/test_counters.py"],
     "calibration/accept.py": ["tests/test_calibration.py", "-k", "confirm"],
     "calibration/sample.py": ["tests/test_calibration.py", "-k", "emulated"],
 }
