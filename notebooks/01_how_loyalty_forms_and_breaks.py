@@ -107,7 +107,8 @@ widgets.interactive(draw, **controls)
 
 # %% [markdown]
 # ## What the sliders show, in numbers
-# Loyalty forms: by week 52 about a fifth of the market is actively loyal to your firm.
+# Loyalty forms: by week 52 about 30 of the 400 customers are actively loyal to your firm
+# (loyal, and answered a contact or recommended the firm in the last 13 weeks).
 # Heavy poaching breaks it: at the slider's top a third or more of them are gone by the end.
 # Badly personalised contacts (low personalisation) annoy instead of engage, and engagement
 # that fades fast (a short half-life) leaves fewer active loyal customers.

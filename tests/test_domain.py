@@ -369,7 +369,14 @@ def contacts_and_effect(t, s, firm=0):
 
 
 def test_contacts_reach_members_only_and_cost_per_contact():
-    t = Trace(cfg(*CONTACTS, "firm.programme.personalisation=1.0", seed=11))
+    t = Trace(
+        cfg(
+            *CONTACTS,
+            "firm.programme.personalisation=1.0",
+            "firm.programme.response_prob=1.0",
+            seed=11,
+        )
+    )
     p = t.config.firm.programme
     total = 0
     for s in t.steps:
@@ -381,7 +388,8 @@ def test_contacts_reach_members_only_and_cost_per_contact():
         assert not (contacted & ~audience).any()
         assert contacted.sum() <= n
         assert not s.after["contacted"][:, 1:].any()
-        # a well-personalised contact is an interaction; nothing else is one here
+        # response_prob 1: every well-personalised contact is answered, an interaction;
+        # nothing else is one here
         np.testing.assert_array_equal(s.after["last_interaction"][:, 0] == s.week, contacted)
         total += n
     assert total > 100
@@ -393,6 +401,7 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
             *CONTACTS,
             "firm.programme.audience=customers",
             "firm.programme.personalisation=0.0",
+            "firm.programme.bad_response_ratio=0.0",
             "firm.programme.end_week=12",
             seed=12,
             weeks=16,
@@ -410,7 +419,7 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
         audience = (s.before["home"] == 0) & (s.before["status"] == ACTIVE)
         assert not (contacted & ~audience).any()
         assert contacted.sum() <= n
-        # badly personalised contacts are no interaction
+        # badly personalised contacts are never answered here: no interaction
         assert (s.after["last_interaction"] == NEVER).all()
         total += n
     assert total > 100
@@ -425,6 +434,7 @@ def test_surprises_go_to_members_at_surprise_cost(audience):
             "firm.programme.contacts_per_week=0",
             "firm.programme.surprise_rate=0.3",
             "firm.programme.surprise_cost_eur=5",
+            "firm.programme.response_prob=1.0",  # every surprise is answered
             seed=13,
             weeks=12,
         )
@@ -827,7 +837,10 @@ def test_tiered_top_members_earn_top_rate_and_promotions_cost_recognition():
             rolling = spend[lo:i].sum(axis=0)
             qualified = s.before["member"][:, 0] & (rolling >= p.top_tier_spend_eur)
             promoted = qualified & ~top
-            assert (s.after["last_interaction"][promoted, 0] == s.week).all()  # recognised
+            # recognised, which is no interaction (the firm's act, not the member's)
+            np.testing.assert_array_equal(
+                s.after["last_interaction"][promoted], s.before["last_interaction"][promoted]
+            )
             expect_cost = p.recognition_cost_eur * promoted.sum()
             promotions += promoted.sum()
             top = qualified
@@ -878,8 +891,8 @@ def test_choice_recomputed_from_habit_taste_engagement_and_relative_price(poach_
 
 
 def test_interactions_recorded_for_referrals_contacts_thanks_and_surprises():
-    """last_interaction[i, f] is the week of i's last recommendation of f, well-personalised
-    contact (good > 0), thanks or surprise from f; nothing else changes it."""
+    """last_interaction[i, f] is the week of i's last recommendation of f, or of a response
+    to a contact or surprise from f (always a contacted customer); nothing else changes it."""
     t = Trace(
         cfg(
             "firm/programme=engagement",

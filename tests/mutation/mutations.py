@@ -483,21 +483,22 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "model/programmes/engagement.py",
+        "pop.interacted(rows[replies > 0], f, ctx.week)",
         "pop.interacted(rows[good > 0], f, ctx.week)",
-        "pop.interacted(rows[n > 0], f, ctx.week)",
-        "wrong interaction: badly personalised contacts count as interactions",
+        "wrong interaction: a contact counts as an interaction without a response",
     ),
     (
         "model/programmes/engagement.py",
-        "pop.interacted(rows[lucky], f, ctx.week)",
+        "pop.interacted(rows[lucky][answered], f, ctx.week)",
         "pass",
-        "interactions not recorded: surprises",
+        "interactions not recorded: responses to surprises",
     ),
     (
         "model/programmes/tiered.py",
-        "ctx.pop.interacted(promoted, self.firm, ctx.week)",
-        "pass",
-        "interactions not recorded: tier recognition",
+        "ctx.pop.contacted[promoted, self.firm] = True  # recognised: no interaction",
+        "ctx.pop.contacted[promoted, self.firm] = True\n"
+        "        ctx.pop.interacted(promoted, self.firm, ctx.week)",
+        "wrong interaction: a tier recognition (the firm's act) counts as an interaction",
     ),
     (
         "model/population.py",

@@ -93,7 +93,7 @@ class MarketParams(Params):
         kind=CONSTANT,
         unit="weeks",
         doc="a loyal customer who interacted with the firm (recommended it, responded to a "
-        "contact, was thanked or surprised) within this many weeks is active, else passive "
+        "contact or a surprise) within this many weeks is active, else passive "
         "(S6, S10: count interactions)",
     )
     main_window_weeks: float = param(

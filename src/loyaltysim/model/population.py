@@ -90,8 +90,8 @@ class Population:
         self.challenger[rows] = -1
 
     def interacted(self, rows: np.ndarray, firm: int | np.ndarray, week: int) -> None:
-        """Record an interaction of ``rows`` with ``firm`` in ``week`` (a recommendation, a
-        response to a contact, thanks, a surprise: S6, S10 count interactions)."""
+        """Record an interaction of ``rows`` with ``firm`` in ``week`` (a recommendation and
+        its thanks, a response to a contact or a surprise: S6, S10 count interactions)."""
         self.last_interaction[rows, firm] = week
 
     def requirement_shares(self, rows: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ active (S6, S9, S10).
   A firm's customers are those whose main firm it is.
 - *Loyal*: the main firm's share of the customer's recent purchases (share of category
   requirements) is at least ``market.loyal_threshold``.
-- *Active* loyal: loyal and interacted with the main firm (recommended it, responded to a
-  contact, was thanked, surprised or recognised) within ``market.active_window_weeks``;
+- *Active* loyal: loyal and interacted with the main firm (recommended it, or responded to
+  a contact or a surprise) within ``market.active_window_weeks``; a contact, surprise or
+  tier recognition the customer does not answer is no interaction;
   otherwise *passive* loyal (S6; S10: count interactions).
 - A defector *was loyal* if they were loyal to their old main firm at a purchase within
   ``main_persistence + active_window`` weeks before the defection (by then the challenger

@@ -8,8 +8,11 @@ spend with it over the last ``window_weeks`` (rolling, in buckets of ``review_we
 members at or above ``top_tier_spend_eur`` are in the top tier until the next review. Top
 members earn ``top_points_per_eur`` instead (a per-customer term), and each promotion is
 marked by a recognition (a personal message or perk: ``recognition_gain`` engagement, at
-``recognition_cost_eur``). This module and ``conf/programme/tiered.yaml`` are the whole of
-the programme: it is discovered and checked like any other.
+``recognition_cost_eur``). A promotion is the firm's act, not the customer's: it is no
+interaction (``pop.last_interaction``, S6), as a contact is none without a response (see
+the engagement programme); the member's spend that earned it is counted as purchases.
+This module and ``conf/programme/tiered.yaml`` are the whole of the programme: it is
+discovered and checked like any other.
 """
 
 from __future__ import annotations
@@ -104,8 +107,7 @@ class TieredProgramme(Programme):
         self.buckets[:, self._period(ctx.week) % self.buckets.shape[1]] = 0.0
         resp = ctx.segments.response[ctx.pop.segment[promoted]]
         ctx.pop.engagement[promoted, self.firm] += resp * p.recognition_gain
-        ctx.pop.contacted[promoted, self.firm] = True
-        ctx.pop.interacted(promoted, self.firm, ctx.week)
+        ctx.pop.contacted[promoted, self.firm] = True  # recognised: no interaction (no response)
         return p.recognition_cost_eur * promoted.size
 
     def after_purchase(self, ctx: StepContext, sales: FirmSales) -> float:
