@@ -208,6 +208,36 @@ def test_world_file_composes_and_runs(cdnow, tmp_path):
     assert res.metrics["purchases"].sum() > 0
 
 
+def test_your_ensemble_is_the_fit_over_every_accepted_literature_world(cdnow, tmp_path):
+    """Issue 24 item 1: one world per accepted literature world (conf/world), its values
+    for what a log cannot show, the fit's for the purchase process, basket and firm."""
+    from loyaltysim.runs.io import config_dir
+
+    out, fit = cdnow
+    literature = sorted((config_dir() / "world").glob("*.yaml"))
+    listed = pd.read_csv(out / "worlds.csv")
+    assert len(literature) >= 2 and len(listed) == len(literature) + 1
+    assert fit["ensemble"] == listed["world"].tolist() and fit["ensemble"][0] == "your_market"
+    w = fit["world"]
+    for lit, name in zip(literature, fit["ensemble"][1:], strict=True):
+        assert listed.set_index("world").loc[name, "literature_world"] == lit.stem
+        lit_values = yaml.safe_load(lit.read_text())
+        cfg = load_config(
+            [f"world={out / 'world' / (name + '.yaml')}", "market.horizon_weeks=4",
+             "market.warmup_weeks=0", "output.figure=false"]
+        )  # fmt: skip
+        for key in ("purchase_rate_shape", "purchase_rate_mean", "dropout_b", "n"):
+            assert getattr(cfg.customers, key) == w["customers"][key], (name, key)
+        assert cfg.firm.price == w["firm"]["price"] and cfg.competitor.count == 0
+        for key, value in lit_values["customers"]["choice"].items():
+            assert getattr(cfg.customers.choice, key) == value, (name, key)
+        assert (
+            cfg.customers.price_sensitivity_median
+            == lit_values["customers"]["price_sensitivity_median"]
+        )
+    assert "Your ensemble (16 worlds" in (out / "fit.md").read_text() or len(literature) != 16
+
+
 def test_ask_answers_for_the_fitted_market_given_by_path(cdnow, tmp_path, capsys):
     """``loyaltysim-ask scenario=... world=DIR/world/your_market.yaml``: every arm's runs
     play the fitted market (its customers.n replaces the scenario's 3,000; its purchase

@@ -169,10 +169,10 @@ def run(a: argparse.Namespace) -> dict:
     if unit_cost is None:
         # a log shows no costs: keep the model's default margin at the log's price (the
         # model's unit cost at a price of, say, USD 15 would be a 77% margin)
-        unit_cost = price * (1 - default_margin())
+        unit_cost = price * (1 - market.default_margin())
         print(
             f"loyaltysim-fit: note: no --margin or --unit-cost given: gross margin "
-            f"{100 * default_margin():.0f}%, the model's default (give your own)",
+            f"{100 * market.default_margin():.0f}%, the model's default (give your own)",
             file=sys.stderr,
         )
     rivals = a.rivals
@@ -213,7 +213,7 @@ def run(a: argparse.Namespace) -> dict:
     # nothing has been written so far: every check has passed
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
-    market.write_world(out / "world" / f"{a.name}.yaml", overrides, str(a.log), a.name)
+    ensemble = market.write_worlds(out, overrides, str(a.log), a.name)
     ids = pd.Index(log.ids[t.index.to_numpy()], name=log.columns["customer"])
     t.assign(first=t["first"].dt.date).set_axis(ids).to_csv(out / "rfm.csv")
     first.to_csv(out / "first_purchases.csv", index=False)
@@ -233,6 +233,7 @@ def run(a: argparse.Namespace) -> dict:
         "last_day": str(last_day.date()),
         "fits": {f.model: fit_dict(f) for f in (bg, pnbd, gg) if f is not None},
         "world": overrides,
+        "ensemble": ensemble,  # your worlds: the fit over each accepted literature world
         "price": price,
         "price_from": "--price" if a.price else ("amount/units" if has_units else "default"),
         "members": member_rates,  # None without a member column
@@ -300,7 +301,10 @@ def report(r: dict, name: str) -> str:
     for group, values in r["world"].items():
         for k, v in values.items():
             lines.append(f"{group}.{k}: {v}")
-    lines += ["```", ""]
+    lines += ["```", "", f"Your ensemble ({len(r['ensemble']) - 1} worlds, worlds.csv): the "
+              "fit over each accepted literature world, which sets what a log cannot show "
+              "(choice weights, engagement, rivals); e.g. `loyaltysim-optimise worlds=" +
+              ",".join(f"world/{w}.yaml" for w in r["ensemble"][1:3]) + ",...`.", ""]  # fmt: skip
     if "tracking" in r:
         e = r["tracking"]
         lines += [
@@ -333,14 +337,6 @@ def report(r: dict, name: str) -> str:
                 "",
             ]
     return "\n".join(lines + members.section(r.get("members")))
-
-
-def default_margin() -> float:
-    """The model's default gross margin (0-1): 1 - unit cost / list price of FirmParams."""
-    from ...model.firms import FirmParams
-
-    f = FirmParams()
-    return 1.0 - f.unit_cost / f.price
 
 
 def main(argv: list[str] | None = None) -> None:
