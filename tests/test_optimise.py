@@ -66,7 +66,7 @@ def test_a_rerun_plays_only_the_new_trials(tmp_path):
         (["lever.contacts_per_week=1:0"], "LO < HI"),
         (["lever.contacts_per_week=a:b"], "allowed: LO:HI"),
         (["trials=0"], "trials = '0'"),
-        (["worlds=nowhere"], "world = 'nowhere'"),
+        (["worlds=nowhere"], "worlds = 'nowhere'; allowed: default (or central), all, a world"),
         (["risk=median"], "risk = 'median'"),
     ],
 )
@@ -177,3 +177,13 @@ def test_the_risk_is_the_worst_decile_of_worlds():
     assert e.risk("worst_decile") == pytest.approx(0.5)  # the worst 2 of 20 worlds
     assert e.risk("worst") == 0.0
     assert Evaluation(profit[:3], profit[:3]).risk() == 0.0  # at least one world
+
+
+def test_world_columns_name_the_world_file_and_counts_read_in_words():
+    from loyaltysim.studies.optimise_report import _n, world_label
+
+    assert world_label("/tmp/fit/world/your_market__r1d9cb_00996.yaml") == (
+        "your_market__r1d9cb_00996"
+    )
+    assert world_label("literature_08f6e9_r1d9cb_00996") == "literature_08f6e9_r1d9cb_00996"
+    assert (_n(1, "world"), _n(2, "seed")) == ("1 world", "2 seeds")

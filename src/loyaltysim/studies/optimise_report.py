@@ -10,6 +10,7 @@ loyalty effect, so the front costs no further runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,19 @@ import pandas as pd
 from ..runs.io import config_dir
 
 
-def trials_frame(study, levers) -> pd.DataFrame:
+def world_label(world: str) -> str:
+    """A world's name in column names: a world file's stem, a conf/world name as is."""
+    return Path(world).stem if world.endswith((".yaml", ".yml")) else world
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def trials_frame(study, levers, worlds: Sequence[str] = ()) -> pd.DataFrame:
     """One row per completed trial: its number, lever values, expected profit effect
-    (EUR), risk criterion (EUR), loyalty effect (pp) and mean effect in each world."""
+    (EUR), risk criterion (EUR), loyalty effect (pp) and mean effect in each world
+    (``<world>_eur``, as in designs.csv)."""
     import optuna
 
     rows = []
@@ -32,7 +43,7 @@ def trials_frame(study, levers) -> pd.DataFrame:
         row["loyal_pp"] = t.user_attrs.get("loyal_pp")
         row["runs"] = t.user_attrs.get("runs")
         for i, v in enumerate(t.user_attrs.get("by_world_eur", [])):
-            row[f"world_{i}_eur"] = v
+            row[f"{world_label(worlds[i]) if i < len(worlds) else f'world_{i}'}_eur"] = v
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,7 +77,12 @@ def designs_table(best: dict, ev, levers, risk: str) -> pd.DataFrame:
         e = ev.evaluate(design, programme)
         row = {"design": name, "programme": programme, "settings": json.dumps(design)}
         row.update(expected_eur=e.expected(), risk_eur=e.risk(risk), loyal_pp=e.loyalty())
-        row.update({f"{w}_eur": v for w, v in zip(ev.worlds, e.profit.mean(axis=1), strict=True)})
+        row.update(
+            {
+                f"{world_label(w)}_eur": v
+                for w, v in zip(ev.worlds, e.profit.mean(axis=1), strict=True)
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -108,12 +124,13 @@ def write_report(result, ev, levers, risk: str) -> None:
         f"# Best {ev.programme} design",
         "",
         f"{settings}: expected profit effect EUR {result.best['expected_eur']:,.0f} against "
-        f"no programme (mean over {len(ev.worlds)} worlds of the mean over "
-        f"{len(ev.seeds)} seeds); {risk.replace('_', ' ')} of worlds EUR "
+        f"no programme (mean over {_n(len(ev.worlds), 'world')} of the mean over "
+        f"{_n(len(ev.seeds), 'seed')}); {risk.replace('_', ' ')} of worlds EUR "
         f"{result.best['risk_eur']:,.0f}; loyalty {result.best['loyal_pp']:+.2f} pp.",
         "",
         f"{len(table)} trials, {result.new_trials} new in this call; {ev.runs} markets played "
-        f"in this call ({result.seconds:.1f} s for the trials).",
+        f"in this call, the baseline and the shipped designs replayed for the table below "
+        f"included ({result.seconds:.1f} s for the trials).",
         "",
         designs.to_markdown(index=False) if _has_tabulate() else designs.to_string(index=False),
         "",

@@ -126,6 +126,13 @@ def world_list(worlds: Sequence[str] | str) -> list[str]:
     if names == ["all"]:
         names = sorted(p.stem for p in (config_dir() / "world").glob("*.yaml"))
     names = ["default" if n == "central" else n for n in names if n]
+    known = {p.stem for p in (config_dir() / "world").glob("*.yaml")}
+    for n in names:
+        if n != "default" and n not in known and not Path(n).expanduser().is_file():
+            raise UsageError(
+                f"worlds = {n!r}; allowed: default (or central), all, a world of conf/world "
+                "or a world file's path, several separated by ,"
+            )
     if not names:
         raise UsageError("worlds = ''; allowed: default, all, or world names separated by ,")
     return list(dict.fromkeys(names))
@@ -316,7 +323,7 @@ def optimise(
         study.tell(trial, e.expected())
         seen[_key(design, lv)] = completed(study)[-1]
         new += 1
-    table = trials_frame(study, lv)
+    table = trials_frame(study, lv, ev.worlds)
     best = table.sort_values(["expected_eur", "number"], ascending=[False, True]).iloc[0]
     result = Result(table, best.to_dict(), out, ev.runs, new, time.time() - started)
     if report:
