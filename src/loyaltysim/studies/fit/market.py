@@ -127,21 +127,14 @@ def default_margin() -> float:
     return 1.0 - f.unit_cost / f.price
 
 
-def _merge(base: dict, top: dict) -> dict:
-    """``base`` with ``top``'s values over it, key by key at every depth."""
-    out = dict(base)
-    for key, value in top.items():
-        both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _merge(out[key], value) if both else value
-    return out
-
-
 def write_worlds(out: Path, overrides: dict[str, Any], source: str, name: str) -> list[str]:
     """Write ``out/world/<name>.yaml`` (the fit over the model's defaults) and *your*
     ensemble: one ``<name>__<id>.yaml`` per accepted literature world (``conf/world``),
     that world's values for what one firm's log cannot show (choice weights, engagement,
     memory, price sensitivity) under the fit's purchase process, basket and firm facts;
     ``worlds.csv`` lists them. Returns the worlds' names, ``name`` first."""
+    from omegaconf import OmegaConf
+
     from ...runs.io import config_dir
 
     world_dir = out / "world"
@@ -149,7 +142,8 @@ def write_worlds(out: Path, overrides: dict[str, Any], source: str, name: str) -
     rows = [{"world": name, "literature_world": "defaults (the central world)"}]
     for lit in sorted((config_dir() / "world").glob("*.yaml")):
         values = yaml.safe_load(lit.read_text()) or {}
-        world = _merge(values, overrides)  # the fit's values are the firm's own
+        # the fit's values are the firm's own: they win where both set a key
+        world = OmegaConf.to_container(OmegaConf.merge(values, overrides))
         short = lit.stem.rsplit("_", 2)[-2:]  # literature_<cal>_<wave>_<n>: <wave>_<n>
         own = f"{name}__{'_'.join(short)}"
         write_world(world_dir / f"{own}.yaml", world, f"{source} over {lit.stem}", own)
