@@ -63,6 +63,8 @@ def contact_rounds(*extra, calls=20, engagement=(0.0, 3.0), seed=7):
         pop.engagement[rows, 0] = level
         pop.contacted[:] = False
         pop.last_interaction[:] = NEVER
+        pop.fatigue[:] = 0.0  # no contact fatigue, no opt-outs: the formula's setting
+        pop.opted_out[:] = False
         ctx = StepContext(pop, week, model.dt, rng, rows, model.segments, np.zeros(pop.size))
         prog.weekly(ctx)
         contacted = pop.contacted[rows, 0]

@@ -127,7 +127,11 @@ class Customer(Agent):
         price = t.price * (1.0 - (rebate * self.member + t.offer_depth * offer))
         price = np.maximum(price, 0.0)
         open_ = np.ones(price.size, bool) if t.open is None else t.open
-        beta = (1.0 - c.engagement_price_relief * np.maximum(g, 0.0)) * self.price_sensitivity
+        beta = (
+            (1.0 - c.engagement_price_relief * np.maximum(g, 0.0))
+            * (1.0 + c.dissatisfaction_price * np.maximum(-g, 0.0))
+            * self.price_sensitivity
+        )
         loyalty = self.habit / (self.habit.sum() + c.habit_prior)  # share of remembered buys
         points_eur = self.points * t.point_value * self.member
         u = c.engagement_weight * g + c.loyalty_weight * loyalty + self.taste
@@ -148,10 +152,12 @@ class Customer(Agent):
         return int(np.searchsorted(cum[:-1], u * cum[-1]))
 
     def stay_or_leave(self, trips: int, trial: bool, firm: int, w: Week) -> tuple[int, bool]:
-        """Drop-out after a purchase, d (1 - relief g_firm) (S4): purchases made, and left?
-        In a BG/NBD cohort the trial purchase carries no drop-out and none follow leaving."""
-        g = max(self.engaged()[firm], 0.0)
-        d = self.dropout * (1.0 - w.choice.engagement_churn_relief * g)
+        """Drop-out after a purchase, d (1 - relief max(g, 0)) (1 + dissatisfaction max(-g, 0))
+        at the chosen firm (S4; capped at 1): purchases made, and left? In a BG/NBD cohort
+        the trial purchase carries no drop-out and none follow leaving."""
+        g, c = self.engaged()[firm], w.choice
+        d = self.dropout * (1.0 - c.engagement_churn_relief * max(g, 0.0))
+        d = min(d * (1.0 + c.dissatisfaction_churn * max(-g, 0.0)), 1.0)
         u = w.draws.churn[self.row]
         if not w.rules.cohort:
             return trips, u < 1.0 - np.power(1.0 - d, float(trips))
@@ -257,7 +263,11 @@ class Customer(Agent):
         price = np.maximum(
             t.price * (1.0 - (self.member_terms(t)[0] * self.member + t.offer_depth * offer)), 0.0
         )
-        beta = (1.0 - c.engagement_price_relief * np.maximum(g, 0.0)) * self.price_sensitivity
+        beta = (
+            (1.0 - c.engagement_price_relief * np.maximum(g, 0.0))
+            * (1.0 + c.dissatisfaction_price * np.maximum(-g, 0.0))
+            * self.price_sensitivity
+        )
         points = c.points_weight * beta * self.points * t.point_value * self.member / self.basket
         parts = {
             "engagement": c.engagement_weight * g,

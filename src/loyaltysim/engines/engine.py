@@ -217,6 +217,8 @@ def trade(
             memory.experience_gain,
             memory.failure_penalty,
             rules.loyal_threshold,
+            choice.dissatisfaction_price,
+            choice.dissatisfaction_churn,
         ],
         float,
     )

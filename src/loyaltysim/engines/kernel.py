@@ -38,6 +38,7 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 # indices into the float parameters of `buy`
 (EW, LW, PRIOR, PW, PRICE_RELIEF, CHURN_RELIEF, LIFT, SMOOTH, GAIN, PENALTY, LOYAL) = range(11)
+DISSAT_PRICE, DISSAT_CHURN = 11, 12
 # the outcome fields `buy` writes, by array (int64, int32, bool, float), in column order
 OUTCOME_COLUMNS = (
     ("firm", "trips"),
@@ -154,7 +155,11 @@ def buy(
                 mean_price += u[f]
         mean_price /= n_open
         for f in range(n_firms):
-            beta = (1.0 - par[PRICE_RELIEF] * max(g[f], 0.0)) * sensitivity[i]
+            beta = (
+                (1.0 - par[PRICE_RELIEF] * max(g[f], 0.0))
+                * (1.0 + par[DISSAT_PRICE] * max(-g[f], 0.0))
+                * sensitivity[i]
+            )
             unit_price = u[f] - mean_price
             v = par[EW] * g[f]
             v += par[LW] * (habit[i, f] / held)
@@ -183,6 +188,7 @@ def buy(
         member_c = member[i, c]
         offer_c = offer_until[i, c] >= week
         d = dropout[i] * (1.0 - par[CHURN_RELIEF] * g_c)
+        d = min(d * (1.0 + par[DISSAT_CHURN] * max(-g[c], 0.0)), 1.0)
         if cohort:
             jumps = np.floor(np.log1p(-uniform(k_churn, i)) / np.log1p(-d)) + 1
             left = jumps <= repeat[j]

@@ -59,6 +59,20 @@ class Population:
     referrals: np.ndarray  # int64 recommendations made so far
     prospect_queue: np.ndarray  # random order in which paid acquisition reaches prospects
     queue_pos: int = 0
+    # contact fatigue (programmes.engagement): (N, F) contacts from the firm, each weighted
+    # by the fatigue decay per week since, as of ``fatigue_week``; zeros when not given
+    fatigue: np.ndarray | None = None
+    fatigue_week: np.ndarray | None = None  # (N, F) int32 week ``fatigue`` was brought up to
+    opted_out: np.ndarray | None = None  # (N, F) bool: asked the firm for no more contacts
+
+    def __post_init__(self) -> None:
+        shape = self.engagement.shape
+        if self.fatigue is None:
+            self.fatigue = np.zeros(shape)
+        if self.fatigue_week is None:
+            self.fatigue_week = np.zeros(shape, np.int32)
+        if self.opted_out is None:
+            self.opted_out = np.zeros(shape, bool)
 
     @property
     def size(self) -> int:

@@ -8,6 +8,7 @@ One call of :func:`purchase_step` plays one model step of category purchases:
 
        p_if    = price_f * (1 - rebate_if * member_if - offer_f * offer_if)  (S1, S6)
        beta_if = beta_i * (1 - price_relief * max(g_if, 0))                   (S4)
+                        * (1 + dissatisfaction_price * max(-g_if, 0))
        U_if    = -beta_if * (p_if - pbar_i) + w_E * g_if + w_H * L_if
                  + taste_if + w_P * beta_if * points_value_if / basket_i       (S3, S13)
 
@@ -29,7 +30,9 @@ One call of :func:`purchase_step` plays one model step of category purchases:
    main firm only after staying on top for ``main_persistence_weeks``. A change of main
    firm is a defection (churn to a competitor): real and lasting, not a passing flip.
 7. Drop-out: after its k purchases a customer leaves the category with probability
-   ``1 - (1 - d_i (1 - churn_relief * max(g_ic, 0)))^k`` (BG/NBD with S4's engagement relief).
+   ``1 - (1 - d_ic)^k`` with ``d_ic = min(1, d_i (1 - churn_relief * max(g_ic, 0))
+   (1 + dissatisfaction_churn * max(-g_ic, 0)))`` (BG/NBD with S4's engagement relief and
+   the dissatisfied customer's quicker exit).
    In a BG/NBD cohort the trial purchase carries no drop-out and a customer who drops out
    after the j-th purchase of a step makes no further purchases in it.
 
@@ -44,12 +47,10 @@ tested against, bit for bit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .choice import ChoiceParams
 from .memory import MemoryParams, engagement_g, habit_loyalty
-from .params import UNCERTAINTY, Params, param
 from .population import GONE, NEVER, Population
 from .status import StatusRules, loyal_before, update_main
 from .trades import Draws, FirmSales, Outcome, Terms
@@ -63,100 +64,6 @@ __all__ = [
     "Terms",
     "purchase_step",
 ]
-
-
-@dataclass(frozen=True)
-class ChoiceParams(Params):
-    """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
-
-    engagement_weight: float = param(
-        0.286,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="utility",
-        doc="utility of full engagement g(E)=1 (S3)",
-        plausible=(0.0, 2.0),
-        source="no published estimate: from no effect to half the loyalty weight",
-    )
-    loyalty_weight: float = param(
-        1.63,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="utility",
-        doc="state dependence: utility of a firm that holds all of a customer's remembered "
-        "purchases (habit loyalty L = H / (sum H + k) -> 1)",
-        plausible=(0.5, 4.5),
-        source="Guadagni & Little (1983) 3.9 for coffee without controls for heterogeneity, "
-        "which take much of it (Dube, Hitsch & Rossi 2010); with three identical firms and no "
-        "taste spread, lock-in sets in between 2.5 and 3 (validation: polygamy)",
-    )
-    habit_prior: float = param(
-        1.0,
-        lo=0,
-        hi=1e6,
-        lo_open=True,
-        kind=UNCERTAINTY,
-        unit="purchases",
-        doc="pseudo-purchases, spread evenly over the firms, that shrink the habit loyalty of "
-        "a short purchase memory toward indifference",
-        plausible=(0.5, 3.0),
-        source="reason: a share estimated from a few remembered purchases is uncertain "
-        "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
-    )
-    taste_sigma: float = param(
-        1.33,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="utility",
-        doc="spread of persistent tastes for each firm across customers (heterogeneity)",
-        plausible=(0.0, 1.5),
-        source="reason: random-coefficient brand-choice models find brand intercepts varying "
-        "across households by about the utility of a 10-30% price difference",
-    )
-    points_weight: float = param(
-        0.374,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="utility per utility of EUR",
-        doc="weight of unredeemed points, as a share of their euro value",
-        plausible=(0.0, 1.0),
-        source="reason: points are valued from not at all to their face value (Klemperer)",
-    )
-    engagement_price_relief: float = param(
-        0.181,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="fraction",
-        doc="fraction by which full engagement lowers price sensitivity (S4)",
-        plausible=(0.0, 0.5),
-        source="reason: S4 states the direction, not the size; from none to half",
-    )
-    engagement_churn_relief: float = param(
-        0.159,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="fraction",
-        doc="fraction by which full engagement lowers the category drop-out probability (S4)",
-        plausible=(0.0, 0.8),
-        source="Gopalakrishnan et al. (2021): programme value came mostly through lower "
-        "attrition; size per unit of engagement unknown",
-    )
-    engagement_basket_lift: float = param(
-        0.0588,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="fraction",
-        doc="relative basket increase at full engagement (S4)",
-        plausible=(0.0, 0.3),
-        source="Belli et al. (2022): programme effects on behaviour are positive but modest",
-    )
 
 
 def poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -222,6 +129,7 @@ def utilities(
     member = np.take(pop.member, rows, axis=0)
     has_offer = np.take(pop.offer_until, rows, axis=0) >= week
     beta = 1.0 - choice.engagement_price_relief * np.maximum(g, 0.0)
+    beta *= 1.0 + choice.dissatisfaction_price * np.maximum(-g, 0.0)
     beta *= pop.price_sensitivity[rows, None]
     discount = np.zeros_like(g)
     if rebate.any():
@@ -273,11 +181,14 @@ def purchase_step(
     # flat indices: row-major (customer, firm) cells of the gathered and the full arrays
     own = np.arange(b.size) * n_firms + c
     cell = b * n_firms + c
-    g_c = np.maximum(g.ravel()[own], 0.0)
+    g_own = g.ravel()[own]
+    g_c = np.maximum(g_own, 0.0)
     member_c = member.ravel()[own]
     offer_c = has_offer.ravel()[own]
 
     d = pop.dropout[b] * (1.0 - choice.engagement_churn_relief * g_c)
+    d *= 1.0 + choice.dissatisfaction_churn * np.maximum(-g_own, 0.0)
+    np.minimum(d, 1.0, out=d)
     if rules.cohort:
         # BG/NBD: drop-out may follow each repeat purchase; none are made after it
         with np.errstate(divide="ignore", invalid="ignore"):
