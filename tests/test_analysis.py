@@ -210,23 +210,53 @@ def test_personalisation_no_contact_is_the_baseline(tmp):
         tmp,
         "personalisation",
         "firm.programme.personalisation=0.2,1.0",
-        "firm.programme.contacts_per_week=0.5,0.0",
+        "firm.programme.contacts_per_week=0.5,0.0,2.0",
     )
-    (line,) = lines
-    assert "**S7**" in line
+    s7, rate = lines
+    assert "**S7**" in s7 and "**S7**" in rate
     table = pd.read_csv(out / "contact_effect.csv")
-    assert list(table["personalisation"]) == [0.2, 1.0]
+    assert list(table["personalisation"]) == [0.2, 0.2, 1.0, 1.0]
+    assert list(table["contacts_per_week"]) == [0.5, 2.0, 0.5, 2.0]
     assert ((table.d_profit_lo <= table.d_profit) & (table.d_profit <= table.d_profit_hi)).all()
-    d = paired(
-        col,
-        "cumulative_profit_eur",
-        {"firm.programme.personalisation": 1.0, "firm.programme.contacts_per_week": 0.5},
-        {"firm.programme.personalisation": 1.0, "firm.programme.contacts_per_week": 0.0},
-    )
-    assert table["d_profit"].iloc[1] == pytest.approx(d["diff"])
+    d = {
+        r: paired(
+            col,
+            "cumulative_profit_eur",
+            {"firm.programme.personalisation": 1.0, "firm.programme.contacts_per_week": r},
+            {"firm.programme.personalisation": 1.0, "firm.programme.contacts_per_week": 0.0},
+        )["diff"]
+        for r in (0.5, 2.0)
+    }
+    assert list(table["d_profit"].iloc[2:]) == pytest.approx([d[0.5], d[2.0]])
+    best = max(d, key=d.get)
+    words = {0.5: "every two weeks", 2.0: "2 times a week"}[best]
+    if d[best] <= 0:
+        assert "1.0: none (no rate beats no contact)" in rate
+    else:  # interior: between no contact and a higher rate, both earning less
+        assert f"1.0: {words}" in rate
+        assert (f"1.0: {words} (interior)" in rate) == (best == 0.5)
     md = (out / "contact_effect.md").read_text()
-    assert "every two weeks" in md and len(md.strip().splitlines()) == 4 + 2
+    assert "every two weeks" in md and len(md.strip().splitlines()) == 4 + 4
     assert (out / "contact_effect.png").stat().st_size > 0
+
+
+def test_best_rate_is_interior_only_between_rates_that_earn_less():
+    from loyaltysim.studies.analysis.personalisation import best_rates
+
+    table = pd.DataFrame(
+        {
+            "personalisation": [0.8] * 3 + [1.0] * 3 + [0.2] * 3,
+            "contacts_per_week": [0.25, 1.0, 4.0] * 3,
+            "d_profit": [5.0, 9.0, 2.0, 1.0, 3.0, 7.0, -5.0, -9.0, -1.0],
+        }
+    )
+    assert best_rates(table) == [
+        "0.2: none (no rate beats no contact)",
+        "0.8: every week (interior)",
+        "1.0: 4 times a week",
+    ]
+    low = table.assign(d_profit=[8.0, 1.0, -2.0] * 3)
+    assert best_rates(low)[0] == "0.2: every four weeks (interior)"
 
 
 def test_referral_thanks(tmp):

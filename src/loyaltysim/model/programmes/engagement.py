@@ -31,7 +31,8 @@ acts of the customer, not of the firm:
   ``optout_prob * (1 + optout_fatigue * n)`` (one draw per member, after the others); an
   opted-out member gets no more contacts or surprises from the firm (thanks still). So more
   contact has an interior optimum: the engagement a week brings, ``r exp(-c r h)`` at ``r``
-  contacts a week (``h = half-life / ln 2``), peaks at ``r = 1 / (c h)``.
+  contacts a week (steady fatigue ``r h``, ``h = q / (1 - q)``, ``q = 0.5 ** (1 /
+  half-life)``: 5.3 at 4 weeks), peaks at ``r = 1 / (c h)`` (1.9 at the defaults).
 - thanks for a recommendation stay an interaction: the recommendation itself is the
   customer's act (``referrals`` records it too); the thanks answer it.
 """
@@ -267,7 +268,7 @@ def response_probability(base: float, slope: float, g: np.ndarray) -> np.ndarray
 def recent_contacts(pop: Population, cells: np.ndarray, week: int, half_life: float) -> np.ndarray:
     """Contact fatigue before ``week``'s contacts at flat ``(row, firm)`` ``cells``: the
     contacts each member got from the firm, each weighted ``0.5 ** (age / half_life)`` (age in
-    weeks): about ``contacts_per_week * half_life / ln 2`` at a steady rate."""
+    weeks): ``r q / (1 - q)``, ``q = 0.5 ** (1 / half_life)``, at a steady ``r`` a week."""
     age = week - np.take(pop.fatigue_week, cells)
     return np.take(pop.fatigue, cells) * 0.5 ** (age / half_life)
 
