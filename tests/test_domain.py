@@ -351,6 +351,10 @@ CONTACTS = (
     "firm.programme.contact_gain=0.5",
     "firm.programme.bad_contact_penalty=0.8",
     "firm.programme.signup_prob=0.3",
+    # no contact fatigue or opt-outs: each contact's effect is the plain one (fatigue and
+    # opt-outs are recomputed in tests/test_backfire.py)
+    "firm.programme.contact_fatigue=0",
+    "firm.programme.optout_prob=0",
     "competitor/programme=none",
 )
 
