@@ -29,11 +29,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..runs.collect import Collected, UsageError, collect
+from ..runs.collect import UsageError, collect
 from ..runs.io import config_dir, folder_problem
 from ..runs.progress import Progress
 from ..runs.sweep import SWEEP, sweep_status
 from . import formatting as fmt
+from .ask_worlds import answer_worlds, combine
 from .comparison import compare, headline
 from .scenario import (  # noqa: F401  (the scenario's names, as ask has always offered them)
     ARM_KEYS,
@@ -72,9 +73,11 @@ def check_config(scn: Scenario, extra: list[str], worlds: Sequence[str] = ()):
     from ..runs.runner import load_config
 
     base = None
-    for world in worlds or [None]:
+    for i, world in enumerate(worlds or [None]):
         more = [] if world is None else [f"world={world}"]
-        for arm in scn.arms:
+        # worlds set the same keys to other values: every arm composed in the first world,
+        # the baseline in each (its file read and checked) keeps the check to seconds
+        for arm in scn.arms if i == 0 else [a for a in scn.arms if a.name == scn.baseline]:
             try:
                 cfg = load_config(arm_overrides(scn, arm, [*extra, *more]))
             except (ConfigError, TypeError, ValueError) as err:
@@ -133,22 +136,6 @@ def run_arms(
     finally:
         bar.close()
     return job_names
-
-
-def combine(collected: Collected, job_names: dict[str, list[str]]) -> Collected:
-    """The collected runs with an ``arm`` column, one copy of a run per arm that ran it."""
-    frames = {"runs": [], "summary": []}
-    for arm, names in job_names.items():
-        for key in frames:
-            table = getattr(collected, key)
-            sub = table[table["run_id"].isin(names)].copy() if len(table) else table
-            sub.insert(2, "arm", arm)
-            frames[key].append(sub)
-    runs = pd.concat(frames["runs"], ignore_index=True)
-    summary = pd.concat(frames["summary"], ignore_index=True)
-    if summary.empty:
-        raise UsageError("no run finished; see the logs and error.json in the run folders")
-    return Collected(runs, summary, collected.failures, ["arm"])
 
 
 def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers: int):
@@ -265,20 +252,18 @@ def main(argv: list[str] | None = None) -> None:
             scn.seeds = scn.seeds[: QUICK[1]]
         jobs = _jobs(options["jobs"]) if "jobs" in options else None
         out = Path(options.get("out") or f"outputs/scenarios/{scn.name}")
-        cfg = check_config(scn, extra, worlds)
         problem = folder_problem(out)  # before the first arm runs, not after
         if problem is not None:
             raise UsageError(
                 f"out = {str(out)!r}; allowed: a folder that can be created ({problem})"
             )
+        cfg = check_config(scn, extra, worlds)
         where = f" x {len(worlds)} worlds" if worlds else " in one world"
         print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds{where} into {out}")
         if quick:
             print(f"quick answer: {max(1, len(worlds))} of {total} worlds, {len(scn.seeds)} seeds")
         job_names = run_arms(scn, out, extra, jobs, worlds)
         if worlds:
-            from .ask_worlds import answer_worlds
-
             sentences, notes, head, dest = answer_worlds(
                 scn, out, job_names, cfg, worlds, quick, total
             )

@@ -33,8 +33,6 @@ def answer_worlds(
     """Compare the arms with the baseline in each world, summarise over the worlds and
     write ``out/answer``; returns the sentences, the notes on what they cover, the per-arm
     table and the answer's folder."""
-    from .ask import combine
-
     customers, weeks = int(cfg.customers.n), int(cfg.market.horizon_weeks)
     col = combine(collect(out / "runs"), job_names)
     if "world" not in col.summary:
@@ -84,7 +82,9 @@ def answer_worlds(
     head = pd.DataFrame(rows)
     head.to_csv(dest / "answer.csv", index=False)
     effects.to_csv(dest / "worlds.csv", index=False)
-    flip_lines, figures = flips(effects, world_values(list(effects["world"].unique())), titles, dest)
+    flip_lines, figures = flips(
+        effects, world_values(list(effects["world"].unique())), titles, dest
+    )
     firm = fmt.firm_name(scn.firm, scn.firm_names)
     md = [f"# {scn.question}", "", f"Firm: **{firm}**; {customers:,} customers.", ""]
     md += [against, ""] + [f"- {s}" for s in sentences] + [""] + notes
@@ -92,10 +92,32 @@ def answer_worlds(
     md += ["", "## Each world", "", markdown_table(_world_table(effects, titles))]
     (dest / "answer.md").write_text("\n".join(md) + "\n")
     write_worlds_html(
-        dest / "report.html", scn.question, firm, [against, *sentences], notes, flip_lines,
-        figures, _world_table(effects, titles),
+        dest / "report.html",
+        scn.question,
+        firm,
+        [against, *sentences],
+        notes,
+        flip_lines,
+        figures,
+        _world_table(effects, titles),
     )
     return sentences, [against, *notes], head, dest
+
+
+def combine(collected: Collected, job_names: dict[str, list[str]]) -> Collected:
+    """The collected runs with an ``arm`` column, one copy of a run per arm that ran it."""
+    frames = {"runs": [], "summary": []}
+    for arm, names in job_names.items():
+        for key in frames:
+            table = getattr(collected, key)
+            sub = table[table["run_id"].isin(names)].copy() if len(table) else table
+            sub.insert(2, "arm", arm)
+            frames[key].append(sub)
+    runs = pd.concat(frames["runs"], ignore_index=True)
+    summary = pd.concat(frames["summary"], ignore_index=True)
+    if summary.empty:
+        raise UsageError("no run finished; see the logs and error.json in the run folders")
+    return Collected(runs, summary, collected.failures, ["arm"])
 
 
 FLIP_NOTE = (

@@ -19,8 +19,8 @@ mean effect in the worst decile of worlds (``risk=worst_decile``, at least one w
 the worst world (``risk=worst``). Beside it, every design's max regret (``max_regret_eur``
 in trials.csv and designs.csv): the most profit it gives up in any one world against the
 best design known in that world, every trial and every shipped design; it needs the whole
-search, so it ranks the designs found rather than steering the search. The study lives in ``<out>/study.journal``: a killed search
-resumes, and a rerun with more trials plays only the new ones. Other ``key=value`` arguments
+search, so it ranks the designs found rather than steering the search. The study lives in
+``<out>/study.journal``: a killed search resumes, and a rerun with more trials plays only the new ones. Other ``key=value`` arguments
 are overrides for every run (``firm.price=5.5``). Defaults: trials=30, seeds=3,
 customers=2000, weeks=52, worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
 """
@@ -98,8 +98,11 @@ def _not_a_lever(programme: str, key: str, fields: Mapping[str, Any]) -> UsageEr
     the firm's choice, or no setting of the programme at all."""
     allowed = ", ".join(sorted(fields))
     for kind, why in (
-        ("uncertainty", "an uncertainty: a property of the world (how customers respond), not "
-         "the firm's choice; vary it across worlds (worlds=all) instead"),
+        (
+            "uncertainty",
+            "an uncertainty: a property of the world (how customers respond), not "
+            "the firm's choice; vary it across worlds (worlds=all) instead",
+        ),
         ("constant", "a constant of the programme, not the firm's choice"),
     ):
         if key in _lever_fields(programme, kind):
@@ -108,7 +111,8 @@ def _not_a_lever(programme: str, key: str, fields: Mapping[str, Any]) -> UsageEr
                 f"allowed: {allowed}"
             )
     return UsageError(
-        f"lever {key!r} is not a setting of programme {programme}; allowed: {allowed}"
+        f"lever {key!r} is not a lever of programme {programme}: it has no such setting; "
+        f"allowed: {allowed}"
     )
 
 

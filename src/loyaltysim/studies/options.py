@@ -27,10 +27,14 @@ def parse_options(
             raise SystemExit(0)
         key, sep, value = token.partition("=")
         if not sep or token.startswith("-") or not key:
-            allowed = ", ".join([*(f"{o}=..." for o in options), *(f"{p}KEY=..." for p in prefixes)])
+            allowed = ", ".join(
+                [*(f"{o}=..." for o in options), *(f"{p}KEY=..." for p in prefixes)]
+            )
             raise UsageError(f"argument {token!r}; allowed: {allowed} or overrides (key=value)")
-        if key in options or any(key.startswith(p) for p in prefixes) or (
-            is_option is not None and is_option(key)
+        if (
+            key in options
+            or any(key.startswith(p) for p in prefixes)
+            or (is_option is not None and is_option(key))
         ):
             own[key] = value
         else:

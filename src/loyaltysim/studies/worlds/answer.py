@@ -79,7 +79,11 @@ def extras(effects: pd.DataFrame, arm: str, weeks: int) -> Extras:
     if len(be) and len(be) * 2 >= len(rows):
         p10, med, p90 = np.percentile(be, [10, 50, 90])
         margin = rows["margin_pct"].to_numpy(float)
-        at = f" (the runs' margin is {np.nanmedian(margin):.0f}%)" if np.isfinite(margin).any() else ""
+        at = (
+            f" (the runs' margin is {np.nanmedian(margin):.0f}%)"
+            if np.isfinite(margin).any()
+            else ""
+        )
         above = rows.get("pays_above_break_even", pd.Series(dtype=object)).dropna()
         side = ""
         if len(above) and above.astype(bool).all():
@@ -107,7 +111,7 @@ def extras(effects: pd.DataFrame, arm: str, weeks: int) -> Extras:
 
 
 def horizon_words(weeks: int) -> str:
-    """"3 years" for 156 weeks, "1 year" for 52, "60 weeks" otherwise."""
+    """ "3 years" for 156 weeks, "1 year" for 52, "60 weeks" otherwise."""
     if weeks % 52 == 0 and weeks >= 52:
         return "1 year" if weeks == 52 else f"{weeks // 52} years"
     return f"{weeks} weeks"
@@ -125,8 +129,15 @@ def arm_sentence(s: ArmSummary, title: str, ex: Extras, weeks: int) -> str:
     return text + "."
 
 
-def scope_words(n_worlds: int, seeds: int, customers: int, weeks: int, margin: float,
-                quick: bool, total_worlds: int) -> list[str]:
+def scope_words(
+    n_worlds: int,
+    seeds: int,
+    customers: int,
+    weeks: int,
+    margin: float,
+    quick: bool,
+    total_worlds: int,
+) -> list[str]:
     """What the sentences cover: the worlds (the outer level), the seeds within a world,
     the horizon, the market size and the margin; a quick answer says it is quick."""
     lines = [
@@ -170,7 +181,7 @@ def flips(
         rows = effects[effects["arm"].astype(str) == arm].set_index("world")
         table = values.join(rows["pct"], how="inner").reset_index()
         lines += ["", f"### {title}", ""]
-        if len(table) < 3 or not names:
+        if len(table) < 2 or not names:
             lines.append(
                 f"Too few worlds ({len(table)}) to say which uncertainties move the effect."
             )
@@ -198,7 +209,8 @@ def flips(
         if flip:
             box = reversal_box(sample, names, "pct")
             lines.append(
-                "Where it flips: " + box.describe("the effect is below zero", "emulated worlds")
+                "Where it flips: "
+                + box.describe("the effect is below zero", "emulated worlds")
                 + "."
             )
         else:
@@ -206,7 +218,12 @@ def flips(
             lines.append(f"Where it flips: nowhere in the box; {sign} in every emulated world.")
         axes = (sob.index[0], sob.index[1] if len(sob) > 1 else sob.index[0])
         fig = worlds_figure(
-            table, "pct", axes, dest / f"flip_{arm}.png", box, emu,
+            table,
+            "pct",
+            axes,
+            dest / f"flip_{arm}.png",
+            box,
+            emu,
             title=f"{title}: profit effect (%) in each world",
         )
         figures.append(fig)
