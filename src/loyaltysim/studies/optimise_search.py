@@ -20,8 +20,8 @@ the worst world (``risk=worst``). Beside it, every design's max regret (``max_re
 in trials.csv and designs.csv): the most profit it gives up in any one world against the
 best design known in that world, every trial and every shipped design; it needs the whole
 search, so it ranks the designs found rather than steering the search. The study lives in
-``<out>/study.journal``: a killed search resumes, and a rerun with more trials plays only the new ones. Other ``key=value`` arguments
-are overrides for every run (``firm.price=5.5``). Defaults: trials=30, seeds=3,
+``<out>/study.journal``: a killed search resumes, and a rerun with more trials plays only
+the new ones. Other ``key=value`` arguments are overrides for every run (``firm.price=5.5``). Defaults: trials=30, seeds=3,
 customers=2000, weeks=52, worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
 """
 
