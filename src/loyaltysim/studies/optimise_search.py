@@ -22,7 +22,8 @@ best design known in that world, every trial and every shipped design; it needs 
 search, so it ranks the designs found rather than steering the search. The study lives in
 ``<out>/study.journal``: a killed search resumes, and a rerun with more trials plays only
 the new ones. Other ``key=value`` arguments are overrides for every run
-(``firm.price=5.5``). Defaults: trials=30, seeds=3, customers=2000, weeks=52, worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
+(``firm.price=5.5``). Defaults: trials=30, seeds=3, customers=2000, weeks=52,
+worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
 """
 
 from __future__ import annotations
