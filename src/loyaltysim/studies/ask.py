@@ -4,6 +4,14 @@
     loyaltysim-ask scenario=withdraw_rebate seeds=4 customers.n=1000   # smaller, quicker
     loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
     loyaltysim-ask scenario=replace_rebate_with_thanks world=my_fit/world/your_market.yaml
+    loyaltysim-ask scenario=withdraw_rebate worlds=central      # the default world alone
+    loyaltysim-ask scenario=withdraw_rebate quick=true          # 4 worlds, 3 seeds: quick
+
+By default every arm runs in every accepted world of conf/world (``worlds=all``; worlds the
+outer level, seeds paired within a world) and the answer leads with one sentence per arm
+across them (:mod:`.ask_worlds`): better in k of n worlds, the median world, the middle 80%
+and the range, and where the answer flips. ``worlds=central`` (the default config) or
+``world=`` answers in one world; ``worlds=<id>,<id>`` in chosen worlds.
 
 A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra overrides of any
 kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
