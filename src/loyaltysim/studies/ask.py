@@ -89,8 +89,8 @@ def check_config(scn: Scenario, extra: list[str], worlds: Sequence[str] = ()):
             try:
                 cfg = load_config(arm_overrides(scn, arm, [*extra, *more]))
             except (ConfigError, TypeError, ValueError) as err:
-                where = f" in world {world}" if world else ""
-                raise UsageError(f"arm {arm.name!r}{where}: {str(err).splitlines()[0]}") from None
+                where = f" (in world {world})" if world else ""
+                raise UsageError(f"arm {arm.name!r}: {str(err).splitlines()[0]}{where}") from None
             if arm.name == scn.baseline and base is None:
                 base = cfg
     return base
