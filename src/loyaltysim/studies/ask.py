@@ -260,12 +260,12 @@ def main(argv: list[str] | None = None) -> None:
             scn.seeds = scn.seeds[: QUICK[1]]
         jobs = _jobs(options["jobs"]) if "jobs" in options else None
         out = Path(options.get("out") or f"outputs/scenarios/{scn.name}")
+        cfg = check_config(scn, extra, worlds)  # a refused config leaves no folder
         problem = folder_problem(out)  # before the first arm runs, not after
         if problem is not None:
             raise UsageError(
                 f"out = {str(out)!r}; allowed: a folder that can be created ({problem})"
             )
-        cfg = check_config(scn, extra, worlds)
         where = f" x {len(worlds)} worlds" if worlds else " in one world"
         print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds{where} into {out}")
         if quick:
