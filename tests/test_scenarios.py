@@ -141,6 +141,10 @@ def test_a_manager_reads_money_p_values_and_names():
         "1,000 customers (95% CI +€2,250 to +€2,750), share -1.2 pp (95% CI -1.5 to -0.9 pp); "
         "pays back in week 40; better in 20 of 20 seeds"
     )
+    # ahead from the first week: nothing was paid up front, so no payback is said
+    ahead = {**row, "payback_week": 1.0, "costs_up_front": False}
+    assert "; better in 20 of 20 seeds" in fmt.sentence(ahead, "A")
+    assert "pays back" not in fmt.sentence(ahead, "A")
 
 
 def test_usage_error_is_raised_for_a_missing_file():
