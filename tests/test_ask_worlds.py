@@ -213,3 +213,19 @@ def test_max_regret_is_the_most_given_up_in_any_world_against_the_best_known():
     assert designs["max_regret_eur"][0] == 3.0
     r = rounded(pd.DataFrame({"x_eur": [1.23456], "y_pp": [0.123456789], "rate": [0.1234567891]}))
     assert r.iloc[0].tolist() == [1.23, 0.1235, 0.123457]
+
+
+def test_the_flip_analysis_spans_the_not_ruled_out_space_not_only_the_accepted_worlds():
+    from loyaltysim.runs.io import config_dir
+    from loyaltysim.studies.worlds.ensemble import not_ruled_out_box
+
+    values = world_values(accepted_worlds())
+    box, words = not_ruled_out_box(values)
+    cands = pd.read_csv(config_dir().parent / "results" / "calibration" / "candidates.csv")
+    kept = cands[cands["implausibility"] <= 1.0]  # conf/calibration/literature.yaml's cutoff
+    assert f"the {len(kept)} candidate worlds" in words
+    for name, (lo, hi) in box.items():
+        assert lo == min(kept[name].min(), values[name].min())
+        assert hi == max(kept[name].max(), values[name].max())
+    wider = [n for n in box if box[n][1] - box[n][0] > np.ptp(values[n]) + 1e-12]
+    assert wider  # the not-ruled-out box is wider than the accepted worlds' in some direction

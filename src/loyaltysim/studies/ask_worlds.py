@@ -17,7 +17,7 @@ from . import formatting as fmt
 from .comparison import compare, headline
 from .scenario import Scenario
 from .worlds.answer import arm_sentence, extras, flips, scope_words, world_effects
-from .worlds.ensemble import world_values
+from .worlds.ensemble import not_ruled_out_box, world_values
 from .worlds.summary import summarise
 
 
@@ -82,9 +82,8 @@ def answer_worlds(
     head = pd.DataFrame(rows)
     head.to_csv(dest / "answer.csv", index=False)
     effects.to_csv(dest / "worlds.csv", index=False)
-    flip_lines, figures = flips(
-        effects, world_values(list(effects["world"].unique())), titles, dest
-    )
+    values = world_values(list(effects["world"].unique()))
+    flip_lines, figures = flips(effects, values, titles, dest, box=not_ruled_out_box(values))
     firm = fmt.firm_name(scn.firm, scn.firm_names)
     md = [f"# {scn.question}", "", f"Firm: **{firm}**; {customers:,} customers.", ""]
     md += [against, ""] + [f"- {s}" for s in sentences] + [""] + notes
@@ -122,7 +121,9 @@ def combine(collected: Collected, job_names: dict[str, list[str]]) -> Collected:
 
 FLIP_NOTE = (
     "Which uncertainties move each effect most: total Sobol indices (SALib) on a quadratic "
-    "emulator fitted to the effect in the worlds, over the box the accepted worlds span; "
+    "emulator fitted to the effect in the worlds, over the not-ruled-out space of the "
+    "calibration (the box of its candidates within the cutoff: the emulator extrapolates "
+    "beyond the accepted worlds there); "
     "where the verdict reverses: the PRIM box (ema_workbench) of the emulated worlds whose "
     "effect is below zero. The figure shows the effect in each world (green better, red "
     "worse) against the two most influential uncertainties, the emulator's zero contour "

@@ -164,9 +164,11 @@ def flips(
     arms: Mapping[str, str],
     dest: Path,
     top: int = 3,
+    box: tuple[Mapping[str, tuple[float, float]], str] | None = None,
 ) -> tuple[list[str], list[Path]]:
     """Per arm: the uncertainties that move its effect most (total Sobol index on a
-    quadratic emulator fitted to the worlds, over the box the accepted worlds span), the
+    quadratic emulator fitted to the worlds, over ``box``: the bounds and what they are,
+    by default the box the accepted worlds span), the
     box where the verdict reverses (PRIM on the emulator's dense sample) and the figure of
     the effect in each world against the two most influential uncertainties (the flip
     boundary, the emulator's zero contour, drawn). Returns Markdown lines and figures."""
@@ -192,7 +194,8 @@ def flips(
                 "moves it, and it cannot flip."
             )
             continue
-        emu = fit_emulator(table, names, "pct")
+        bounds, where = box or (None, "the box the worlds span")
+        emu = fit_emulator(table, names, "pct", bounds=bounds)
         with warnings.catch_warnings():  # SALib divides by a zero spread of a flat emulator
             warnings.simplefilter("ignore", RuntimeWarning)
             sob = sobol_indices(emu, n=256)
@@ -201,7 +204,7 @@ def flips(
         )
         lines.append(
             f"Moves the effect most: {ranked}; on a quadratic emulator of the {len(table)} "
-            f"worlds over the box they span (its residual spread {emu.rmse:.2f} points of %)."
+            f"worlds over {where} (its residual spread {emu.rmse:.2f} points of %)."
         )
         sample = emulated_points(emu, "pct")
         flip = (sample["pct"] < 0).any() and (sample["pct"] > 0).any()

@@ -71,3 +71,35 @@ def world_values(names: Sequence[str]) -> pd.DataFrame:
     table.index.name = "world"
     varying = [c for c in table.columns if table[c].nunique(dropna=True) > 1]
     return table[varying]
+
+
+def not_ruled_out_box(
+    worlds: pd.DataFrame, calibration: Path | None = None
+) -> tuple[dict[str, tuple[float, float]], str]:
+    """The box of the not-ruled-out space over the columns of ``worlds``: each
+    uncertainty's range over the calibration's candidates whose implausibility is within its
+    cutoff (``results/calibration/candidates.csv``; the cutoff from its conf/calibration
+    file), widened to hold the worlds; where that is not at hand, the worlds' own box.
+    Returns the box and what it is, in words."""
+    own = {c: (float(worlds[c].min()), float(worlds[c].max())) for c in worlds.columns}
+    folder = Path(calibration or config_dir().parent / "results" / "calibration")
+    try:
+        cands = pd.read_csv(folder / "candidates.csv")
+        import json
+
+        name = json.loads((folder / "summary.json").read_text())["calibration"]
+        conf = yaml.safe_load((config_dir() / "calibration" / f"{name}.yaml").read_text())
+        cutoff = float(conf.get("cutoff", 1.0))
+        kept = cands[cands["implausibility"] <= cutoff]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return own, "the box the accepted worlds span"
+    box = {}
+    for c, (lo, hi) in own.items():
+        if c in kept and len(kept):
+            box[c] = (min(lo, float(kept[c].min())), max(hi, float(kept[c].max())))
+        else:
+            box[c] = (lo, hi)
+    return box, (
+        f"the box of the {len(kept)} candidate worlds the calibration did not rule out "
+        f"(implausibility <= {cutoff:g})"
+    )
