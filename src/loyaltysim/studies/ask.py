@@ -1,7 +1,7 @@
 """``loyaltysim-ask``: ask a scenario a question and get an answer a manager can read.
 
     loyaltysim-ask scenario=replace_rebate_with_thanks
-    loyaltysim-ask scenario=withdraw_rebate seeds=4 customers.n=1000   # smaller, quicker
+    loyaltysim-ask scenario=withdraw_rebate quick=true customers.n=1000   # 4 worlds, 3 seeds
     loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
     loyaltysim-ask scenario=replace_rebate_with_thanks world=my_fit/world/your_market.yaml
     loyaltysim-ask scenario=withdraw_rebate worlds=central      # the default world alone
