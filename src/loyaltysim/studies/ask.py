@@ -5,7 +5,6 @@
     loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
     loyaltysim-ask scenario=replace_rebate_with_thanks world=my_fit/world/your_market.yaml
     loyaltysim-ask scenario=withdraw_rebate worlds=central      # the default world alone
-    loyaltysim-ask scenario=withdraw_rebate quick=true          # 4 worlds, 3 seeds: quick
 
 By default every arm runs in every accepted world of conf/world (``worlds=all``; worlds the
 outer level, seeds paired within a world) and the answer leads with one sentence per arm
