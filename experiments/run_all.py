@@ -5,12 +5,20 @@
     python experiments/run_all.py --launcher basic   # any Hydra launcher (default: local)
     python experiments/run_all.py --jobs 4           # 4 jobs at a time (local or joblib only)
     python experiments/run_all.py --quick --out /tmp/res --runs /tmp/runs   # tiny smoke run
+    python experiments/run_all.py --worlds none      # the default (central) world only
+    python experiments/run_all.py --worlds <id> <id> # across these worlds only (not curated)
 
 Each experiment is a Hydra sweep (``conf/experiment/<name>.yaml``) run into
 ``<runs>/<name>`` (finished runs are skipped on a re-run), then collected and analysed by
 ``loyaltysim.studies.analysis.<name>``, which writes ``<out>/<name>/`` (Markdown and CSV tables,
 figures) and returns the claim sentences; ``<out>/README.md`` and ``<out>/claims.json``
-gather them. This file only drives: the analyses live in the library.
+gather them. Then (``--worlds``, by default every accepted world of conf/world except with
+``--quick``) every experiment that has a claim (:data:`loyaltysim.studies.worlds.claims.CLAIMS`)
+runs again in each world (``world=<id>``, runs and tables under ``<runs>/worlds/<id>``), and
+``<out>/ensemble/claims.csv`` and ``claims.md`` and the README's first section, every claim's
+verdict across the worlds before the central world's, are written
+(:mod:`loyaltysim.studies.worlds.claims`). This file only drives: the analyses live in the
+library.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from pathlib import Path
 from loyaltysim.runs.collect import collect
 from loyaltysim.runs.progress import LINE, Progress
 from loyaltysim.studies.analysis import EXPERIMENTS, analyse, titles, write_readme
+from loyaltysim.studies.worlds import claims as across
+from loyaltysim.studies.worlds.ensemble import accepted_worlds, world_values
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["customers.n=300", "market.horizon_weeks=26"]
@@ -128,7 +138,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="extra Hydra override for every sweep, repeatable (e.g. launcher options: "
         "--set hydra.launcher.timeout_min=60)",
     )
+    ap.add_argument(
+        "--worlds",
+        nargs="+",
+        metavar="ID",
+        help="run the experiments with claims in these worlds too and write <out>/ensemble and "
+        "the README's across-worlds section: all (every world in conf/world), none, or world "
+        "ids; default: all, none with --quick",
+    )
     args = ap.parse_args(argv)
+    if args.worlds is None:
+        args.worlds = ["none"] if args.quick else ["all"]
+    if args.worlds == ["all"]:
+        args.worlds = accepted_worlds()
+    elif args.worlds == ["none"]:
+        args.worlds = []
+    unknown = sorted(set(args.worlds) - set(accepted_worlds()))
+    if unknown:
+        ap.error(f"--worlds {unknown[0]}: not a world of conf/world; allowed: all, none or ids")
     if args.jobs is not None and (args.launcher or DEFAULT_LAUNCHER) not in JOBLIB:
         ap.error(f"--jobs sets hydra.launcher.n_jobs, which the {args.launcher} launcher lacks")
     return args
@@ -147,6 +174,45 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(claims[name]), flush=True)
         claims_path.write_text(json.dumps(claims, indent=2) + "\n")
     write_readme(args.out, claims, titles(), args.quick)
+    if args.worlds:
+        across_worlds(args)
+
+
+def across_worlds(args: argparse.Namespace) -> None:
+    """Every experiment with a claim, in every world of ``args.worlds``; then the ensemble
+    tables and the README's section (the central run's effects as its detail)."""
+    names = [n for n in (args.only or list(EXPERIMENTS)) if across.claims_of([n])]
+    values = world_values(args.worlds) if len(args.worlds) > 1 else None
+    central = _central()
+    rows = []
+    for i, world in enumerate(args.worlds, 1):
+        base = args.runs / "worlds" / world
+        for name in names:
+            print(f"== {name} in world {i}/{len(args.worlds)} {world}", flush=True)
+            here = argparse.Namespace(**{**vars(args), "set": [*args.set, f"world={world}"]})
+            run_sweep(sweep_command(name, base / name, here), name)
+            analyse(name, collect(base / name), base / "results" / name, base / name)
+        vals = values.loc[world].to_dict() if values is not None else {}
+        rows.append(across.world_row(world, base / "results", vals, world == central))
+    # a partial table never replaces the curated one: some worlds into results/ go to runs
+    partial = set(args.worlds) != set(accepted_worlds())
+    curated = args.out.resolve() == (ROOT / "results").resolve()
+    dest = args.runs / "worlds" / "ensemble" if partial and curated else args.out / "ensemble"
+    table = across.write_ensemble(rows, dest)
+    section = across.readme_section(table, across.claim_effects(args.out))
+    if not (partial and curated):
+        across.insert_section(args.out / "README.md", section)
+    print(f"== across {len(args.worlds)} worlds: {dest / 'claims.md'}\n{section}", flush=True)
+
+
+def _central() -> str | None:
+    """The calibration's central world (results/calibration/summary.json), if any."""
+    try:
+        return json.loads((ROOT / "results" / "calibration" / "summary.json").read_text())[
+            "central"
+        ]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from loyaltysim.studies.ask import check, load_scenario, merged
 
 SHIPPED = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 TINY = ["customers.n=300", "market.horizon_weeks=60", "market.warmup_weeks=10", "seeds=2"]
+CENTRAL = [*TINY, "worlds=central"]  # one world: the default config
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 
@@ -36,7 +37,7 @@ def test_at_least_four_scenarios_ship_and_load():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_each_shipped_scenario_runs_and_prints_its_answer(tmp_path, name):
-    proc = ask(f"scenario={name}", *TINY, f"out={tmp_path}")
+    proc = ask(f"scenario={name}", *CENTRAL, f"out={tmp_path}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     scn = load_scenario(name)
     for arm in scn.arms:
@@ -55,7 +56,7 @@ def test_each_shipped_scenario_runs_and_prints_its_answer(tmp_path, name):
     assert sorted(head["arm"]) == sorted(a.name for a in scn.arms if a.name != scn.baseline)
     assert (head["seeds"] == 2).all()
     # a second call skips every finished run and gives the same answer
-    again = ask(f"scenario={name}", *TINY, f"out={tmp_path}")
+    again = ask(f"scenario={name}", *CENTRAL, f"out={tmp_path}")
     assert again.returncode == 0, again.stderr
     assert "0 done, 0 failed" not in again.stdout
     assert pd.read_csv(answer / "answer.csv").equals(head)
@@ -140,6 +141,10 @@ def test_a_manager_reads_money_p_values_and_names():
         "1,000 customers (95% CI +€2,250 to +€2,750), share -1.2 pp (95% CI -1.5 to -0.9 pp); "
         "pays back in week 40; better in 20 of 20 seeds"
     )
+    # ahead from the first week: nothing was paid up front, so no payback is said
+    ahead = {**row, "payback_week": 1.0, "costs_up_front": False}
+    assert "; better in 20 of 20 seeds" in fmt.sentence(ahead, "A")
+    assert "pays back" not in fmt.sentence(ahead, "A")
 
 
 def test_usage_error_is_raised_for_a_missing_file():

@@ -1,9 +1,16 @@
 """``loyaltysim-ask``: ask a scenario a question and get an answer a manager can read.
 
     loyaltysim-ask scenario=replace_rebate_with_thanks
-    loyaltysim-ask scenario=withdraw_rebate seeds=4 customers.n=1000   # smaller, quicker
+    loyaltysim-ask scenario=withdraw_rebate quick=true customers.n=1000   # 4 worlds, 3 seeds
     loyaltysim-ask scenario=path/to/my_question.yaml out=outputs/my-question
     loyaltysim-ask scenario=replace_rebate_with_thanks world=my_fit/world/your_market.yaml
+    loyaltysim-ask scenario=withdraw_rebate worlds=central      # the default world alone
+
+By default every arm runs in every accepted world of conf/world (``worlds=all``; worlds the
+outer level, seeds paired within a world) and the answer leads with one sentence per arm
+across them (:mod:`.ask_worlds`): better in k of n worlds, the median world, the middle 80%
+and the range, and where the answer flips. ``worlds=central`` (the default config) or
+``world=`` answers in one world; ``worlds=<id>,<id>`` in chosen worlds.
 
 A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra overrides of any
 kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
@@ -23,16 +30,18 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from ..runs.collect import Collected, UsageError, collect
+from ..runs.collect import UsageError, collect
 from ..runs.io import config_dir, folder_problem
 from ..runs.progress import Progress
 from ..runs.sweep import SWEEP, sweep_status
 from . import formatting as fmt
+from .ask_worlds import answer_worlds, combine
 from .comparison import compare, headline
 from .scenario import (  # noqa: F401  (the scenario's names, as ask has always offered them)
     ARM_KEYS,
@@ -48,7 +57,8 @@ from .scenario import (  # noqa: F401  (the scenario's names, as ask has always 
     world_keys,
 )
 
-OPTIONS = ("scenario", "seeds", "out", "jobs")
+OPTIONS = ("scenario", "seeds", "out", "jobs", "worlds", "quick")
+QUICK = (4, 3)  # a quick answer: at most this many worlds and seeds
 
 
 def _jobs(text: str) -> int:
@@ -60,18 +70,29 @@ def _jobs(text: str) -> int:
 
 def check(scn: Scenario, extra: list[str]) -> int:
     """Compose every arm's config before anything runs; returns the market size."""
+    return check_config(scn, extra).customers.n
+
+
+def check_config(scn: Scenario, extra: list[str], worlds: Sequence[str] = ()):
+    """Compose every arm's config (in every one of ``worlds``) before anything runs; returns
+    the baseline's config (its market size, horizon and margin are the answer's frame)."""
     from ..model.params import ConfigError
     from ..runs.runner import load_config
 
-    size = 0
-    for arm in scn.arms:
-        try:
-            cfg = load_config(arm_overrides(scn, arm, extra))
-        except (ConfigError, TypeError, ValueError) as err:
-            raise UsageError(f"arm {arm.name!r}: {str(err).splitlines()[0]}") from None
-        if arm.name == scn.baseline:
-            size = cfg.customers.n
-    return size
+    base = None
+    for i, world in enumerate(worlds or [None]):
+        more = [] if world is None else [f"world={world}"]
+        # worlds set the same keys to other values: every arm composed in the first world,
+        # the baseline in each (its file read and checked) keeps the check to seconds
+        for arm in scn.arms if i == 0 else [a for a in scn.arms if a.name == scn.baseline]:
+            try:
+                cfg = load_config(arm_overrides(scn, arm, [*extra, *more]))
+            except (ConfigError, TypeError, ValueError) as err:
+                where = f" (in world {world})" if world else ""
+                raise UsageError(f"arm {arm.name!r}: {str(err).splitlines()[0]}{where}") from None
+            if arm.name == scn.baseline and base is None:
+                base = cfg
+    return base
 
 
 def _meta(sweep_dir: Path, since: float) -> dict | None:
@@ -82,12 +103,17 @@ def _meta(sweep_dir: Path, since: float) -> dict | None:
     return meta if meta.get("started", 0) >= since and "jobs" in meta else None
 
 
-def run_arms(scn: Scenario, out: Path, extra: list[str], jobs: int | None) -> dict[str, list[str]]:
-    """Run each arm as a sweep into ``out/runs``; returns each arm's run folders."""
+def run_arms(
+    scn: Scenario, out: Path, extra: list[str], jobs: int | None, worlds: Sequence[str] = ()
+) -> dict[str, list[str]]:
+    """Run each arm as a sweep into ``out/runs`` (with ``worlds``: over every world, the
+    outer level, and within it every seed); returns each arm's run folders."""
     runs_dir, logs = out / "runs", out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     seeds = "seed=" + ",".join(str(s) for s in scn.seeds)
-    bar = Progress(len(scn.arms) * len(scn.seeds), scn.name, tag="loyaltysim ask")
+    extra = [*extra, *([f"world={','.join(worlds)}"] if worlds else [])]
+    total = len(scn.arms) * len(scn.seeds) * max(1, len(worlds))
+    bar = Progress(total, scn.name, tag="loyaltysim ask")
     totals = [0, 0, 0]  # done, failed, skipped in finished arms
     job_names: dict[str, list[str]] = {}
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
@@ -117,22 +143,6 @@ def run_arms(scn: Scenario, out: Path, extra: list[str], jobs: int | None) -> di
     finally:
         bar.close()
     return job_names
-
-
-def combine(collected: Collected, job_names: dict[str, list[str]]) -> Collected:
-    """The collected runs with an ``arm`` column, one copy of a run per arm that ran it."""
-    frames = {"runs": [], "summary": []}
-    for arm, names in job_names.items():
-        for key in frames:
-            table = getattr(collected, key)
-            sub = table[table["run_id"].isin(names)].copy() if len(table) else table
-            sub.insert(2, "arm", arm)
-            frames[key].append(sub)
-    runs = pd.concat(frames["runs"], ignore_index=True)
-    summary = pd.concat(frames["summary"], ignore_index=True)
-    if summary.empty:
-        raise UsageError("no run finished; see the logs and error.json in the run folders")
-    return Collected(runs, summary, collected.failures, ["arm"])
 
 
 def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers: int):
@@ -198,17 +208,11 @@ def table(head: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    options, extra = {}, []
-    for token in argv:
-        if token in ("-h", "--help"):
-            print(__doc__)
-            raise SystemExit(0)
-        key, sep, value = token.partition("=")
-        if not sep or token.startswith("-"):
-            raise UsageError(
-                f"argument {token!r}; allowed: {'=..., '.join(OPTIONS)}=... or overrides"
-            )
-        (options.__setitem__(key, value) if key in OPTIONS else extra.append(token))
+    """The ask's own options and the overrides for every arm (the parser
+    ``loyaltysim-optimise`` shares: :func:`.options.parse_options`)."""
+    from .options import parse_options
+
+    options, extra = parse_options(argv, OPTIONS, __doc__)
     if "scenario" not in options:
         known = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
         raise UsageError(
@@ -217,29 +221,71 @@ def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     return options, extra
 
 
+def choose_worlds(options: dict[str, str], extra: list[str]) -> tuple[list[str], int, bool]:
+    """The worlds to answer in (empty: one world, the default config or the ``world=``
+    given), how many the full ensemble has, and whether the answer is quick."""
+    from .worlds.ensemble import spread, world_list
+
+    quick_text = options.get("quick", "false").lower()
+    if quick_text not in ("true", "false", "1", "0", "yes", "no"):
+        raise UsageError(f"quick = {options['quick']!r}; allowed: true or false")
+    quick = quick_text in ("true", "1", "yes")
+    given = [o for o in extra if o.partition("=")[0] == "world"]
+    spec = options.get("worlds")
+    if given and spec is not None:
+        raise UsageError(
+            f"worlds = {spec!r} with {given[-1]}; allowed: one of them (world= asks one "
+            "world, worlds= several)"
+        )
+    if given or spec in ("central", "default"):
+        return [], 1, quick
+    worlds = world_list(spec or "all", paths=False)
+    if "default" in worlds:
+        raise UsageError(
+            f"worlds = {spec!r}; allowed: central alone, or worlds of conf/world (all, or "
+            "names separated by ,)"
+        )
+    return (spread(worlds, QUICK[0]) if quick else worlds), len(worlds), quick
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         options, extra = parse(list(sys.argv[1:] if argv is None else argv))
         scn = load_scenario(options["scenario"])
         if "seeds" in options:
             scn.seeds = seed_list(yaml.safe_load(options["seeds"]))
+        worlds, total, quick = choose_worlds(options, extra)
+        if quick:
+            scn.seeds = scn.seeds[: QUICK[1]]
         jobs = _jobs(options["jobs"]) if "jobs" in options else None
         out = Path(options.get("out") or f"outputs/scenarios/{scn.name}")
-        customers = check(scn, extra)
+        cfg = check_config(scn, extra, worlds)  # a refused config leaves no folder
         problem = folder_problem(out)  # before the first arm runs, not after
         if problem is not None:
             raise UsageError(
                 f"out = {str(out)!r}; allowed: a folder that can be created ({problem})"
             )
-        print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds into {out}")
-        job_names = run_arms(scn, out, extra, jobs)
-        sentences, head, dest = answer(scn, out, job_names, customers)
+        where = f" x {len(worlds)} worlds" if worlds else " in one world"
+        print(f"{scn.question}\n{len(scn.arms)} arms x {len(scn.seeds)} seeds{where} into {out}")
+        if quick:
+            print(f"quick answer: {max(1, len(worlds))} of {total} worlds, {len(scn.seeds)} seeds")
+        job_names = run_arms(scn, out, extra, jobs, worlds)
+        if worlds:
+            sentences, notes, head, dest = answer_worlds(
+                scn, out, job_names, cfg, worlds, quick, total
+            )
+        else:
+            sentences, head, dest = answer(scn, out, job_names, cfg.customers.n)
+            against, scope = framing(scn, head, cfg.customers.n)
+            notes = [against, scope]
     except UsageError as err:
         print(f"loyaltysim-ask: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    against, scope = framing(scn, head, customers)
-    print("\n" + "\n".join([against, *sentences, scope]) + "\n")
-    print(table(head).to_string(index=False))
+    if worlds:
+        print("\n" + "\n".join([notes[0], *sentences, *notes[1:]]) + "\n")
+    else:
+        print("\n" + "\n".join([notes[0], *sentences, notes[1]]) + "\n")
+        print(table(head).to_string(index=False))
     print(f"\nanswer: {dest / 'answer.md'}, {dest / 'report.html'}, {dest / 'answer.csv'}")
     failures = collect(out / "runs", write=False).failures
     if len(failures):

@@ -296,6 +296,7 @@ def headline(
     base = summary[summary["arm"] == cmp.baseline].set_index("seed")
     base_profit = base["cumulative_profit_eur"].mean()
     payback = cmp.payback.set_index("arm") if not cmp.payback.empty else pd.DataFrame()
+    first = collected.runs["week"].min() if len(collected.runs) else np.nan
     rows = []
     for arm in dict.fromkeys(cmp.arms["arm"]):
         if arm == cmp.baseline:
@@ -329,6 +330,10 @@ def headline(
                 if len(payback)
                 else np.nan,
                 "better_seeds": int((gain > 0).sum()),
+                # paying back from a later week means its gain was below zero before
+                "costs_up_front": bool(payback["payback_week"].get(arm, np.nan) > first)
+                if len(payback)
+                else False,
                 **_break_even_columns(
                     cmp.margins.get(arm) or break_even(summary, arm, cmp.baseline)
                 ),

@@ -93,9 +93,11 @@ def sentence(row: pd.Series | Mapping, title: str) -> str:
     if row["profit_diff_ci_low"] == 0 == row["profit_diff_ci_high"] and row["share_pp"] == 0:
         return f"{title}: no difference from the baseline in any of {row['seeds']} seeds"
     week = row["payback_week"]
-    payback = f"pays back in week {week:.0f}" if finite(week) else "does not pay back"
+    payback = f"pays back in week {week:.0f}; " if finite(week) else "does not pay back; "
+    if finite(week) and row.get("costs_up_front") is False:
+        payback = ""  # ahead from the first week: it cost nothing up front to pay back
     seeds = f"better in {row['better_seeds']} of {row['seeds']} seeds"
-    return f"{title}: {profit}{per}, {share}; {payback}; {seeds}{break_even(row)}"
+    return f"{title}: {profit}{per}, {share}; {payback}{seeds}{break_even(row)}"
 
 
 def break_even(row: pd.Series | Mapping) -> str:

@@ -11,6 +11,7 @@ import yaml
 from ..runs.collect import UsageError
 from .optimise_search import DEFAULT_LEVERS, Evaluation, Evaluator, Lever, Result, optimise
 from .optimise_search import __doc__ as DOC
+from .options import parse_options
 
 __all__ = ["DEFAULT_LEVERS", "Evaluation", "Evaluator", "Lever", "Result", "main", "optimise"]
 
@@ -39,17 +40,11 @@ def lever_spec(key: str, text: str) -> tuple | list:
 
 
 def parse(argv: list[str]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"levers": {}, "overrides": []}
-    for token in argv:
-        if token in ("-h", "--help"):
-            print(DOC)
-            raise SystemExit(0)
-        key, sep, value = token.partition("=")
-        if not sep or token.startswith("-"):
-            raise UsageError(
-                f"argument {token!r}; allowed: {'=..., '.join(OPTIONS)}=..., lever.KEY=... "
-                "or overrides"
-            )
+    """The keyword arguments of :func:`optimise` from ``key=value`` arguments (the parser
+    ``loyaltysim-ask`` shares: :func:`.options.parse_options`)."""
+    own, extra = parse_options(argv, OPTIONS, DOC, prefixes=("lever.",))
+    kwargs: dict[str, Any] = {"levers": {}, "overrides": extra}
+    for key, value in own.items():
         if key.startswith("lever."):
             kwargs["levers"][key[6:]] = lever_spec(key[6:], value)
         elif key in INTS:
@@ -63,10 +58,8 @@ def parse(argv: list[str]) -> dict[str, Any]:
             ):
                 raise UsageError(f"seeds = {value!r}; allowed: a count >= 1 or [0,5,9]")
             kwargs["seeds"] = seeds
-        elif key in OPTIONS:
-            kwargs[key] = value
         else:
-            kwargs["overrides"].append(token)
+            kwargs[key] = value
     if "programme" not in kwargs:
         raise UsageError("programme missing; allowed: programme=engagement, discount or tiered")
     kwargs.setdefault("out", f"outputs/optimise/{kwargs['programme']}")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..runs.io import config_dir
@@ -87,6 +88,40 @@ def designs_table(best: dict, ev, levers, risk: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def world_columns(table: pd.DataFrame, worlds: Sequence[str]) -> list[str]:
+    return [f"{world_label(w)}_eur" for w in worlds if f"{world_label(w)}_eur" in table]
+
+
+def add_max_regret(trials: pd.DataFrame, designs: pd.DataFrame, worlds: Sequence[str]) -> float:
+    """Add ``max_regret_eur`` to both tables: per design, the most profit (EUR) it gives up
+    in any one world against the best design known in that world (every trial searched and
+    every shipped design), so a design that is never far from the best wherever the world
+    turns out to be scores low. Returns the best-known effect's sum over worlds (a check)."""
+    cols = world_columns(trials, worlds)
+    if not cols:
+        return float("nan")
+    best = pd.concat([trials[cols], designs[cols]]).max(axis=0)
+    for t in (trials, designs):
+        t["max_regret_eur"] = (best - t[cols]).max(axis=1)
+    return float(best.sum())
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Floats as a reader wants them in a CSV: EUR to the cent, pp to 4 decimals, other
+    numbers (lever values) to 6 significant digits."""
+    out = table.copy()
+    for c in out.columns:
+        if out[c].dtype.kind != "f":
+            continue
+        if c.endswith("_eur"):
+            out[c] = out[c].round(2)
+        elif c.endswith("_pp"):
+            out[c] = out[c].round(4)
+        else:
+            out[c] = [float(f"{v:.6g}") if np.isfinite(v) else v for v in out[c]]
+    return out
+
+
 def plot_front(table: pd.DataFrame, front: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
@@ -111,12 +146,13 @@ def write_report(result, ev, levers, risk: str) -> None:
     fills ``result.extra`` with the designs table and the front."""
     out = result.out
     table = result.trials
-    table.to_csv(out / "trials.csv", index=False)
-    front = pareto_front(table)
-    front.to_csv(out / "pareto.csv", index=False)
-    plot_front(table, front, out / "pareto.png")
     designs = designs_table(result.best, ev, levers, risk)
-    designs.to_csv(out / "designs.csv", index=False)
+    add_max_regret(table, designs, ev.worlds)
+    rounded(table).to_csv(out / "trials.csv", index=False)
+    front = pareto_front(table)
+    rounded(front).to_csv(out / "pareto.csv", index=False)
+    plot_front(table, front, out / "pareto.png")
+    rounded(designs).to_csv(out / "designs.csv", index=False)
     result.runs = ev.runs
     result.extra.update(designs=designs, front=front)
     settings = ", ".join(f"{x.key} = {result.best[x.key]}" for x in levers)
@@ -128,6 +164,8 @@ def write_report(result, ev, levers, risk: str) -> None:
         f"{_n(len(ev.seeds), 'seed')}); {risk.replace('_', ' ')} of worlds EUR "
         f"{result.best['risk_eur']:,.0f}; loyalty {result.best['loyal_pp']:+.2f} pp.",
         "",
+        _regret_line(table, levers, len(ev.worlds)),
+        "",
         f"{len(table)} trials, {result.new_trials} new in this call; {ev.runs} markets played "
         f"in this call, the baseline and the shipped designs replayed for the table below "
         f"included ({result.seconds:.1f} s for the trials).",
@@ -137,6 +175,21 @@ def write_report(result, ev, levers, risk: str) -> None:
         f"Pareto front (profit, loyalty): {len(front)} designs, pareto.csv and pareto.png.",
     ]
     (out / "summary.md").write_text("\n".join(md) + "\n")
+
+
+def _regret_line(table: pd.DataFrame, levers, worlds: int) -> str:
+    """The design of least max regret: the risk criterion of a firm that fears most being
+    far from the best in the world that turns out true."""
+    if "max_regret_eur" not in table or table["max_regret_eur"].isna().all():
+        return "Max regret: not computed (no per-world effects)."
+    r = table.sort_values(["max_regret_eur", "number"]).iloc[0]
+    settings = ", ".join(f"{x.key} = {r[x.key]}" for x in levers)
+    return (
+        f"Least max regret across {_n(worlds, 'world')}: {settings} (trial {int(r['number'])}) "
+        f"gives up at most EUR {r['max_regret_eur']:,.0f} in any world against the best "
+        "design known there (every trial and every shipped design; max_regret_eur in "
+        "trials.csv and designs.csv)."
+    )
 
 
 def _has_tabulate() -> bool:

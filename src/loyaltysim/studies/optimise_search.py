@@ -16,10 +16,14 @@ numbers) against the same no-programme baseline, played once per world and seed;
 is played once per world and seed and shared by every design. The objective is the expected
 profit effect (EUR, the mean over worlds of the mean over seeds); the risk criterion is the
 mean effect in the worst decile of worlds (``risk=worst_decile``, at least one world) or in
-the worst world (``risk=worst``). The study lives in ``<out>/study.journal``: a killed search
-resumes, and a rerun with more trials plays only the new ones. Other ``key=value`` arguments
-are overrides for every run (``firm.price=5.5``). Defaults: trials=30, seeds=3,
-customers=2000, weeks=52, worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
+the worst world (``risk=worst``). Beside it, every design's max regret (``max_regret_eur``
+in trials.csv and designs.csv): the most profit it gives up in any one world against the
+best design known in that world, every trial and every shipped design; it needs the whole
+search, so it ranks the designs found rather than steering the search. The study lives in
+``<out>/study.journal``: a killed search resumes, and a rerun with more trials plays only
+the new ones. Other ``key=value`` arguments are overrides for every run
+(``firm.price=5.5``). Defaults: trials=30, seeds=3, customers=2000, weeks=52,
+worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..runs.collect import UsageError
-from ..runs.io import config_dir
+from .worlds.ensemble import world_list
 
 DEFAULT_LEVERS: dict[str, dict[str, Any]] = {
     "engagement": {
@@ -72,8 +76,10 @@ class Lever:
         return d.FloatDistribution(float(self.low), float(self.high))
 
 
-def _lever_fields(programme: str) -> dict[str, tuple[Any, dict[str, Any]]]:
-    from ..model.params import LEVER, meta_of
+def _lever_fields(programme: str, kind: str = "lever") -> dict[str, tuple[Any, dict[str, Any]]]:
+    """The programme's settings of ``kind`` (``lever``: the firm's choices; ``uncertainty``,
+    ``constant``: the world's) with their type and metadata."""
+    from ..model.params import meta_of
     from ..model.programmes.base import REGISTRY
 
     if programme not in REGISTRY or programme == "none":
@@ -84,8 +90,31 @@ def _lever_fields(programme: str) -> dict[str, tuple[Any, dict[str, Any]]]:
     return {
         f.name: (hints[f.name], meta_of(f))
         for f in dataclasses.fields(cls)
-        if meta_of(f)["kind"] == LEVER and f.name != "type"
+        if meta_of(f)["kind"] == kind and f.name != "type"
     }
+
+
+def _not_a_lever(programme: str, key: str, fields: Mapping[str, Any]) -> UsageError:
+    """Why ``key`` cannot be searched: a property of the world (how customers respond), not
+    the firm's choice, or no setting of the programme at all."""
+    allowed = ", ".join(sorted(fields))
+    for kind, why in (
+        (
+            "uncertainty",
+            "an uncertainty: a property of the world (how customers respond), not "
+            "the firm's choice; vary it across worlds (worlds=all) instead",
+        ),
+        ("constant", "a constant of the programme, not the firm's choice"),
+    ):
+        if key in _lever_fields(programme, kind):
+            return UsageError(
+                f"lever {key!r} is not a lever of programme {programme}: it is {why}; "
+                f"allowed: {allowed}"
+            )
+    return UsageError(
+        f"lever {key!r} is not a lever of programme {programme}: it has no such setting; "
+        f"allowed: {allowed}"
+    )
 
 
 def make_levers(programme: str, levers: Mapping[str, Any] | None) -> list[Lever]:
@@ -98,10 +127,7 @@ def make_levers(programme: str, levers: Mapping[str, Any] | None) -> list[Lever]
     out = []
     for key, spec in levers.items():
         if key not in fields:
-            raise UsageError(
-                f"lever {key!r} is not a lever of programme {programme}; allowed: "
-                + ", ".join(sorted(fields))
-            )
+            raise _not_a_lever(programme, key, fields)
         tp = fields[key][0]
         if isinstance(spec, tuple):
             lo, hi = spec
@@ -118,24 +144,6 @@ def make_levers(programme: str, levers: Mapping[str, Any] | None) -> list[Lever]
 
 def _value(lever: Lever, value: Any) -> Any:
     return int(value) if lever.integer else value
-
-
-def world_list(worlds: Sequence[str] | str) -> list[str]:
-    """World names: ``default`` (no world override), names in conf/world or YAML paths."""
-    names = worlds.split(",") if isinstance(worlds, str) else list(worlds)
-    if names == ["all"]:
-        names = sorted(p.stem for p in (config_dir() / "world").glob("*.yaml"))
-    names = ["default" if n == "central" else n for n in names if n]
-    known = {p.stem for p in (config_dir() / "world").glob("*.yaml")}
-    for n in names:
-        if n != "default" and n not in known and not Path(n).expanduser().is_file():
-            raise UsageError(
-                f"worlds = {n!r}; allowed: default (or central), all, a world of conf/world "
-                "or a world file's path, several separated by ,"
-            )
-    if not names:
-        raise UsageError("worlds = ''; allowed: default, all, or world names separated by ,")
-    return list(dict.fromkeys(names))
 
 
 @dataclass

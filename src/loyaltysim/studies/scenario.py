@@ -152,17 +152,11 @@ def merged(*lists: list[str]) -> list[str]:
 
 def world_keys(extra: list[str]) -> set[str]:
     """The keys a ``world=`` among the command-line overrides sets (a file's path, as
-    ``loyaltysim-fit`` writes it, or a name in conf/world); empty without one."""
+    ``loyaltysim-fit`` writes it, or a name in conf/world; a swept list ``world=a,b`` sets
+    those of any of its worlds); empty without one."""
     worlds = [o.partition("=")[2] for o in extra if o.partition("=")[0] == "world"]
     if not worlds:
         return set()
-    path = Path(worlds[-1])
-    if not path.is_file():
-        path = config_dir() / "world" / f"{worlds[-1]}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError):
-        return set()  # composing the arms reports a missing or broken world
 
     def keys(d: dict, prefix: str = "") -> set[str]:
         out = set()
@@ -170,7 +164,18 @@ def world_keys(extra: list[str]) -> set[str]:
             out |= keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
         return out
 
-    return keys(data) if isinstance(data, dict) else set()
+    found: set[str] = set()
+    names = [worlds[-1]] if Path(worlds[-1]).is_file() else worlds[-1].split(",")
+    for name in names:
+        path = Path(name)
+        if not path.is_file():
+            path = config_dir() / "world" / f"{name}.yaml"
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue  # composing the arms reports a missing or broken world
+        found |= keys(data) if isinstance(data, dict) else set()
+    return found
 
 
 def arm_overrides(scn: Scenario, arm: Arm, extra: list[str]) -> list[str]:

@@ -1,0 +1,42 @@
+"""The ``key=value`` command lines of ``loyaltysim-ask`` and ``loyaltysim-optimise``: one
+parser, so both refuse a stray argument the same way and both print their help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..runs.collect import UsageError
+
+
+def parse_options(
+    argv: Sequence[str],
+    options: Sequence[str],
+    doc: str | None,
+    prefixes: Sequence[str] = (),
+    is_option: Callable[[str], bool] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """Split ``argv`` into the tool's own options (``key=value`` with ``key`` in
+    ``options`` or starting with one of ``prefixes``, such as ``lever.``), last one winning,
+    and the rest, which are Hydra overrides for every run. ``-h``/``--help`` prints ``doc``
+    and exits 0; a token without ``=`` (or a ``--flag``) is a one-line :class:`UsageError`
+    that lists what is allowed."""
+    own, extra = {}, []
+    for token in argv:
+        if token in ("-h", "--help"):
+            print(doc or "")
+            raise SystemExit(0)
+        key, sep, value = token.partition("=")
+        if not sep or token.startswith("-") or not key:
+            allowed = ", ".join(
+                [*(f"{o}=..." for o in options), *(f"{p}KEY=..." for p in prefixes)]
+            )
+            raise UsageError(f"argument {token!r}; allowed: {allowed} or overrides (key=value)")
+        if (
+            key in options
+            or any(key.startswith(p) for p in prefixes)
+            or (is_option is not None and is_option(key))
+        ):
+            own[key] = value
+        else:
+            extra.append(token)
+    return own, extra

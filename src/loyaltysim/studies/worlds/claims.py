@@ -1,0 +1,151 @@
+"""The curated claims across the plausible worlds: each experiment's headline effects (the
+focal firm's cumulative profit, an arm against its experiment's baseline) read from the
+results folder of each world, gathered into ``<out>/ensemble/claims.csv`` and ``claims.md``,
+and a section for ``results/README.md`` that states every claim's verdict across the
+ensemble first (holds in k of n worlds, the median effect, the range) and the central
+world's as detail. ``experiments/run_all.py --worlds`` drives it: it runs the experiments in
+each world and calls :func:`write_ensemble`; this module only reads and writes tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .summary import claims_markdown, long_effects, summarise, verdict
+
+# claim: (experiment, comparison file under its results folder, arm); every experiment with
+# a paired comparison of profit (personalisation and design_lottery report curves instead)
+CLAIMS: dict[str, tuple[str, str, str]] = {
+    "S3/S4 engagement vs none": ("head_to_head", "comparison.csv", "engagement"),
+    "S3 discount vs none": ("head_to_head", "comparison.csv", "discount"),
+    "S5 split budget": ("acquisition_vs_retention", "budget/comparison.csv", "split"),
+    "S5 all to retention": ("acquisition_vs_retention", "budget/comparison.csv", "retain_all"),
+    "withdrawing the rebate at week 78": ("withdrawal", "discount/comparison.csv", "78"),
+    "withdrawing engagement at week 78": ("withdrawal", "engagement/comparison.csv", "78"),
+    "referral thanks vs nothing": ("referral_thanks", "comparison.csv", "thanks"),
+    "referral rebate vs nothing": ("referral_thanks", "comparison.csv", "rebate"),
+    "engagement under poaching 0.2 vs none": ("poaching", "engagement/comparison.csv", "0.2"),
+    "rebate under poaching 0.2 vs none": ("poaching", "discount/comparison.csv", "0.2"),
+    "both rebate vs neither": (
+        "rival_rebates",
+        "focal/comparison.csv",
+        "competitor/programme=discount · firm/programme=discount",
+    ),
+}
+PARAMS = {
+    "customers.choice.engagement_weight": "engagement weight",
+    "customers.choice.engagement_churn_relief": "churn relief",
+    "customers.purchase_rate_mean": "purchase rate",
+}
+FIELDS = {
+    "pct": "pct_of_baseline",
+    "pct_lo": "pct_of_baseline_ci_low",
+    "pct_hi": "pct_of_baseline_ci_high",
+    "per_1000": "per_1000",
+    "per_1000_lo": "per_1000_ci_low",
+    "per_1000_hi": "per_1000_ci_high",
+}
+BEGIN, END = "<!-- across-worlds: begin -->", "<!-- across-worlds: end -->"
+
+
+def claims_of(experiments: Sequence[str] | None = None) -> list[str]:
+    """The claims whose experiment is among ``experiments`` (all by default)."""
+    return [c for c, (e, _, _) in CLAIMS.items() if experiments is None or e in experiments]
+
+
+def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str, dict]:
+    """Each claim's profit effect read from one world's results folder (the layout
+    ``experiments/run_all.py`` writes); a claim whose file or arm is missing is left out."""
+    out = {}
+    for claim in claims or list(CLAIMS):
+        exp, file, arm = CLAIMS[claim]
+        path = Path(folder) / exp / file
+        if not path.is_file():
+            continue
+        table = pd.read_csv(path, dtype={"arm": str})
+        row = table[(table["arm"] == arm) & (table["metric"] == "cumulative_profit_eur")]
+        if row.empty:
+            continue
+        out[claim] = {k: float(row.iloc[0][v]) for k, v in FIELDS.items()}
+    return out
+
+
+def world_row(world: str, folder: Path, values: Mapping[str, float], central: bool) -> dict:
+    """One row of claims.csv: the world, its uncertainties' values, each claim's effect
+    and its verdict within the world (the seed-CI above, below or around zero)."""
+    row: dict = {"world": world, "central": bool(central)}
+    row |= {label: values.get(key, np.nan) for key, label in PARAMS.items()}
+    for claim, e in claim_effects(folder).items():
+        row |= {f"{claim} {k}": v for k, v in e.items()}
+        row[f"{claim} verdict"] = verdict(e["pct_lo"], e["pct_hi"])
+    return row
+
+
+INTRO = [
+    "# Claims across the accepted worlds",
+    "",
+    "Written by `experiments/run_all.py --worlds` (loyaltysim.studies.worlds.claims). The "
+    "focal firm's cumulative profit, as % of the experiment's baseline arm (95% CI over the "
+    "seeds within the world) and EUR per 1,000 customers, in each accepted world of the "
+    "calibration, each run with its file's exact values and the experiments' own seeds.",
+    "",
+]
+
+
+def write_ensemble(rows: Sequence[dict], out: Path) -> pd.DataFrame:
+    """Write ``out/claims.csv`` and ``out/claims.md`` (the central world first); returns
+    the table."""
+    table = pd.DataFrame(list(rows)).sort_values(["central", "world"], ascending=[False, True])
+    claims = [c for c in CLAIMS if f"{c} pct" in table]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "claims.csv", index=False)
+    text = claims_markdown(table, claims, list(PARAMS.values()))
+    text = "\n".join(INTRO) + "\n" + text.split("\n\n", 2)[2]  # the generic intro replaced
+    (out / "claims.md").write_text(text)
+    return table
+
+
+def readme_section(table: pd.DataFrame, central: Mapping[str, dict] | None = None) -> str:
+    """The README's section: per claim, in how many worlds it holds (seed-CI above zero),
+    fails and is unresolved, the median world's effect and the range of worlds, then the
+    default (central) run's effect as the detail."""
+    claims = [c for c in CLAIMS if f"{c} pct" in table]
+    summaries = summarise(long_effects(table, claims)) if claims else {}
+    n = len(table)
+    lines = [
+        BEGIN,
+        "## Across the plausible worlds",
+        "",
+        f"Every claim's verdict across the {n} accepted worlds of the calibration (the worlds",
+        "the data cannot tell apart) first; the default run, the central world's values at",
+        "three significant digits, is the last column and the detail in the sections below.",
+        "A world holds or fails a claim by its 95% CI over its own seeds; the median and range",
+        "are over the worlds' point estimates. Each world: `ensemble/claims.md`.",
+        "",
+        "| claim | holds in | fails in | not resolved | median world | range of worlds |"
+        " default run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for claim in claims:
+        s = summaries[claim]
+        c = (central or {}).get(claim)
+        default = f"{c['pct']:+.1f}% [{c['pct_lo']:+.1f}, {c['pct_hi']:+.1f}]" if c else "n/a"
+        lines.append(
+            f"| {claim} | {s.better_ci} of {s.n} | {s.worse_ci} of {s.n} | "
+            f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | {default} |"
+        )
+    return "\n".join([*lines, "", END]) + "\n"
+
+
+def insert_section(readme: Path, section: str) -> None:
+    """Put ``section`` into ``readme`` after its title (replacing an earlier one)."""
+    text = Path(readme).read_text() if Path(readme).is_file() else "# Results\n"
+    text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n*", "", text, flags=re.S)
+    head, sep, rest = text.partition("\n\n")
+    Path(readme).write_text(f"{head}\n\n{section}\n{rest}" if sep else f"{text}\n\n{section}")

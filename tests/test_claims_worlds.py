@@ -1,0 +1,92 @@
+"""Results across worlds (issue 23 item 3): ``experiments/run_all.py --worlds`` runs the
+experiments with claims in each world and writes ``ensemble/claims.csv``, ``claims.md`` and
+the README's first section (every claim's verdict across the worlds, then the default run's);
+tested on a tiny ensemble (2 worlds, 2 seeds, 300 customers, 26 weeks)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyaltysim.studies.worlds import claims as across
+from loyaltysim.studies.worlds.ensemble import accepted_worlds
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIM = "S3/S4 engagement vs none"
+
+
+def table(pcts: list[float]) -> pd.DataFrame:
+    rows = []
+    for i, p in enumerate(pcts):
+        row = {"world": f"w_x_{i}", "central": i == 0}
+        row |= {
+            f"{CLAIM} {k}": v
+            for k, v in zip(across.FIELDS, [p, p - 1, p + 1, 9, 8, 10], strict=True)
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_the_readme_section_counts_a_planted_losing_world_and_states_the_default():
+    pcts = [2.0, 3.0, 4.0, -5.0, 0.5]  # w3 loses by its CI; w4's CI straddles zero
+    central = {CLAIM: {"pct": 1.25, "pct_lo": 0.5, "pct_hi": 2.0}}
+    text = across.readme_section(table(pcts), central)
+    row = next(x for x in text.splitlines() if x.startswith(f"| {CLAIM} |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:4] == ["3 of 5", "1 of 5", "1"]  # holds, fails, not resolved
+    assert cells[4] == f"{np.median(pcts):+.1f}%" and cells[5] == "-5.0 to +4.0%"
+    assert cells[6] == "+1.2% [+0.5, +2.0]"
+
+
+def test_the_section_is_placed_after_the_title_and_replaced_on_a_rerun(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Results\n\n## 1. First claim\n\ntext\n")
+    for pcts in ([2.0, 3.0], [-2.0, -3.0]):
+        across.insert_section(readme, across.readme_section(table(pcts)))
+    text = readme.read_text()
+    assert text.count(across.BEGIN) == 1 and text.count(across.END) == 1
+    assert text.index(across.BEGIN) < text.index("## 1. First claim")
+    assert "| 0 of 2 | 2 of 2 |" in text  # the second call's verdicts, not the first's
+
+
+def test_claim_effects_read_the_arm_of_each_experiments_file(tmp_path):
+    (tmp_path / "head_to_head").mkdir()
+    pd.DataFrame(
+        {
+            "arm": ["none", "engagement", "engagement"],
+            "metric": ["cumulative_profit_eur", "share_end_pct", "cumulative_profit_eur"],
+            **{v: [np.nan, 99.0, 1.5] for v in across.FIELDS.values()},
+        }
+    ).to_csv(tmp_path / "head_to_head" / "comparison.csv", index=False)
+    got = across.claim_effects(tmp_path)
+    assert list(got) == [CLAIM] and got[CLAIM]["pct"] == 1.5  # discount: no row, left out
+
+
+def test_run_all_writes_the_table_and_the_readme_across_a_tiny_ensemble(tmp_path):
+    worlds = accepted_worlds()[:2]
+    cmd = [sys.executable, str(ROOT / "experiments" / "run_all.py"), "--quick", "--seeds", "2"]
+    cmd += ["--only", "head_to_head", "--worlds", *worlds, "--launcher", "basic"]
+    cmd += ["--out", str(tmp_path / "res"), "--runs", str(tmp_path / "runs")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    wide = pd.read_csv(tmp_path / "res" / "ensemble" / "claims.csv")
+    assert sorted(wide["world"]) == sorted(worlds)
+    # each world's effect is the one its own results folder holds
+    for w in worlds:
+        own = pd.read_csv(tmp_path / "runs" / "worlds" / w / "results" / "head_to_head" /
+                          "comparison.csv")  # fmt: skip
+        r = own[(own["arm"] == "engagement") & (own["metric"] == "cumulative_profit_eur")]
+        got = wide.set_index("world").at[w, f"{CLAIM} pct"]
+        assert got == pytest.approx(float(r["pct_of_baseline"].iloc[0]), rel=1e-12)
+    readme = (tmp_path / "res" / "README.md").read_text()
+    assert readme.index("## Across the plausible worlds") < readme.index("**S2**")
+    holds = int((wide[f"{CLAIM} verdict"] == "holds").sum())
+    assert f"| {CLAIM} | {holds} of 2 |" in readme
+    assert (
+        "# Claims across the accepted worlds" in (tmp_path / "res/ensemble/claims.md").read_text()
+    )
