@@ -103,6 +103,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seeds 0..N-1 in every experiment (default: each experiment's own count)",
     )
     ap.add_argument(
+        "--world-seeds",
+        type=int,
+        metavar="N",
+        help="seeds 0..N-1 in every experiment run in the other worlds (--worlds); default: "
+        "as --seeds. Fewer seeds a world cost less and widen each world's CI over its seeds; "
+        "the spread across worlds is what the across-worlds verdict reads",
+    )
+    ap.add_argument(
         "--out",
         type=Path,
         default=ROOT / "results",
@@ -189,7 +197,10 @@ def across_worlds(args: argparse.Namespace) -> None:
         base = args.runs / "worlds" / world
         for name in names:
             print(f"== {name} in world {i}/{len(args.worlds)} {world}", flush=True)
-            here = argparse.Namespace(**{**vars(args), "set": [*args.set, f"world={world}"]})
+            seeds = args.world_seeds or args.seeds
+            here = argparse.Namespace(
+                **{**vars(args), "seeds": seeds, "set": [*args.set, f"world={world}"]}
+            )
             run_sweep(sweep_command(name, base / name, here), name)
             analyse(name, collect(base / name), base / "results" / name, base / name)
         vals = values.loc[world].to_dict() if values is not None else {}
@@ -198,8 +209,9 @@ def across_worlds(args: argparse.Namespace) -> None:
     partial = set(args.worlds) != set(accepted_worlds())
     curated = args.out.resolve() == (ROOT / "results").resolve()
     dest = args.runs / "worlds" / "ensemble" if partial and curated else args.out / "ensemble"
-    table = across.write_ensemble(rows, dest)
-    section = across.readme_section(table, across.claim_effects(args.out))
+    seeds = args.world_seeds or args.seeds
+    table = across.write_ensemble(rows, dest, seeds)
+    section = across.readme_section(table, across.claim_effects(args.out), seeds)
     if not (partial and curated):
         across.insert_section(args.out / "README.md", section)
     print(f"== across {len(args.worlds)} worlds: {dest / 'claims.md'}\n{section}", flush=True)

@@ -92,26 +92,34 @@ INTRO = [
     "Written by `experiments/run_all.py --worlds` (loyaltysim.studies.worlds.claims). The "
     "focal firm's cumulative profit, as % of the experiment's baseline arm (95% CI over the "
     "seeds within the world) and EUR per 1,000 customers, in each accepted world of the "
-    "calibration, each run with its file's exact values and the experiments' own seeds.",
+    "calibration, each run with its file's exact values and {seeds}.",
     "",
 ]
 
 
-def write_ensemble(rows: Sequence[dict], out: Path) -> pd.DataFrame:
+def _seeds(seeds: int | None) -> str:
+    return f"seeds 0-{seeds - 1} in every experiment" if seeds else "the experiments' own seeds"
+
+
+
+def write_ensemble(rows: Sequence[dict], out: Path, seeds: int | None = None) -> pd.DataFrame:
     """Write ``out/claims.csv`` and ``out/claims.md`` (the central world first); returns
-    the table."""
+    the table. ``seeds``: the seeds each world ran (None: each experiment's own count)."""
     table = pd.DataFrame(list(rows)).sort_values(["central", "world"], ascending=[False, True])
     claims = [c for c in CLAIMS if f"{c} pct" in table]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "claims.csv", index=False)
     text = claims_markdown(table, claims, list(PARAMS.values()))
-    text = "\n".join(INTRO) + "\n" + text.split("\n\n", 2)[2]  # the generic intro replaced
+    intro = "\n".join(INTRO).format(seeds=_seeds(seeds))
+    text = intro + "\n" + text.split("\n\n", 2)[2]  # the generic intro replaced
     (out / "claims.md").write_text(text)
     return table
 
 
-def readme_section(table: pd.DataFrame, central: Mapping[str, dict] | None = None) -> str:
+def readme_section(
+    table: pd.DataFrame, central: Mapping[str, dict] | None = None, seeds: int | None = None
+) -> str:
     """The README's section: per claim, in how many worlds it holds (seed-CI above zero),
     fails and is unresolved, the median world's effect and the range of worlds, then the
     default (central) run's effect as the detail."""
@@ -125,8 +133,9 @@ def readme_section(table: pd.DataFrame, central: Mapping[str, dict] | None = Non
         f"Every claim's verdict across the {n} accepted worlds of the calibration (the worlds",
         "the data cannot tell apart) first; the default run, the central world's values at",
         "three significant digits, is the last column and the detail in the sections below.",
-        "A world holds or fails a claim by its 95% CI over its own seeds; the median and range",
-        "are over the worlds' point estimates. Each world: `ensemble/claims.md`.",
+        f"A world holds or fails a claim by its 95% CI over its own seeds ({_seeds(seeds)});",
+        "the median and range are over the worlds' point estimates. Each world:",
+        "`ensemble/claims.md`.",
         "",
         "| claim | holds in | fails in | not resolved | median world | range of worlds |"
         " default run |",
