@@ -101,7 +101,6 @@ def _seeds(seeds: int | None) -> str:
     return f"seeds 0-{seeds - 1} in every experiment" if seeds else "the experiments' own seeds"
 
 
-
 def write_ensemble(rows: Sequence[dict], out: Path, seeds: int | None = None) -> pd.DataFrame:
     """Write ``out/claims.csv`` and ``out/claims.md`` (the central world first); returns
     the table. ``seeds``: the seeds each world ran (None: each experiment's own count)."""
