@@ -39,6 +39,7 @@ from .io import (
     write_customer_table,
     write_json,
 )
+from . import warmpool
 from .limits import check, check_metrics
 from .summary import summarise
 
@@ -214,6 +215,8 @@ def run_one(
     """
     cfg = config if isinstance(config, SimConfig) else make_config(config)
     check(cfg)
+    if warm is None:  # a sweep's job forked after its sweep played the shared warm-up
+        warm = warmpool.inherited(cfg)
     for note in cfg.cautions():
         warnings.warn(note, ConfigWarning, stacklevel=2)
     path = Path(out_dir) if out_dir is not None else None
@@ -266,6 +269,7 @@ def run_one(
         "steps": model.steps,
         "customer_steps": int(metrics.groupby("step")["customers"].sum().sum()),
         "people": model.population.size,
+        "shared_warmup": warm is not None,  # started from a warm-up played once for many runs
     }
     if path is not None:
         metrics.to_csv(path / "metrics.csv", index=False)
