@@ -129,12 +129,13 @@ class LocalLauncher(BoundLauncher):
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         ctx = multiprocessing.get_context("fork")
         cfgs = [self._job_config(ov, initial_job_idx + i) for i, ov in enumerate(job_overrides)]
-        sims = [warmpool.job_config(c) for c in cfgs] if self.share_warmups else [None] * len(cfgs)
-        order = warmpool.groups(sims)
+        sims = [warmpool.job_config(c) for c in cfgs]
+        order = warmpool.groups(sims) if self.share_warmups else [[i] for i in range(len(cfgs))]
         first = {g[0]: g for g in order if len(g) > 1}  # job -> its group, at the group's first
         last = {g[-1] for g in order if len(g) > 1}
         pending = [(i, job_overrides[i]) for g in order for i in g]
         warmpool.preload(sims)
+        warmpool.prime()
         results: list[JobReturn | None] = [None] * len(pending)
         running: dict[Any, tuple[Any, Any, int, DictConfig]] = {}  # sentinel -> job
         parent = os.getpid()

@@ -12,6 +12,8 @@ writes the run's files there.
 
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 import time
@@ -33,7 +35,6 @@ from .io import (
     TransactionLog,
     clear_run_folder,
     config_dir,
-    git_commit,
     package_versions,
     world_by_path,
     write_customer_table,
@@ -263,8 +264,8 @@ def run_one(
     manifest = {
         "seed": cfg.seed,
         "spawn_keys": {k: list(v) for k, v in model.streams.spawn_keys.items()},
-        "versions": package_versions(),
-        "git_commit": git_commit(),
+        "versions": dict(_provenance()[0]),
+        "git_commit": _provenance()[1],
         "wall_time_s": round(wall, 3),
         "steps": model.steps,
         "customer_steps": int(metrics.groupby("step")["customers"].sum().sum()),
@@ -296,6 +297,15 @@ def run_one(
         model.release()
         model = None
     return RunResult(cfg, metrics, customers, summary, manifest, path, model)
+
+
+@functools.lru_cache(maxsize=1)
+def _provenance() -> tuple[dict[str, str], str | None]:
+    """Package versions and git commit, looked up once a process (two git commands): a
+    sweep's jobs, forked from the sweep process, find them there (as its fingerprints do)."""
+    from .runrecord import _git_commit
+
+    return package_versions(), _git_commit()
 
 
 def build_model(

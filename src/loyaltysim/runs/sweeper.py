@@ -94,7 +94,10 @@ class SafeSweeper(BasicSweeper):
 
     def _job(self, overrides: list[str]) -> Job:
         assert self.hydra_context is not None and self.config is not None
-        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        loader = self.hydra_context.config_loader
+        cfg = loader.load_sweep_config(self.config, list(overrides))
+        if isinstance(loader, sweepconfig.CachingConfigLoader):
+            loader.hand_over(overrides, cfg)  # the launcher's request for it: not composed again
         run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
         fp = runrecord.fingerprint(cfg)
         return Job(list(overrides), run_dir, fp, cfg, runrecord.classify(run_dir, fp))

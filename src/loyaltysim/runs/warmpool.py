@@ -139,3 +139,11 @@ def preload(configs: Sequence[SimConfig | None]) -> None:
 def forget() -> None:
     """Hold no warm-up any longer (the sweep's launch is over)."""
     _HELD.clear()
+
+
+def prime() -> None:
+    """Look up, once in this process, what every job's manifest records of its provenance
+    (package versions, git commit: two git commands), so forked jobs do not each."""
+    from .runner import _provenance
+
+    _provenance()
