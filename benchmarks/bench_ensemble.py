@@ -286,6 +286,21 @@ def sweep(args) -> dict:
     ratio = [a[1] / b[1] for a, b in zip(got["own"], got["shared"], strict=True)]
     show("own / shared warm-ups (wall)", ratio, "x")
     res["own_over_shared_wall"] = stats(ratio)
+    # a job's cost beyond the sweep's fixed cost (the re-run's: imports, composing, checks)
+    # against the same markets simulated in this process by run_arms (compiled, shared)
+    from loyaltysim import run_arms
+
+    cfgs = [config(args.customers, args.weeks, args.warmup, f"firm/programme={arm}",
+                   f"firm.acquisition.cost_per_customer={40 + 10 * w}", seed=s)
+            for w in range(worlds) for s in range(1, seeds + 1)
+            for arm in ("none", "discount", "engagement")]  # fmt: skip
+    sim = [timed(lambda: run_arms(cfgs))[0] for _ in range(args.rounds)]
+    job = [(a[0] - b[0]) for a, b in zip(got["shared"], got["rerun"], strict=True)]
+    show("a job beyond the sweep's fixed cost, CPU", [j / n for j in job], "s")
+    show("its simulation in one process (run_arms), CPU", [x / n for x in sim], "s")
+    over = [j / x for j, x in zip(job, sim, strict=True)]
+    show("job / simulation (CPU)", over, "x")
+    res["job_over_simulation"] = stats(over)
     return res
 
 

@@ -7,6 +7,9 @@ as that run's failure."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 
@@ -64,3 +67,21 @@ def test_a_killed_job_of_a_shared_group_is_recorded_and_the_others_finish(tmp_pa
     error = json.loads((tmp_path / killed / ERROR).read_text())
     assert error["error"] == "WorkerKilled" and error["signal"] == "SIGKILL"
     assert len(_runs(tmp_path)) == 2
+
+
+def test_preload_loads_the_compiled_loops_for_small_jobs_in_a_fresh_process():
+    # in a fresh process (this one may hold the loops already): before, auto picks the NumPy
+    # rules for 3,000 people; after preloading for jobs that total AUTO_MIN_POOL, the loops
+    code = (
+        "from loyaltysim.runs import warmpool\n"
+        "from loyaltysim.runs.runner import load_config\n"
+        "from loyaltysim.engines import engine\n"
+        "cfg = load_config(['customers.n=3000'], seed=1)\n"
+        "n = len(cfg.firm_params())\n"
+        "before = engine.use_kernel(n, 3000)\n"
+        "warmpool.preload([cfg] * (engine.AUTO_MIN_POOL // 3000 + 1))\n"
+        "print(before, engine.use_kernel(n, 3000))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LOYALTYSIM_KERNEL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == ["False", "True"], out.stdout + out.stderr
