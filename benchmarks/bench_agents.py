@@ -143,7 +143,7 @@ def main() -> None:
     ap.add_argument(
         "--customers", type=int, nargs="+", default=[10_000, 100_000], help="market sizes"
     )
-    ap.add_argument("--steps", type=int, default=26, help="steps timed of NumPy rules vs compiled loops")
+    ap.add_argument("--steps", type=int, default=26, help="NumPy vs compiled steps timed")
     ap.add_argument(
         "--agent-steps", type=int, default=4, help="steps timed of both engines (agents: slow)"
     )

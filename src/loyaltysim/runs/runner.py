@@ -12,8 +12,6 @@ writes the run's files there.
 
 from __future__ import annotations
 
-import functools
-
 import math
 import re
 import time
@@ -31,17 +29,17 @@ from ..engines.warmstart import WarmStart
 from ..model.config import SimConfig, config_error_from, make_config
 from ..model.params import ConfigWarning
 from ..model.streams import Streams
+from . import warmpool
 from .io import (
     TransactionLog,
     clear_run_folder,
     config_dir,
-    package_versions,
     world_by_path,
     write_customer_table,
     write_json,
 )
-from . import warmpool
 from .limits import check, check_metrics
+from .runrecord import provenance
 from .summary import summarise
 
 _MISSING = object()
@@ -265,8 +263,8 @@ def run_one(
     manifest = {
         "seed": cfg.seed,
         "spawn_keys": {k: list(v) for k, v in model.streams.spawn_keys.items()},
-        "versions": dict(_provenance()[0]),
-        "git_commit": _provenance()[1],
+        "versions": dict(provenance()[0]),  # looked up once a process
+        "git_commit": provenance()[1],
         "wall_time_s": round(wall, 3),
         "steps": model.steps,
         "customer_steps": int(metrics.groupby("step")["customers"].sum().sum()),
@@ -298,15 +296,6 @@ def run_one(
         model.release()
         model = None
     return RunResult(cfg, metrics, customers, summary, manifest, path, model)
-
-
-@functools.lru_cache(maxsize=1)
-def _provenance() -> tuple[dict[str, str], str | None]:
-    """Package versions and git commit, looked up once a process (two git commands): a
-    sweep's jobs, forked from the sweep process, find them there (as its fingerprints do)."""
-    from .runrecord import _git_commit
-
-    return package_versions(), _git_commit()
 
 
 def build_model(

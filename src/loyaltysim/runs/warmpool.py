@@ -144,6 +144,6 @@ def forget() -> None:
 def prime() -> None:
     """Look up, once in this process, what every job's manifest records of its provenance
     (package versions, git commit: two git commands), so forked jobs do not each."""
-    from .runner import _provenance
+    from .runrecord import provenance
 
-    _provenance()
+    provenance()
