@@ -35,7 +35,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from ..model.params import ConfigError
-from . import runrecord, sweep, sweepconfig
+from . import runrecord, sweep, sweepconfig, warmpool
 from .io import folder_problem
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,7 @@ def _validate(job: Job) -> None:
     try:
         cfg = make_config(runrecord.task_config(job.config))
         check(cfg)
+        warmpool.remember(job.config, cfg)  # for the launcher's warm-up groups: made once
     except ConfigError as err:
         raise _in_job(err, job) from None
     except Exception as err:  # an interpolation that does not resolve names its key

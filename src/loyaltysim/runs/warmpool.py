@@ -26,6 +26,7 @@ from ..engines.warmstart import WarmStart, warmup_key
 from ..model.config import SimConfig, make_config
 
 _HELD: dict[str, WarmStart] = {}  # key -> warm state, for the children forked while held
+_MADE: dict[int, tuple[Any, SimConfig]] = {}  # id of a job's Hydra config -> (it, its config)
 # a warm state stays in the sweep process while its jobs run: above this many people a
 # shared warm-up is not held (each job plays its own), so memory stays that of the jobs
 MAX_HELD_PEOPLE = 2_000_000
@@ -40,11 +41,20 @@ def inherited(config: SimConfig) -> WarmStart | None:
     return _HELD.get(warmup_key(config))
 
 
+def remember(job_cfg: Any, config: SimConfig) -> None:
+    """Keep the :class:`SimConfig` the sweeper made of a job's Hydra config (checking it),
+    so that :func:`job_config` need not make it again (the sweeper holds ``job_cfg``)."""
+    _MADE[id(job_cfg)] = (job_cfg, config)
+
+
 def job_config(job_cfg: Any) -> SimConfig | None:
     """A job's :class:`SimConfig` from its Hydra config, or None where it is no market run
     (another app's sweep) or does not make one (the job itself reports why)."""
     from .runrecord import task_config
 
+    made = _MADE.get(id(job_cfg))
+    if made is not None and made[0] is job_cfg:
+        return made[1]
     try:
         return make_config(task_config(job_cfg))
     except Exception:  # noqa: BLE001 - the job reports its own error when it runs
@@ -139,6 +149,7 @@ def preload(configs: Sequence[SimConfig | None]) -> None:
 def forget() -> None:
     """Hold no warm-up any longer (the sweep's launch is over)."""
     _HELD.clear()
+    _MADE.clear()
 
 
 def prime() -> None:
