@@ -11,9 +11,13 @@ takes the agents minutes at 100,000 customers), hands the second copy to the age
 model steps of each, the engines alternating step by step (which goes first alternates too):
 customer-steps per CPU second and per wall second (active customers x steps / seconds) and
 the ratio arrays / agents, step by step (median [min-max] over the ``--agent-steps``). The
-timed steps of both copies are checked to give the same metrics table; then the arrays play
-``--steps`` more steps alone (their rate over a longer stretch). Compare the ratio printed
-by one run (the load average is printed with it); absolute figures here are noisy.
+timed steps of both copies are checked to give the same metrics table. Then the arrays'
+two rule sets, the NumPy rules (``LOYALTYSIM_KERNEL=numpy``) and the compiled loops
+(``numba``, loaded untimed), play ``--steps`` more steps each from the same state, step by
+step alternating (which goes first alternates too), checked to give the same metrics: CPU
+and wall rates, median [min-max] over the steps, and the ratio compiled / NumPy. Compare the
+ratios printed by one run (the load average before and after is printed with them);
+absolute figures here are noisy.
 """
 
 from __future__ import annotations
@@ -46,8 +50,53 @@ def spread(xs: list[float]) -> dict[str, float]:
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def market(cfg, kernel: str) -> Market:
+    """A market of ``cfg``, warmed up, on the arrays' ``kernel`` rules (numpy or numba)."""
+    before = os.environ.get("LOYALTYSIM_KERNEL")
+    os.environ["LOYALTYSIM_KERNEL"] = kernel
+    try:
+        return Market(cfg)
+    finally:
+        os.environ.pop("LOYALTYSIM_KERNEL")
+        if before is not None:
+            os.environ["LOYALTYSIM_KERNEL"] = before
+
+
+def rules(cfg, steps: int) -> dict:
+    """NumPy rules against the compiled loops, ``steps`` steps each, alternating."""
+    market(load_config(["customers.n=500"], seed=0), "numba").release()  # loops loaded
+    models = {"numpy": market(cfg, "numpy"), "compiled": market(cfg, "numba")}
+    assert not models["numpy"].kernel and models["compiled"].kernel
+    timed: dict[str, list[tuple[int, float, float]]] = {name: [] for name in models}
+    for r in range(steps):
+        pair = list(models.items())
+        for name, model in pair if r % 2 == 0 else pair[::-1]:
+            timed[name].append(one_step(model))
+    pd.testing.assert_frame_equal(
+        models["numpy"].metrics(), models["compiled"].metrics(), check_exact=True
+    )
+    out = {}
+    for name, rows in timed.items():
+        out[f"{name}_customer_steps_per_cpu_s"] = spread([d / c for d, c, _ in rows])
+        out[f"{name}_customer_steps_per_s"] = spread([d / w for d, _, w in rows])
+    out["compiled_over_numpy_cpu"] = spread(
+        [a[1] / b[1] for a, b in zip(timed["numpy"], timed["compiled"], strict=True)]
+    )
+    out["compiled_over_numpy_wall"] = spread(
+        [a[2] / b[2] for a, b in zip(timed["numpy"], timed["compiled"], strict=True)]
+    )
+    for model in models.values():
+        model.release()
+    return out
+
+
 def compare(n: int, steps: int, agent_steps: int) -> dict:
     cfg = load_config([f"customers.n={n}", "output.figure=false"], seed=0)
+    load_before = load()
     arrays, agents = Market(cfg), Market(cfg)  # two identical markets, warmed up
     t = time.perf_counter()
     take_over(agents)
@@ -67,15 +116,13 @@ def compare(n: int, steps: int, agent_steps: int) -> dict:
     }
     ratio_cpu = [a / b for a, b in zip(rate["arrays", 1], rate["agents", 1], strict=True)]
     ratio_wall = [a / b for a, b in zip(rate["arrays", 2], rate["agents", 2], strict=True)]
-    more = [one_step(arrays) for _ in range(steps)]  # the arrays' rate over more steps
-    done = sum(m[0] for m in more)
     out = {
         "customers": n,
         "people_in_pool": int(arrays.population.size),
-        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "arrays_customer_steps_per_cpu_s": done / sum(m[1] for m in more),
-        "arrays_customer_steps_per_s": done / sum(m[2] for m in more),
-        "arrays_ms_per_step": 1e3 * sum(m[2] for m in more) / max(steps, 1),
+        "load_average_before": load_before,
+        "arrays_kernel": "compiled" if arrays.kernel else "NumPy",
+        "arrays_customer_steps_per_cpu_s": spread(rate["arrays", 1]),
+        "arrays_customer_steps_per_s": spread(rate["arrays", 2]),
         "agents_customer_steps_per_cpu_s": statistics.median(rate["agents", 1]),
         "agents_customer_steps_per_s": statistics.median(rate["agents", 2]),
         "agents_s_per_step": statistics.median(t for _, _, t in timed["agents"]),
@@ -86,6 +133,8 @@ def compare(n: int, steps: int, agent_steps: int) -> dict:
     }
     arrays.release()
     agents.release()
+    out.update(rules(cfg, steps))
+    out["load_average_after"] = load()
     return out
 
 
@@ -94,7 +143,7 @@ def main() -> None:
     ap.add_argument(
         "--customers", type=int, nargs="+", default=[10_000, 100_000], help="market sizes"
     )
-    ap.add_argument("--steps", type=int, default=26, help="arrays steps timed")
+    ap.add_argument("--steps", type=int, default=26, help="NumPy vs compiled steps timed")
     ap.add_argument(
         "--agent-steps", type=int, default=4, help="steps timed of both engines (agents: slow)"
     )

@@ -24,7 +24,12 @@ spread [min-max]; the load average before and after):
    compiled loops for all where the ensemble pays for them: ``auto``); all three are checked
    to give identical metrics. ``--scale`` multiplies the seeds and worlds (at least one
    each);
-4. ``threads``: a market of ``--thread-customers`` x ``--thread-weeks`` (built and warmed up
+4. ``sweep``: the same ensemble as one Hydra multirun (``python -m loyaltysim -m``, the
+   project's launcher, ``--jobs`` at a time), as ``loyaltysim-ask`` and the calibration
+   launch runs: warm-ups shared by the launcher (default) and each job's own
+   (``hydra.launcher.share_warmups=false``), identical tables checked; then the shared
+   sweep again into its folder, every run finished; CPU of the sweep and its children;
+5. ``threads``: a market of ``--thread-customers`` x ``--thread-weeks`` (built and warmed up
    untimed) played by the compiled loops on 1 thread and on ``--threads`` (default: the
    cores available); identical metrics checked; the wall speed-up.
 
@@ -236,6 +241,69 @@ def ensemble(args) -> dict:
     return res
 
 
+def sweep(args) -> dict:
+    """The ensemble as the command-line tools play it: one Hydra multirun (``python -m
+    loyaltysim -m``, the project's launcher, ``--jobs`` at a time) of worlds x arms x seeds,
+    each job's warm-up shared with its world and seed's other arms (default) or its own
+    (``hydra.launcher.share_warmups=false``), then the shared sweep again into its folder,
+    every run finished (skipped)."""
+    worlds = max(1, round(args.worlds * args.scale))
+    seeds = max(1, round(args.seeds * args.scale))
+    costs = ",".join(str(40 + 10 * w) for w in range(worlds))
+    grid = ["firm/programme=none,discount,engagement", f"seed=range(1,{seeds + 1})",
+            f"firm.acquisition.cost_per_customer={costs}", f"customers.n={args.customers}",
+            f"market.horizon_weeks={args.weeks}", f"market.warmup_weeks={args.warmup}",
+            f"hydra.launcher.n_jobs={args.jobs}"]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    got = {"shared": [], "own": [], "rerun": []}
+    for r in range(args.rounds):
+        folders = (tmp / f"shared_{r}", tmp / f"own_{r}")
+        order = [("shared", True, folders[0]), ("own", False, folders[1])]
+        for name, share, folder in order if r % 2 == 0 else order[::-1]:
+            cmd = [sys.executable, "-m", "loyaltysim", "-m", *grid,
+                   f"hydra.launcher.share_warmups={str(share).lower()}",
+                   f"hydra.sweep.dir={folder}"]  # fmt: skip
+            got[name].append(timed_child(cmd, env))
+        cmd = [sys.executable, "-m", "loyaltysim", "-m", *grid, f"hydra.sweep.dir={folders[0]}"]
+        got["rerun"].append(timed_child(cmd, env))
+        runs = sorted(p.name for p in folders[0].iterdir() if (p / "done.json").is_file())
+        for run in runs:  # shared and own warm-ups: the same tables
+            for table in ("metrics.csv", "summary.csv"):
+                a, b = (f / run / table for f in folders)
+                assert a.read_bytes() == b.read_bytes(), f"shared warm-up changed {run}/{table}"
+    n = 3 * worlds * seeds
+    assert len(runs) == n, f"{len(runs)} of {n} runs finished"
+    print(f"sweep: python -m loyaltysim -m, {worlds} worlds x 3 arms x {seeds} seeds = {n} runs "
+          f"of {args.customers:,} x {args.weeks} weeks (+{args.warmup} warm-up), "
+          f"{args.jobs} jobs at a time; identical tables")  # fmt: skip
+    res = {"runs": n}
+    for name, rows in got.items():
+        show(f"{name} CPU", [r[0] for r in rows], "s")
+        show(f"{name} wall", [r[1] for r in rows], "s")
+        res[f"{name}_cpu_s"] = stats([r[0] for r in rows])
+        res[f"{name}_wall_s"] = stats([r[1] for r in rows])
+    ratio = [a[1] / b[1] for a, b in zip(got["own"], got["shared"], strict=True)]
+    show("own / shared warm-ups (wall)", ratio, "x")
+    res["own_over_shared_wall"] = stats(ratio)
+    # a job's cost beyond the sweep's fixed cost (the re-run's: imports, composing, checks)
+    # against the same markets simulated in this process by run_arms (compiled, shared)
+    from loyaltysim import run_arms
+
+    cfgs = [config(args.customers, args.weeks, args.warmup, f"firm/programme={arm}",
+                   f"firm.acquisition.cost_per_customer={40 + 10 * w}", seed=s)
+            for w in range(worlds) for s in range(1, seeds + 1)
+            for arm in ("none", "discount", "engagement")]  # fmt: skip
+    sim = [timed(lambda: run_arms(cfgs))[0] for _ in range(args.rounds)]
+    job = [(a[0] - b[0]) for a, b in zip(got["shared"], got["rerun"], strict=True)]
+    show("a job beyond the sweep's fixed cost, CPU", [j / n for j in job], "s")
+    show("its simulation in one process (run_arms), CPU", [x / n for x in sim], "s")
+    over = [j / x for j, x in zip(job, sim, strict=True)]
+    show("job / simulation (CPU)", over, "x")
+    res["job_over_simulation"] = stats(over)
+    return res
+
+
 def threads(args) -> dict:
     from loyaltysim import Market
     from loyaltysim.engines import engine
@@ -284,12 +352,13 @@ def main() -> None:
     ap.add_argument("--worlds", type=int, default=16, help="ensemble worlds")
     ap.add_argument("--seeds", type=int, default=10, help="ensemble seeds")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies worlds and seeds")
+    ap.add_argument("--jobs", type=int, default=2, help="sweep section's jobs at a time")
     ap.add_argument("--thread-customers", type=int, default=1_000_000, help="threads' market")
     ap.add_argument("--thread-weeks", type=int, default=4, help="threads' weeks timed")
     ap.add_argument("--thread-warmup", type=int, default=2, help="threads' warm-up (untimed)")
     ap.add_argument("--threads", type=int, default=0, help="threads compared with 1 (0: cores)")
     ap.add_argument("--sections", nargs="+", default=["per_customer", "job", "ensemble", "threads"],
-                    choices=["per_customer", "job", "ensemble", "threads"])  # fmt: skip
+                    choices=["per_customer", "job", "ensemble", "sweep", "threads"])  # fmt: skip
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
     print(_load(), f"({os.cpu_count()} CPUs)", flush=True)

@@ -33,7 +33,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
-from . import runrecord, sweep
+from . import runrecord, sweep, warmpool
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
@@ -101,10 +101,16 @@ class BoundLauncher(Launcher):
 
 
 class LocalLauncher(BoundLauncher):
-    """Runs each job in its own forked process, ``n_jobs`` at a time."""
+    """Runs each job in its own forked process, ``n_jobs`` at a time.
 
-    def __init__(self, n_jobs: int = 2) -> None:
+    With ``share_warmups`` (default) jobs whose warm-ups are identical (same
+    :func:`~loyaltysim.engines.warmstart.warmup_key`) run one after another, forked from this
+    process after it played that warm-up once (:mod:`~loyaltysim.runs.warmpool`); the
+    compiled loops are loaded here once, before the first fork. Same results either way."""
+
+    def __init__(self, n_jobs: int = 2, share_warmups: bool = True) -> None:
         self.n_jobs = int(n_jobs) if int(n_jobs) > 0 else (os.cpu_count() or 1)
+        self.share_warmups = bool(share_warmups)
 
     def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
         assert self.hydra_context is not None and self.config is not None
@@ -122,7 +128,14 @@ class LocalLauncher(BoundLauncher):
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         ctx = multiprocessing.get_context("fork")
-        pending = list(enumerate(job_overrides))
+        cfgs = [self._job_config(ov, initial_job_idx + i) for i, ov in enumerate(job_overrides)]
+        sims = [warmpool.job_config(c) for c in cfgs]
+        order = warmpool.groups(sims) if self.share_warmups else [[i] for i in range(len(cfgs))]
+        first = {g[0]: g for g in order if len(g) > 1}  # job -> its group, at the group's first
+        last = {g[-1] for g in order if len(g) > 1}
+        pending = [(i, job_overrides[i]) for g in order for i in g]
+        warmpool.preload(sims)
+        warmpool.prime()
         results: list[JobReturn | None] = [None] * len(pending)
         running: dict[Any, tuple[Any, Any, int, DictConfig]] = {}  # sentinel -> job
         parent = os.getpid()
@@ -135,12 +148,16 @@ class LocalLauncher(BoundLauncher):
             while pending or running:
                 while pending and len(running) < self.n_jobs:
                     i, overrides = pending.pop(0)
-                    cfg = self._job_config(overrides, initial_job_idx + i)
+                    cfg = cfgs[i]
+                    if i in first:  # played once here, inherited by the group's children
+                        warmpool.play(sims[i], sims)
                     recv, send = ctx.Pipe(duplex=False)
                     proc = ctx.Process(target=_child, args=(send, parent, self, cfg), daemon=True)
                     proc.start()
                     send.close()
                     running[proc.sentinel] = (proc, recv, i, cfg)
+                    if i in last:
+                        warmpool.release(sims[i])
                 for sentinel in wait(list(running)):
                     proc, recv, i, cfg = running.pop(sentinel)
                     try:
@@ -157,6 +174,7 @@ class LocalLauncher(BoundLauncher):
                 _record_death(job_overrides[i], cfg, None, "the sweep was stopped")
             for s, handler in old.items():
                 signal.signal(s, handler)
+            warmpool.forget()
         return [r for r in results if r is not None]
 
     def _result(

@@ -116,6 +116,15 @@ def _git_commit() -> str | None:
     return git_commit()
 
 
+@functools.lru_cache(maxsize=1)
+def provenance() -> tuple[dict[str, str], str | None]:
+    """Package versions and git commit, looked up once a process: a sweep's jobs, forked
+    from the sweep process, find them there (as its fingerprints do)."""
+    from .io import package_versions
+
+    return package_versions(), _git_commit()
+
+
 def checksums(run_dir: Path) -> dict[str, dict[str, Any]]:
     """Size and SHA-256 of every file a run wrote (relative path -> record)."""
     run_dir = Path(run_dir)

@@ -46,6 +46,8 @@ class CachingConfigLoader:
         self._bases: dict[tuple[str, ...], DictConfig] = {}
         self._repos: dict[tuple[str, ...], Any] = {}
         self._lock = threading.Lock()
+        # configs the sweeper composed, handed to the launcher's request for the same job
+        self._handed: dict[tuple[str, ...], DictConfig] = {}
         self.composed = 0  # full compositions made (for tests and benchmarks)
         self.reused = 0  # configs made from a cached composition
 
@@ -61,6 +63,10 @@ class CachingConfigLoader:
         self, master_config: DictConfig, sweep_overrides: Sequence[str]
     ) -> DictConfig:
         """The job's config, as Hydra's ``load_sweep_config`` composes it."""
+        with self._lock:
+            handed = self._handed.pop(tuple(sweep_overrides), None)
+        if handed is not None:
+            return handed
         try:
             plan = self._plan(master_config, list(sweep_overrides))
         except Exception:  # anything unusual: Hydra's own way (and its error messages)
@@ -84,6 +90,12 @@ class CachingConfigLoader:
         with self._lock:
             self.reused += 1
         return cfg
+
+    def hand_over(self, sweep_overrides: Sequence[str], cfg: DictConfig) -> None:
+        """Keep ``cfg`` (composed for these overrides) for the next request of them: the
+        launcher asks for each job's config after the sweeper composed it (once, not twice)."""
+        with self._lock:
+            self._handed[tuple(sweep_overrides)] = cfg
 
     def _plan(self, master_config: DictConfig, sweep_overrides: list[str]) -> Any:
         """(structural overrides as the cache key, value overrides, all parsed) or None."""

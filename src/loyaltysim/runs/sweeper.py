@@ -35,7 +35,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from ..model.params import ConfigError
-from . import runrecord, sweep, sweepconfig
+from . import runrecord, sweep, sweepconfig, warmpool
 from .io import folder_problem
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,10 @@ class SafeSweeper(BasicSweeper):
 
     def _job(self, overrides: list[str]) -> Job:
         assert self.hydra_context is not None and self.config is not None
-        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        loader = self.hydra_context.config_loader
+        cfg = loader.load_sweep_config(self.config, list(overrides))
+        if isinstance(loader, sweepconfig.CachingConfigLoader):
+            loader.hand_over(overrides, cfg)  # the launcher's request for it: not composed again
         run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
         fp = runrecord.fingerprint(cfg)
         return Job(list(overrides), run_dir, fp, cfg, runrecord.classify(run_dir, fp))
@@ -227,6 +230,7 @@ def _validate(job: Job) -> None:
     try:
         cfg = make_config(runrecord.task_config(job.config))
         check(cfg)
+        warmpool.remember(job.config, cfg)  # for the launcher's warm-up groups: made once
     except ConfigError as err:
         raise _in_job(err, job) from None
     except Exception as err:  # an interpolation that does not resolve names its key
