@@ -608,14 +608,26 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     # ----------------------------------------------------------- calibration's acceptance
     (
         "studies/calibration/accept.py",
+        "        gap = np.maximum(lo - x, x - hi) - z * se.get(t.statistic, 0.0)",
+        "        gap = np.maximum(lo - x, x - hi)",
+        "confirmation by noise: the screen's standard error ignored (the fixed rule again)",
+    ),
+    (
+        "studies/calibration/accept.py",
+        "        out[t.statistic] = float(np.sqrt((se**2).mean())) if se.size else 0.0",
+        "        out[t.statistic] = float(se.mean()) if se.size else 0.0",
+        "pooled standard error: the mean of the worlds' errors, not their root mean square",
+    ),
+    (
+        "studies/calibration/accept.py",
         "    stats.loc[confirmed.index, confirmed.columns] = confirmed\n",
         "",
         "confirmation ignored: the screen's two replications still decide acceptance",
     ),
     (
         "studies/calibration/accept.py",
-        'return list(cands.index[cands["implausibility"] <= cal.confirm_cutoff])',
-        'return list(cands.index[cands["implausibility"] <= 0])',
+        "    return list(cands.index[near <= cal.confirm_cutoff])",
+        "    return list(cands.index[near <= 0])",
         "confirmation: near misses of the screen are never confirmed (only its passes)",
     ),
     (
