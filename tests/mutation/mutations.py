@@ -605,6 +605,25 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "    return was_loyal, was_loyal & ~pop.last_loyal_active[b]",
         "defection split: active and passive loyal defectors swapped",
     ),
+    # ------------------------------------------------------- programme gain by channel
+    (
+        "studies/validation/channels.py",
+        "    flow = {k: -risk1 * (h1[k] - h0[k]) for k in ATTRITION}",
+        "    flow = {k: -(lost1[k] - lost0[k]) for k in ATTRITION}",
+        "retention by counts: a larger base's extra departures charged to retention",
+    ),
+    (
+        "studies/validation/channels.py",
+        "    stay = 1.0 - sum(h0.values())",
+        '    stay = 1.0 - h0["retention_category"]',
+        "channels: extra customers never leave for a rival",
+    ),
+    (
+        "studies/validation/channels.py",
+        '    parts["retention"] = parts["retention_category"] + parts["retention_rivals"]',
+        '    parts["retention"] = parts["retention_category"]',
+        "retention: fewer lost to rivals not counted as retention",
+    ),
     # ----------------------------------------------------------- calibration's acceptance
     (
         "studies/calibration/accept.py",

@@ -40,6 +40,7 @@ SUITES = {
         "-k",
         "confirm and not tiny_calibration",
     ],
+    "studies/validation/channels.py": ["tests/test_channels.py"],
     "studies/calibration/sample.py": ["tests/test_calibration.py", "-k", "emulated"],
 }
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
