@@ -172,7 +172,9 @@ def test_a_tiny_calibration_confirms_by_noise_and_reports_the_rules(tmp_path):
     assert summary["confirm_rule"] == "noise" and summary["confirm_z"] == 2
     assert set(summary["pooled_se"]) == {t["statistic"] for t in EASY}
     assert [r["rule"] for r in summary["rules"]][:2] == ["fixed", "noise, z = 1"]
+    assert all(isinstance(r["confirms"], int) for r in summary["rules"])  # JSON numbers
     cands = pd.read_csv(out / "candidates.csv", index_col=0)
     assert ("se." + SHARE) in cands and cands["confirmed"].all()
     readme = (out / "README.md").read_text()
     assert "How the ensemble depends on the confirmation rule" in readme
+    assert "| accepted | used |" in readme  # no engagement target: no column for it

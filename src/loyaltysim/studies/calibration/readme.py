@@ -100,6 +100,9 @@ def rules_text(cal: Calibration, s: dict) -> list[str]:
         for t in cal.targets
         if t.enforce and t.statistic in se
     )
+    rows = pd.DataFrame(s["rules"])
+    if not any(t.statistic.startswith("programme_effect_engagement.") for t in cal.targets):
+        rows = rows.drop(columns="engagement loses money in")  # not measured: no such arm
     return [
         "How the ensemble depends on the confirmation rule (`rule` in the calibration file: "
         "`confirm_rule`, `confirm_z`, `confirm_cutoff`): a rule confirms the worlds it cannot "
@@ -107,11 +110,7 @@ def rules_text(cal: Calibration, s: dict) -> list[str]:
         "for rules whose worlds this calibration confirmed (a wider rule needs its runs). "
         f"The screen's pooled standard errors: {errors or 'none'}.",
         "",
-        _table(
-            pd.DataFrame(s["rules"])
-            .astype(object)
-            .where(pd.DataFrame(s["rules"]).notna(), "needs runs")
-        ),
+        _table(rows.astype(object).where(rows.notna(), "needs runs")),
         "",
     ]
 

@@ -177,7 +177,7 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
     summary.update(_cost(out, summary))
     if cal.confirms and "screen_implausibility" in cands:  # how the verdicts hang on the rule
         table = accept.rules(cal, cands, int(meta.get("arms", 1)), meta.get("pooled_se") or {})
-        summary["rules"] = table.to_dict(orient="records")
+        summary["rules"] = json.loads(table.to_json(orient="records"))  # None, not NaN
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (out / "README.md").write_text(readme(cal, summary, bind, pins, cands))
     return summary
