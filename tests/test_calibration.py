@@ -224,7 +224,7 @@ def test_literature_targets_load_and_name_the_regularities():
         "heavy_light_buyers",
         "stationarity",
     } <= stats
-    assert any(t.statistic.endswith("gain_retention_pct") for t in cal.targets)
+    assert any(t.statistic.endswith("gain_retention_existing_pct") for t in cal.targets)
     assert all(t.source for t in cal.targets)
 
 

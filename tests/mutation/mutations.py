@@ -605,7 +605,38 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "    return was_loyal, was_loyal & ~pop.last_loyal_active[b]",
         "defection split: active and passive loyal defectors swapped",
     ),
+    # ------------------------------------------------------- programme gain by channel
+    (
+        "studies/validation/channels.py",
+        "    flow = {k: -risk1 * (h1[k] - h0[k]) for k in ATTRITION}",
+        "    flow = {k: -(lost1[k] - lost0[k]) for k in ATTRITION}",
+        "retention by counts: a larger base's extra departures charged to retention",
+    ),
+    (
+        "studies/validation/channels.py",
+        "    stay = 1.0 - sum(h0.values())",
+        '    stay = 1.0 - h0["retention_category"]',
+        "channels: extra customers never leave for a rival",
+    ),
+    (
+        "studies/validation/channels.py",
+        '    parts["retention"] = parts["retention_category"] + parts["retention_rivals"]',
+        '    parts["retention"] = parts["retention_category"]',
+        "retention: fewer lost to rivals not counted as retention",
+    ),
     # ----------------------------------------------------------- calibration's acceptance
+    (
+        "studies/calibration/accept.py",
+        "        gap = np.maximum(lo - x, x - hi) - z * se.get(t.statistic, 0.0)",
+        "        gap = np.maximum(lo - x, x - hi)",
+        "confirmation by noise: the screen's standard error ignored (the fixed rule again)",
+    ),
+    (
+        "studies/calibration/accept.py",
+        "        out[t.statistic] = float(np.sqrt((se**2).mean())) if se.size else 0.0",
+        "        out[t.statistic] = float(se.mean()) if se.size else 0.0",
+        "pooled standard error: the mean of the worlds' errors, not their root mean square",
+    ),
     (
         "studies/calibration/accept.py",
         "    stats.loc[confirmed.index, confirmed.columns] = confirmed\n",
@@ -614,8 +645,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "studies/calibration/accept.py",
-        'return list(cands.index[cands["implausibility"] <= cal.confirm_cutoff])',
-        'return list(cands.index[cands["implausibility"] <= 0])',
+        "    return list(cands.index[near <= cal.confirm_cutoff])",
+        "    return list(cands.index[near <= 0])",
         "confirmation: near misses of the screen are never confirmed (only its passes)",
     ),
     (

@@ -34,8 +34,14 @@ SUITES = {
     "engines/kernel.py": [*FAST, "tests/test_kernel.py"],
     "engines/kernel_ops.py": [*FAST, "tests/test_kernel.py"],
     "model/counters.py": [*FAST, "tests/test_counters.py"],
-    "calibration/accept.py": ["tests/test_calibration.py", "-k", "confirm"],
-    "calibration/sample.py": ["tests/test_calibration.py", "-k", "emulated"],
+    "studies/calibration/accept.py": [
+        "tests/test_calibration.py",
+        "tests/test_confirm_rule.py",
+        "-k",
+        "confirm and not tiny_calibration",
+    ],
+    "studies/validation/channels.py": ["tests/test_channels.py"],
+    "studies/calibration/sample.py": ["tests/test_calibration.py", "-k", "emulated"],
 }
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
 

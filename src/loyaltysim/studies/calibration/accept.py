@@ -12,15 +12,29 @@
   go to the smaller target distance. It is a member of the ensemble (so it meets every
   target) and the one the others lie around, so a default set to it sits in the middle of
   what the data allow, not at one edge of it.
+- **Confirmation** (which screened worlds get more replications): ``fixed``, every
+  enforced target missed by at most ``confirm_cutoff`` half-widths; ``noise``, every
+  enforced target missed by at most ``confirm_z`` standard errors of the screen's mean
+  (plus ``confirm_cutoff`` half-widths): a world is then left unconfirmed, i.e. rejected,
+  only where the screen's own noise cannot explain its miss. The standard error of a
+  target's statistic is pooled over every measured world of the screen (the root mean
+  square of the worlds' own errors): two replications give a world's own error one degree
+  of freedom, so a world whose two seeds happened to agree would escape confirmation on a
+  spread that is mostly luck; the pooled one has as many degrees of freedom as worlds.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
+from .measures import SE
 from .sample import normalised
 from .targets import Calibration
+
+ENGAGEMENT_LIFT = "programme_effect_engagement.profit_lift_pct"  # the ensemble's verdict
 
 
 def within(cal: Calibration, stats: pd.DataFrame) -> pd.DataFrame:
@@ -74,10 +88,93 @@ def table(cal: Calibration, params: pd.DataFrame, stats: pd.DataFrame) -> pd.Dat
     return out
 
 
-def to_confirm(cal: Calibration, cands: pd.DataFrame) -> list[str]:
-    """The screened worlds worth confirming: every enforced target met or missed by at most
-    ``cal.confirm_cutoff`` half-widths (a near miss may be a chance miss of the screen)."""
-    return list(cands.index[cands["implausibility"] <= cal.confirm_cutoff])
+def pooled_se(cal: Calibration, cands: pd.DataFrame) -> dict[str, float]:
+    """Per enforced target's statistic: the standard error of a world's screen mean (its
+    unit), pooled over the measured worlds: sqrt of the mean of their squared own errors
+    (``se.<statistic>``, sd / sqrt(replications)); 0 where no world has one."""
+    measured = cands[cands["status"] == "measured"] if "status" in cands else cands
+    out = {}
+    for t in cal.targets:
+        col = SE + t.statistic
+        se = measured[col].astype(float) if col in measured else pd.Series(dtype=float)
+        se = se[np.isfinite(se)]
+        out[t.statistic] = float(np.sqrt((se**2).mean())) if se.size else 0.0
+    return out
+
+
+def screen_bound(
+    cal: Calibration, cands: pd.DataFrame, z: float, se: dict[str, float] | None = None
+) -> pd.Series:
+    """Each world's implausibility were every enforced statistic ``z`` pooled standard
+    errors nearer its target than the screen measured it (0: the screen's noise could
+    hide a world that meets every target; infinite when a statistic is unmeasured)."""
+    se = pooled_se(cal, cands) if se is None else se
+    worst = pd.Series(0.0, index=cands.index)
+    for t in cal.targets:
+        if not t.enforce:
+            continue
+        lo, hi = t.bounds
+        x = cands[t.statistic].astype(float)
+        gap = np.maximum(lo - x, x - hi) - z * se.get(t.statistic, 0.0)
+        worst = np.maximum(worst, (np.maximum(gap, 0.0) / t.half_width).fillna(np.inf))
+    return worst
+
+
+def to_confirm(
+    cal: Calibration,
+    cands: pd.DataFrame,
+    rule: str | None = None,
+    se: dict[str, float] | None = None,
+) -> list[str]:
+    """The screened worlds worth confirming under ``rule`` (default ``cal.confirm_rule``):
+    ``fixed``, implausibility at most ``cal.confirm_cutoff``; ``noise``, the
+    :func:`screen_bound` at ``cal.confirm_z`` (with the screen's pooled errors ``se``,
+    by default pooled over ``cands``) at most ``cal.confirm_cutoff``."""
+    rule = rule or cal.confirm_rule
+    if rule == "noise":
+        near = screen_bound(cal, cands, cal.confirm_z, se)
+    else:
+        near = cands["implausibility"]
+    return list(cands.index[near <= cal.confirm_cutoff])
+
+
+def rules(cal: Calibration, cands: pd.DataFrame, arms: int, se: dict[str, float]) -> pd.DataFrame:
+    """How the ensemble depends on the confirmation rule: per rule (fixed; noise at z = 1,
+    2, 3 and ``cal.confirm_z``), the worlds it confirms, the confirmation runs that costs,
+    and where this calibration confirmed all of them (so their confirmed means exist) the
+    worlds it accepts and in how many of those the engagement programme loses money.
+    ``se``: the screen's pooled standard errors (:func:`pooled_se` of the screen)."""
+    screen = cands.assign(implausibility=cands["screen_implausibility"])
+    for t in cal.targets:  # the rules judge the screen: confirmed means are not theirs
+        if "screen_" + t.statistic in cands:
+            screen[t.statistic] = cands["screen_" + t.statistic]
+    options = [("fixed", None)] + [("noise", z) for z in sorted({1.0, 2.0, 3.0, cal.confirm_z})]
+    rows = []
+    for rule, z in options:
+        c = replace(cal, confirm_z=z) if z is not None else cal
+        picked = to_confirm(c, screen, rule, se)
+        covered = bool(cands.loc[picked, "confirmed"].all()) if picked else True
+        acc = cands.loc[picked][cands.loc[picked, "accepted"]] if covered else None
+        loses = (
+            int((acc[ENGAGEMENT_LIFT] < 0).sum())
+            if acc is not None and ENGAGEMENT_LIFT in acc
+            else None
+        )
+        rows.append(
+            {
+                "rule": rule if z is None else f"noise, z = {z:g}",
+                "cut-off": f"{cal.confirm_cutoff:g} half-widths"
+                + ("" if z is None else f" + {z:g} SE"),
+                "confirms": len(picked),
+                "confirmation runs": len(picked)
+                * arms
+                * (cal.confirm_replications - cal.replications),
+                "accepted": None if acc is None else len(acc),
+                "engagement loses money in": loses,
+                "used": rule == cal.confirm_rule and (z is None or z == cal.confirm_z),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def confirm(
@@ -96,6 +193,8 @@ def confirm(
     stats.loc[confirmed.index, confirmed.columns] = confirmed
     first = table(cal, params, screen)
     out = table(cal, params, stats)
+    for t in cal.targets:  # the screen's means, which the confirmation rules judged
+        out["screen_" + t.statistic] = first[t.statistic]
     sure = out.index.isin(confirmed.index)
     out["accepted"] = out["accepted"] & sure
     out["screen_implausibility"] = first["implausibility"]

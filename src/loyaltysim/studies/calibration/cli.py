@@ -136,6 +136,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
     from ...runs.runner import load_config
     from . import accept, readme, report, sample
     from . import run as runner
+    from .readme import near_text
 
     try:
         load_config(list(cal.overrides))
@@ -166,7 +167,7 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         )
     if cal.confirms:
         lines.append(
-            f"then the worlds within {cal.confirm_cutoff:g} half-widths of every enforced "
+            f"then the worlds within {near_text(cal)} of every enforced "
             f"target are confirmed with {cal.confirm_replications} replications, which alone "
             f"decide acceptance: {per_confirmed} more runs a confirmed world (how many worlds "
             "is known only after the screen)"
@@ -202,13 +203,14 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
             return fail(REFUSED)
         cands = accept.table(cal, params, stats)
     confirmed: list[str] = []
+    se = accept.pooled_se(cal, cands)  # the screen's noise, before confirmed means replace it
     if cal.confirms:
-        confirmed = accept.to_confirm(cal, cands)
+        confirmed = accept.to_confirm(cal, cands, se=se)
         ccal = replace(cal, replications=cal.confirm_replications)
         step = runner.plan(ccal, confirmed)
         print(
             f"[loyaltysim calibrate] confirmation: {len(confirmed)} worlds within "
-            f"{cal.confirm_cutoff:g} half-widths of every enforced target x "
+            f"{near_text(cal)} of every enforced target x "
             f"{cal.confirm_replications} replications ({runner.pending(ccal, step)} runs not "
             f"finished yet; the screen's {cal.replications} are reused)",
             flush=True,
@@ -229,6 +231,8 @@ def calibrate(cal, hydra_args: list[str], plan_only: bool = False, run: bool = T
         "measure_seconds": round(tally.measure_s, 1),
         "hydra_args": hydra_args,
         "confirmed": len(confirmed),
+        "arms": arms,
+        "pooled_se": se,
     }
     cands["wave"] = pd.Series(wave_of)
     summary = report.write(cal, cands, meta)

@@ -78,6 +78,9 @@ EFFECT_KEYS = (
     "gain_basket_pct",
     "gain_margin_per_unit_pct",
     "gain_retention_pct",
+    "gain_retention_category_pct",
+    "gain_retention_rivals_pct",
+    "gain_retention_existing_pct",
     "gain_won_from_rivals_pct",
     "gain_new_customers_pct",
     "gain_initial_pct",
@@ -180,10 +183,16 @@ def arms_of(statistics: list[str] | tuple[str, ...]) -> list[str]:
     return [a for a in ARMS if a in need]
 
 
+SE = "se."  # prefix of a statistic's standard error: ``se.<statistic>``
+
+
 def measure(
     statistics: list[str] | tuple[str, ...], runs: Runs, n: int, weeks: int
 ) -> dict[str, float]:
-    """Mean over replications of each statistic (NaN where it could not be measured)."""
+    """Mean over replications of each statistic (NaN where it could not be measured), and
+    under ``se.<statistic>`` the standard error of that mean, sd / sqrt(k) over the k
+    replications that measured it (NaN with fewer than two): the screen's own noise, which
+    the confirmation rule ``confirm_rule: noise`` reads (:func:`.accept.to_confirm`)."""
     out: dict[str, float] = {}
     done: dict[str, dict[str, list[float]]] = {}
     for stat in statistics:
@@ -198,6 +207,7 @@ def measure(
         x = np.asarray(values, float)
         x = x[np.isfinite(x)]
         out[stat] = float(x.mean()) if x.size else float("nan")
+        out[SE + stat] = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
     return out
 
 

@@ -81,6 +81,40 @@ def waves_text(cal: Calibration, cands: pd.DataFrame) -> list[str]:
     ]
 
 
+def near_text(cal: Calibration) -> str:
+    if cal.confirm_rule == "noise":
+        return (
+            f"{cal.confirm_z:g} standard errors of the screen's mean (pooled over the "
+            f"screened worlds) plus {cal.confirm_cutoff:g} half-widths"
+        )
+    return f"{cal.confirm_cutoff:g} half-widths"
+
+
+def rules_text(cal: Calibration, s: dict) -> list[str]:
+    """The confirmation rules side by side: what each confirms, costs and accepts."""
+    if not s.get("rules"):
+        return []
+    se = s.get("pooled_se") or {}
+    errors = ", ".join(
+        f"{t.name} {se[t.statistic]:.3g} ({se[t.statistic] / t.half_width:.2f} half-widths)"
+        for t in cal.targets
+        if t.enforce and t.statistic in se
+    )
+    rows = pd.DataFrame(s["rules"])
+    if not any(t.statistic.startswith("programme_effect_engagement.") for t in cal.targets):
+        rows = rows.drop(columns="engagement loses money in")  # not measured: no such arm
+    return [
+        "How the ensemble depends on the confirmation rule (`rule` in the calibration file: "
+        "`confirm_rule`, `confirm_z`, `confirm_cutoff`): a rule confirms the worlds it cannot "
+        "rule out on the screen; `accepted` and `engagement loses money in` are known only "
+        "for rules whose worlds this calibration confirmed (a wider rule needs its runs). "
+        f"The screen's pooled standard errors: {errors or 'none'}.",
+        "",
+        _table(rows.astype(object).where(rows.notna(), "needs runs")),
+        "",
+    ]
+
+
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
@@ -115,7 +149,7 @@ def readme(cal, s, bind, pins, cands) -> str:
         *(
             [
                 f"Confirmation: the screen accepted {s['screen_accepted']} worlds. The "
-                f"{s['confirmed']} worlds within {cal.confirm_cutoff:g} half-widths of every "
+                f"{s['confirmed']} worlds within {near_text(cal)} of every "
                 f"enforced target were rerun with {cal.confirm_replications} replications "
                 f"(the screen's {cal.replications} among them), and only those means decide "
                 f"acceptance: {s['accepted']} passed, {s['confirmed_screen_rejects']} of them "
@@ -128,6 +162,7 @@ def readme(cal, s, bind, pins, cands) -> str:
             if cal.confirms
             else []
         ),
+        *rules_text(cal, s),
         f"Most central world (medoid of the accepted worlds in the normalised parameter "
         f"space): **{s['central'] or 'none'}**; best fit to the targets' centres: "
         f"{s['best_fit'] or 'none'}. "

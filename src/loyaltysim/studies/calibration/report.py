@@ -7,7 +7,8 @@
   the accepted ones, against the target; ``parameters.csv``: what the targets pin down;
 - ``pairs.png``: pairwise plots of the parameters (accepted worlds in colour);
 - ``central.yaml``: the most central world's overrides, ready to paste as defaults;
-- ``summary.json`` and ``README.md``: acceptance rate, cost, what is pinned and what is open.
+- ``summary.json`` and ``README.md``: acceptance rate, cost, what is pinned and what is open,
+  and how the ensemble depends on the confirmation rule (``rules``).
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         "replications": cal.replications,
         "confirm_replications": cal.confirm_replications if cal.confirms else None,
         "confirm_cutoff": cal.confirm_cutoff if cal.confirms else None,
+        "confirm_rule": cal.confirm_rule if cal.confirms else None,
+        "confirm_z": cal.confirm_z if cal.confirms and cal.confirm_rule == "noise" else None,
         "screen_accepted": int(cands["screen_accepted"].sum()) if cal.confirms else None,
         "confirmed_screen_rejects": (
             int((cands["accepted"] & ~cands["screen_accepted"]).sum()) if cal.confirms else None
@@ -172,6 +175,9 @@ def write(cal: Calibration, cands: pd.DataFrame, meta: dict[str, Any]) -> dict[s
         **meta,
     }
     summary.update(_cost(out, summary))
+    if cal.confirms and "screen_implausibility" in cands:  # how the verdicts hang on the rule
+        table = accept.rules(cal, cands, int(meta.get("arms", 1)), meta.get("pooled_se") or {})
+        summary["rules"] = json.loads(table.to_json(orient="records"))  # None, not NaN
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (out / "README.md").write_text(readme(cal, summary, bind, pins, cands))
     return summary

@@ -126,7 +126,8 @@ def run_state(cal: Calibration, arm: str, world: str, seed: int) -> str:
 
 def measure_world(cal: Calibration, p: Plan, world: str) -> dict[str, object]:
     """The statistics of one world (mean over replications), or why it has none."""
-    stats = [t.statistic for t in cal.targets]
+    targets = [t.statistic for t in cal.targets]
+    stats = [*targets, *(measures.SE + s for s in targets)]
     runs: dict[str, list] = {}
     for arm in p.arms:
         states = [run_state(cal, arm, world, s) for s in p.seeds]
@@ -135,7 +136,7 @@ def measure_world(cal: Calibration, p: Plan, world: str) -> dict[str, object]:
             return {"status": f"{bad[0]} run ({arm})", **dict.fromkeys(stats, np.nan)}
         runs[arm] = [load_run(job_dir(cal, arm, world, s)) for s in p.seeds]
     try:
-        values = measures.measure(stats, runs, cal.customers, cal.weeks)
+        values = measures.measure(targets, runs, cal.customers, cal.weeks)
     except Exception as err:  # a degenerate world (no buyers, say): no statistics
         return {"status": f"not measurable ({type(err).__name__})", **dict.fromkeys(stats, np.nan)}
     return {"status": "measured", **values}
@@ -150,6 +151,7 @@ def measure_all(
     old = pd.read_csv(cache, index_col="world") if cache is not None and cache.is_file() else None
     rows, keys, todo = {}, {}, []
     stats = [t.statistic for t in cal.targets]
+    stats += [measures.SE + s for s in stats]  # a cache without the errors is re-measured
     for world in p.worlds:
         key = _stamp(cal, p, world)
         if (

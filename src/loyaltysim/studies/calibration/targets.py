@@ -21,7 +21,11 @@ what is allowed, before anything runs. The file holds:
   ``confirm_cutoff`` half-widths of every enforced target after the screening runs is rerun
   with ``confirm_replications`` seeds (the screening seeds are reused, not rerun), and only
   those means decide acceptance: a world near a bound is not let in, or kept out, by the
-  chance of a few replications.
+  chance of a few replications. ``confirm_rule`` says which worlds are near enough:
+  ``fixed`` (every enforced target missed by at most ``confirm_cutoff`` half-widths) or
+  ``noise`` (every enforced target missed by at most ``confirm_z`` standard errors of the
+  screen's mean, plus ``confirm_cutoff`` half-widths: the screen cannot rule the world out;
+  see :func:`.accept.to_confirm`).
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ TOP = {
     "(the seeds that decide acceptance)",
     "confirm_cutoff": "a number >= 0 (implausibility, in half-widths, up to which a screened "
     "world is confirmed)",
+    "confirm_rule": "fixed (confirm within confirm_cutoff half-widths) or noise (within "
+    "confirm_z of the screen's standard errors, plus confirm_cutoff)",
+    "confirm_z": "a number >= 0 (standard errors of the screen's mean within which a miss "
+    "is not evidence against a world; noise rule)",
     "weeks": "an integer >= 78",
     "overrides": "a list of key=value overrides for every run",
     "out": "a folder",
@@ -78,6 +86,8 @@ class Calibration:
     wave_pool: int = 1  # >1: an emulator picks each wave from wave_pool x as many points
     confirm_replications: int = 0  # seeds that decide acceptance (if above replications)
     confirm_cutoff: float = 0.1  # screened worlds this near every target are confirmed
+    confirm_rule: str = "fixed"  # fixed | noise (the screen's standard errors widen the cut)
+    confirm_z: float = 2.0  # noise rule: misses within z standard errors are not evidence
     overrides: tuple[str, ...] = ()
     out: Path = Path("results/calibration")
     world_dir: Path | None = None
@@ -181,6 +191,15 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
             confirm,
             f"0 (no confirmation) or more than replications ({replications})",
         )
+    rule = data.get("confirm_rule", "fixed")
+    if rule not in ("fixed", "noise"):
+        raise ConfigError("calibration.confirm_rule", rule, TOP["confirm_rule"])
+    if rule == "noise" and confirm and replications < 2:  # one seed has no spread to read
+        raise ConfigError(
+            "calibration.replications",
+            replications,
+            "at least 2 with confirm_rule noise (the screen's standard error needs two seeds)",
+        )
     weeks = _int(data, "weeks", 104, 78)
     if weeks < 104 and any(t.statistic.startswith("stationarity.") for t in targets):
         raise ConfigError(
@@ -203,6 +222,8 @@ def parse(data: dict[str, Any], stem: str, source_file: str = "") -> Calibration
         wave_pool=_int(data, "wave_pool", 1, 1),
         confirm_replications=confirm,
         confirm_cutoff=_cutoff(data, "confirm_cutoff", 0.1),
+        confirm_rule=rule,
+        confirm_z=_cutoff(data, "confirm_z", 2.0),
         overrides=tuple(overrides),
         out=Path(data.get("out") or f"results/calibration-{name}"),
         world_dir=Path(world_dir) if world_dir else None,
