@@ -32,6 +32,8 @@ QUIET = (
     "competitor.poaching.rate=0",
     "customers.choice.engagement_churn_relief=0",
     "customers.choice.engagement_basket_lift=0",
+    # the closed forms know no engagement: dissatisfaction (g < 0) must not move drop-out
+    "customers.choice.dissatisfaction_churn=0",
 )
 D, LAM = 0.1, 0.5
 
@@ -137,6 +139,7 @@ def shares(ctx: Context, beta_scale: float = 1.0) -> Measured:
         "customers.choice.loyalty_weight=0",
         "customers.choice.engagement_weight=0",
         "customers.choice.engagement_price_relief=0",
+        "customers.choice.dissatisfaction_price=0",  # the logit's beta is the customer's own
         "firm.price=4.5",
     ]
     runs = ctx.runs(own, keep=("taste",), customers=True)
