@@ -69,6 +69,29 @@ def test_a_killed_job_of_a_shared_group_is_recorded_and_the_others_finish(tmp_pa
     assert len(_runs(tmp_path)) == 2
 
 
+def _preload_in_a_fresh_process(overrides: list[str]) -> list[str]:
+    code = (
+        "from loyaltysim.runs import warmpool\n"
+        "from loyaltysim.runs.runner import load_config\n"
+        "from loyaltysim.engines import engine\n"
+        f"cfg = load_config({overrides!r}, seed=1)\n"
+        "n = len(cfg.firm_params())\n"
+        "before = engine.use_kernel(n, 3000)\n"
+        "warmpool.preload([cfg] * (engine.AUTO_MIN_POOL // 3000 + 1))\n"
+        "print(before, engine.use_kernel(n, 3000))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LOYALTYSIM_KERNEL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    return out.stdout.split() or [out.stderr]
+
+
+def test_preload_of_a_programme_that_starts_late_loads_the_loops():
+    # the calibration's late-start arms (start_week=26 of 156): the tiny market must keep a
+    # horizon its programme fits in, and no preload failure may fail the sweep
+    late = ["customers.n=3000", "firm/programme=discount", "firm.programme.start_week=26"]
+    assert _preload_in_a_fresh_process(late) == ["False", "True"]
+
+
 def test_preload_loads_the_compiled_loops_for_small_jobs_in_a_fresh_process():
     # in a fresh process (this one may hold the loops already): before, auto picks the NumPy
     # rules for 3,000 people; after preloading for jobs that total AUTO_MIN_POOL, the loops

@@ -129,14 +129,14 @@ def preload(configs: Sequence[SimConfig | None]) -> None:
         if shape in seen or len(seen) >= MAX_PRELOADS:
             continue
         seen.add(shape)
-        market = dataclasses.replace(
-            cfg.market, horizon_weeks=2 * cfg.market.step_weeks,
-            warmup_weeks=cfg.market.step_weeks,
-        )  # fmt: skip
-        tiny = dataclasses.replace(
-            cfg, market=market, customers=dataclasses.replace(cfg.customers, n=200)
-        )
+        # a tiny market of the same firms, built inside the try: replacing a field
+        # re-validates the config, and a failed preload must never fail the sweep. The
+        # job's horizon is kept (a programme or offer may start late: start_week <= it).
         try:
+            market = dataclasses.replace(cfg.market, warmup_weeks=cfg.market.step_weeks)
+            tiny = dataclasses.replace(
+                cfg, market=market, customers=dataclasses.replace(cfg.customers, n=200)
+            )
             with _one_thread(), engine.preferring_kernel():
                 model = Market(tiny)
                 model.run()
