@@ -29,7 +29,7 @@ from omegaconf import DictConfig, open_dict
 
 from .model.config import config_error_from, renamed_message
 from .model.params import ConfigError, ConfigWarning
-from .runs import runrecord, sweep
+from .runs import hydrajob, runrecord, sweep
 from .runs.io import config_dir, world_by_path
 from .runs.limits import NonFiniteMetrics
 
@@ -244,6 +244,7 @@ def main() -> None:
         print(f"loyaltysim: {shown}", file=sys.stderr)
         sys.exit(2)
     _skip_mode_probe()
+    hydrajob.install()  # a single run's run_job without Hydra's two deep copies
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
     # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it
     # raises them instead, so they can be told apart from failures and reported in one line
