@@ -29,7 +29,7 @@ from omegaconf import DictConfig, open_dict
 
 from .model.config import config_error_from, renamed_message
 from .model.params import ConfigError, ConfigWarning
-from .runs import runrecord, sweep
+from .runs import hydrajob, runrecord, sweep
 from .runs.io import config_dir, world_by_path
 from .runs.limits import NonFiniteMetrics
 
@@ -85,6 +85,8 @@ def _task(cfg: DictConfig) -> float | None:
     overrides = list(hc.overrides.task)
     multirun = hc.mode == RunMode.MULTIRUN
     fingerprint = runrecord.fingerprint(cfg)
+    if multirun:  # lets a re-run judge this run finished without composing its config
+        fingerprint["recipe"] = runrecord.job_recipe(hc)
     if multirun and runrecord.classify(out_dir, fingerprint).status == "done":
         return None  # finished earlier with this config and code: never redo or overwrite it
     if multirun and cfg.output.get("figure") is None:
@@ -189,6 +191,29 @@ def _shown_config_error(argv: list[str]) -> ConfigError | None:
     return None
 
 
+def _skip_mode_probe() -> None:
+    """Spare Hydra's first composition of the config, made only to read ``hydra.mode``.
+
+    Hydra's ``_run_hydra`` composes the whole config once (``Hydra.get_mode``) before the
+    run or sweep composes it again: a third of a small run's set-up. No config of this
+    project sets ``hydra.mode``, so the probe finds None unless an override names it; then
+    Hydra's own probe runs. With ``-m`` the mode is MULTIRUN whatever the probe finds.
+    Idempotent (``main`` may run several times in one process, as in tests)."""
+    from hydra._internal.hydra import Hydra
+
+    probe = Hydra.get_mode
+    if getattr(probe, "_loyaltysim", False):
+        return
+
+    def get_mode(self: Hydra, config_name: str | None, overrides: list[str]) -> object:
+        if any(o.lstrip("+~").startswith("hydra.mode") for o in overrides):
+            return probe(self, config_name=config_name, overrides=overrides)
+        return None
+
+    get_mode._loyaltysim = True  # type: ignore[attr-defined]
+    Hydra.get_mode = get_mode  # type: ignore[method-assign]
+
+
 def main() -> None:
     """Entry point of the console script and ``python -m loyaltysim``.
 
@@ -218,6 +243,8 @@ def main() -> None:
     if shown is not None:
         print(f"loyaltysim: {shown}", file=sys.stderr)
         sys.exit(2)
+    _skip_mode_probe()
+    hydrajob.install()  # a single run's run_job without Hydra's two deep copies
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
     # Hydra prints its own errors over several lines and exits 1; with HYDRA_FULL_ERROR it
     # raises them instead, so they can be told apart from failures and reported in one line

@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.utils import JobReturn, JobStatus, configure_log, run_job, setup_globals
+from hydra.core.utils import JobReturn, JobStatus, configure_log, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
 from . import runrecord, sweep, warmpool
+from .hydrajob import run_job  # Hydra's, without its two deep copies
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1

@@ -29,7 +29,7 @@ from ..engines.warmstart import WarmStart
 from ..model.config import SimConfig, config_error_from, make_config
 from ..model.params import ConfigWarning
 from ..model.streams import Streams
-from . import warmpool
+from . import hydrajob, warmpool
 from .io import (
     TransactionLog,
     clear_run_folder,
@@ -225,7 +225,7 @@ def run_one(
         clear_run_folder(path, overwrite)
         path.mkdir(parents=True, exist_ok=True)
         # asdict straight to OmegaConf: the same YAML as config_dict(cfg), one pass fewer
-        OmegaConf.save(OmegaConf.create(asdict(cfg)), path / "config.yaml")
+        hydrajob.save(OmegaConf.create(asdict(cfg)), path / "config.yaml")
         if cfg.output.transactions:
             firms = cfg.firm_params()
             log = TransactionLog(

@@ -92,6 +92,83 @@ def tree_hash(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+# the default run folder name of a sweep's job (conf/config.yaml): a function of the job's
+# overrides alone, so a re-run can find a job's folder without composing its config
+SUBDIR = "${loyaltysim_run_id:${hydra.overrides.task}}"
+# hydra settings that cannot reach a job's config: where the sweep goes, how it launches
+_NOT_RECIPE = ("hydra.sweep.dir=", "hydra.launcher.", "hydra/launcher=")
+
+
+@functools.lru_cache(maxsize=8)
+def _sources_hash(sources: tuple[str, ...]) -> str | None:
+    """Hash of every file under the config search path's folders (``file://`` sources;
+    the others, Hydra's packages and the ConfigStore, are named only: code), or None
+    where a file reads the environment (``${oc.``) or Hydra's node (``${hydra:``), which
+    would make the same files give another config."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.encode() + b"\0")
+        if not source.startswith("file://"):
+            continue
+        root = Path(source[len("file://") :])
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            if b"${oc." in data or b"${hydra:" in data:
+                return None
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()
+
+
+def recipe(task: list[str], hydra: list[str], config_name: str, sources: list[str]) -> str | None:
+    """Hash of everything a job's config is composed from: the config files (of the search
+    path ``sources``), the config name, the job's overrides and the sweep's ``hydra``
+    overrides, in order (the schema is code: :func:`code_hash`). The same recipe and code
+    compose the same config, so a re-run that finds a finished run of this recipe need not
+    compose it (:func:`quick_state`). None where composition could depend on anything else
+    (an interpolation in an override, a config file reading the environment)."""
+    if any("${" in line for line in [*task, *hydra]):
+        return None
+    files = _sources_hash(tuple(sources))
+    if files is None:
+        return None
+    kept = [h for h in hydra if not h.lstrip("+~").startswith(_NOT_RECIPE)]
+    text = json.dumps([files, config_name, list(task), kept], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sources_of(hydra_cfg: Any) -> list[str]:
+    """The search path of a composed config's ``hydra`` node, as ``schema://path``."""
+    return [f"{s.schema}://{s.path}" for s in hydra_cfg.runtime.config_sources]
+
+
+def job_recipe(hydra_cfg: Any) -> str | None:
+    """:func:`recipe` of the running job whose ``hydra`` node is ``hydra_cfg``."""
+    return recipe(
+        list(hydra_cfg.overrides.task),
+        list(hydra_cfg.overrides.hydra),
+        str(hydra_cfg.job.config_name),
+        sources_of(hydra_cfg),
+    )
+
+
+def quick_state(run_dir: Path, fp_recipe: str | None) -> RunState | None:
+    """``done`` if ``run_dir`` holds a finished run of this recipe with this code, intact
+    (each file's size and modification time as recorded, else its SHA-256), else None:
+    the caller composes the job's config and asks :func:`classify`."""
+    if fp_recipe is None:
+        return None
+    try:
+        done = read_done(run_dir)
+    except ValueError:
+        return None
+    recorded = done.get("fingerprint") or {}
+    if recorded.get("recipe") != fp_recipe or recorded.get("code") != code_hash():
+        return None
+    if verify(run_dir, deep="mtime") is not None:
+        return None
+    return RunState("done")
+
+
 def fingerprint(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     """What produced a run: config hash, code hash, package version and git commit."""
     from importlib import metadata
@@ -135,7 +212,13 @@ def checksums(run_dir: Path) -> dict[str, dict[str, Any]]:
             continue
         if rel.name.endswith(_NOT_CHECKED_SUFFIXES):
             continue
-        out[rel.as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        stat = path.stat()
+        # the modification time lets a re-run trust an unchanged file without hashing it
+        out[rel.as_posix()] = {
+            "bytes": stat.st_size,
+            "sha256": _sha256(path),
+            "mtime_ns": stat.st_mtime_ns,
+        }
     return out
 
 
@@ -151,11 +234,12 @@ def read_done(run_dir: Path) -> dict[str, Any]:
     return data
 
 
-def verify(run_dir: Path, deep: bool = True) -> str | None:
+def verify(run_dir: Path, deep: bool | str = True) -> str | None:
     """None if a finished run is intact, else what is wrong (one line).
 
-    Checks every recorded file's size (and SHA-256 when ``deep``) and the number of rows
-    of ``metrics.csv`` against the recorded steps x firms.
+    Checks every recorded file's size (and SHA-256 when ``deep``; with ``deep="mtime"``
+    only of a file whose modification time is not the one recorded) and the number of
+    rows of ``metrics.csv`` against the recorded steps x firms.
     """
     run_dir = Path(run_dir)
     try:
@@ -169,10 +253,11 @@ def verify(run_dir: Path, deep: bool = True) -> str | None:
         path = run_dir / rel
         if not path.is_file():
             return f"{rel} is missing"
-        size = path.stat().st_size
-        if size != rec.get("bytes"):
-            return f"{rel} has {size} bytes, {rec.get('bytes')} were written"
-        if deep and _sha256(path) != rec.get("sha256"):
+        stat = path.stat()
+        if stat.st_size != rec.get("bytes"):
+            return f"{rel} has {stat.st_size} bytes, {rec.get('bytes')} were written"
+        hashed = deep is True or (deep == "mtime" and stat.st_mtime_ns != rec.get("mtime_ns"))
+        if hashed and _sha256(path) != rec.get("sha256"):
             return f"{rel} changed since it was written (checksum differs)"
     steps, firms = done.get("steps"), done.get("firms")
     if isinstance(steps, int) and isinstance(firms, int):

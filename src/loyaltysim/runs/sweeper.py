@@ -51,7 +51,7 @@ class Job:
     overrides: list[str]
     run_dir: Path
     fingerprint: dict[str, Any]
-    config: DictConfig
+    config: DictConfig | None  # None: found finished from its recipe, never composed
     state: runrecord.RunState
 
 
@@ -102,6 +102,28 @@ class SafeSweeper(BasicSweeper):
         fp = runrecord.fingerprint(cfg)
         return Job(list(overrides), run_dir, fp, cfg, runrecord.classify(run_dir, fp))
 
+    def _finished(self, overrides: list[str]) -> Job | None:
+        """The job, if its folder holds a finished run of the same recipe and code
+        (:func:`loyaltysim.runs.runrecord.quick_state`), judged without composing its
+        config: a re-run of a finished sweep costs milliseconds a job. Else None."""
+        assert self.config is not None
+        hc = self.config.hydra
+        if hc.sweep._get_node("subdir")._value() != runrecord.SUBDIR:
+            return None  # a folder name of the user's: only the composed config knows it
+        if any(o.lstrip("+~").startswith(("hydra.", "hydra/")) for o in overrides):
+            return None  # the job changes Hydra's settings: composed as usual
+        fp = runrecord.recipe(
+            list(overrides),
+            list(hc.overrides.hydra),
+            str(hc.job.config_name),
+            runrecord.sources_of(hc),
+        )
+        run_dir = Path(str(hc.sweep.dir)) / sweep.run_id(list(overrides))
+        state = runrecord.quick_state(run_dir, fp)
+        if state is None:
+            return None
+        return Job(list(overrides), run_dir, {"recipe": fp}, None, state)
+
     def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
@@ -110,13 +132,15 @@ class SafeSweeper(BasicSweeper):
         batches = self.split_arguments(parsed, None)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         try:
-            jobs = [self._job(ov) for ov in batches[0]] if batches else []
+            jobs = [self._finished(ov) or self._job(ov) for ov in batches[0]] if batches else []
             if not jobs:
                 raise _empty_sweep(parsed)
             # every job's values checked before any is launched: one bad value refuses the
-            # sweep (exit status 2), as a misspelt key or an unknown group option does
+            # sweep (exit status 2), as a misspelt key or an unknown group option does; a
+            # run found finished from its recipe was checked when it ran, with this code
             for job in jobs:
-                _validate(job)
+                if job.config is not None:
+                    _validate(job)
         except Exception:
             _forget_refused(sweep_dir)
             raise
