@@ -82,7 +82,8 @@ def test_agents_benchmark_alternates_the_engines_and_times_cpu(tmp_path):
     run("bench_agents.py", "--customers", "400", "--steps", "1", "--agent-steps", "2",
         "--json", str(out))  # fmt: skip
     (fig,) = json.loads(out.read_text())
-    assert fig["identical_metrics"] == "yes" and fig["load_average"]
+    assert fig["identical_metrics"] == "yes"
+    assert fig["load_average_before"] and fig["load_average_after"]
     for clock in ("cpu", "wall"):
         s = fig[f"arrays_over_agents_{clock}"]
         assert 0 < s["min"] <= s["median"] <= s["max"]
