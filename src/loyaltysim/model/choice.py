@@ -16,7 +16,7 @@ class ChoiceParams(Params):
     """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
 
     engagement_weight: float = param(
-        0.286,
+        0.368,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -26,7 +26,7 @@ class ChoiceParams(Params):
         source="no published estimate: from no effect to half the loyalty weight",
     )
     loyalty_weight: float = param(
-        1.63,
+        1.68,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -52,7 +52,7 @@ class ChoiceParams(Params):
         "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
     )
     taste_sigma: float = param(
-        1.33,
+        0.998,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -63,7 +63,7 @@ class ChoiceParams(Params):
         "across households by about the utility of a 10-30% price difference",
     )
     points_weight: float = param(
-        0.374,
+        0.516,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -73,7 +73,7 @@ class ChoiceParams(Params):
         source="reason: points are valued from not at all to their face value (Klemperer)",
     )
     engagement_price_relief: float = param(
-        0.181,
+        0.195,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -83,7 +83,7 @@ class ChoiceParams(Params):
         source="reason: S4 states the direction, not the size; from none to half",
     )
     engagement_churn_relief: float = param(
-        0.159,
+        0.748,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -94,7 +94,7 @@ class ChoiceParams(Params):
         "attrition; size per unit of engagement unknown",
     )
     engagement_basket_lift: float = param(
-        0.0588,
+        0.0419,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -104,7 +104,7 @@ class ChoiceParams(Params):
         source="Belli et al. (2022): programme effects on behaviour are positive but modest",
     )
     dissatisfaction_price: float = param(
-        0.25,
+        0.294,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -118,7 +118,7 @@ class ChoiceParams(Params):
         "to about three times the relief of full engagement",
     )
     dissatisfaction_churn: float = param(
-        0.5,
+        1.18,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,

@@ -121,7 +121,7 @@ class CustomerParams(Params):
         doc="people outside the category per customer",
     )
     price_sensitivity_median: float = param(
-        0.873,
+        0.756,
         lo=0,
         hi=1e3,
         lo_open=True,
@@ -133,7 +133,7 @@ class CustomerParams(Params):
         "logit elasticity -beta*p*(1-s) at EUR 5 and s=1/3 gives -1 to -5 over this range",
     )
     price_sensitivity_sigma: float = param(
-        0.667,
+        0.658,
         lo=0,
         hi=10,
         kind=UNCERTAINTY,
@@ -144,7 +144,7 @@ class CustomerParams(Params):
         "by a factor of 2-3 across households",
     )
     purchase_rate_mean: float = param(
-        0.472,
+        0.636,
         lo=0,
         hi=100,
         lo_open=True,
@@ -155,7 +155,7 @@ class CustomerParams(Params):
         source="reason: frequently bought categories are bought weekly to monthly",
     )
     purchase_rate_shape: float = param(
-        1.84,
+        2.87,
         lo=0,
         hi=1e9,
         lo_open=True,
@@ -178,7 +178,7 @@ class CustomerParams(Params):
         source="BG/NBD a = 0.79 on CDNOW (Fader, Hardie & Lee 2005)",
     )
     dropout_b: float = param(
-        211.0,
+        363.0,
         lo=0,
         hi=1e6,
         lo_open=True,

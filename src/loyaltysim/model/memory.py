@@ -47,7 +47,7 @@ class MemoryParams(Params):
         "weeks to about a year",
     )
     loyalty_smoothing: float = param(
-        0.684,
+        0.674,
         lo=0,
         hi=1,
         hi_open=True,

@@ -14,6 +14,7 @@ classes are used as they are.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 import threading
 
@@ -54,6 +55,13 @@ def _load():
 
 
 Model, Agent = _load()
+
+# Mesa 3.3 logs "calling model.step for timestep N" at INFO on every step; under Hydra's
+# job logging (INFO) that is 260 lines a run in every job's log and console. Quieten Mesa's
+# model logger unless someone set a level on it.
+_STEP_LOG = logging.getLogger("MESA.mesa.model")
+if _STEP_LOG.level == logging.NOTSET:
+    _STEP_LOG.setLevel(logging.WARNING)
 
 
 def forget_model(model) -> None:
