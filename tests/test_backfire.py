@@ -157,7 +157,7 @@ FATIGUE_BASE = (
     "firm.programme.channels=[digital]",
     "firm.programme.surprise_rate=0",
     "firm.programme.personalisation=1",
-    "firm.programme.response_engagement=0",
+    "customers.contact.response_engagement=0",
     "competitor/programme=none",
     "output.figure=false",
 )
@@ -188,7 +188,16 @@ def programme_calls(*extra, fatigue=(0.0, 10.0), calls=10, seed=5, reset=True):
             pop.fatigue_week[rows, 0] = week
             pop.opted_out[:] = False
         before = pop.fatigue[rows, 0] * 0.5 ** ((week - pop.fatigue_week[rows, 0]) / 4.0)
-        ctx = StepContext(pop, week, model.dt, rng, rows, model.segments, np.zeros(pop.size))
+        ctx = StepContext(
+            pop,
+            week,
+            model.dt,
+            rng,
+            rows,
+            model.segments,
+            np.zeros(pop.size),
+            model.config.customers.contact,
+        )
         prog.weekly(ctx)
         yield rows, half, before, pop, week
 
@@ -209,8 +218,8 @@ def test_fatigue_lowers_the_response_rate_as_the_closed_form(c):
     p = 0.3
     counts = np.zeros((2, 2))
     for rows, half, _, pop, week in programme_calls(
-        f"firm.programme.response_prob={p}", f"firm.programme.contact_fatigue={c}",
-        "firm.programme.optout_prob=0",
+        f"customers.contact.response_prob={p}", f"customers.contact.contact_fatigue={c}",
+        "customers.contact.optout_prob=0",
     ):  # fmt: skip
         contacted = pop.contacted[rows, 0]
         answered = pop.last_interaction[rows, 0] == week
@@ -232,8 +241,8 @@ def test_a_good_contact_adds_engagement_worn_by_fatigue_and_fatigue_accumulates(
     the recent contacts plus this week's."""
     c, gain = 0.2, 0.6
     for rows, _, before, pop, week in programme_calls(
-        f"firm.programme.contact_fatigue={c}", f"firm.programme.contact_gain={gain}",
-        "firm.programme.optout_prob=0", calls=6, reset=False,
+        f"customers.contact.contact_fatigue={c}", f"customers.contact.contact_gain={gain}",
+        "customers.contact.optout_prob=0", calls=6, reset=False,
     ):  # fmt: skip
         n = pop.fatigue[rows, 0] - before  # this week's contacts
         assert (pop.fatigue_week[rows, 0] == week).all()
@@ -250,7 +259,7 @@ def test_opt_outs_follow_the_formula_and_stop_contacts():
     q0, slope = 0.05, 0.5
     counts = np.zeros((2, 2))
     for rows, half, _, pop, _ in programme_calls(
-        f"firm.programme.optout_prob={q0}", f"firm.programme.optout_fatigue={slope}",
+        f"customers.contact.optout_prob={q0}", f"customers.contact.optout_fatigue={slope}",
         fatigue=(0.0, 4.0),
     ):  # fmt: skip
         out = pop.opted_out[rows, 0]
@@ -263,7 +272,7 @@ def test_opt_outs_follow_the_formula_and_stop_contacts():
         assert abs(quits / members - q) < 4.5 * sd, (n, quits / members, q)
 
     # opted out: the programme skips them from then on
-    calls = programme_calls("firm.programme.optout_prob=0", fatigue=(0.0, 0.0), calls=3,
+    calls = programme_calls("customers.contact.optout_prob=0", fatigue=(0.0, 0.0), calls=3,
                             reset=False)  # fmt: skip
     rows, half, _, pop, _ = next(calls)
     pop.opted_out[rows[half == 1], 0] = True
@@ -294,5 +303,5 @@ def test_more_contact_has_an_interior_optimum():
 
     low, mid, high = (engagement_at(r) for r in (0.25, 1.0, 4.0))
     assert mid > low and mid > high, (low, mid, high)
-    off = ("firm.programme.contact_fatigue=0", "firm.programme.optout_prob=0")
+    off = ("customers.contact.contact_fatigue=0", "customers.contact.optout_prob=0")
     assert engagement_at(4.0, *off) > engagement_at(1.0, *off)

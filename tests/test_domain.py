@@ -348,13 +348,13 @@ CONTACTS = (
     "firm.programme.cost_per_contact_phone=1.3",
     "firm.programme.contacts_per_week=0.5",
     "firm.programme.surprise_rate=0",
-    "firm.programme.contact_gain=0.5",
-    "firm.programme.bad_contact_penalty=0.8",
+    "customers.contact.contact_gain=0.5",
+    "customers.contact.bad_contact_penalty=0.8",
     "firm.programme.signup_prob=0.3",
     # no contact fatigue or opt-outs: each contact's effect is the plain one (fatigue and
     # opt-outs are recomputed in tests/test_backfire.py)
-    "firm.programme.contact_fatigue=0",
-    "firm.programme.optout_prob=0",
+    "customers.contact.contact_fatigue=0",
+    "customers.contact.optout_prob=0",
     "competitor/programme=none",
 )
 
@@ -377,16 +377,16 @@ def test_contacts_reach_members_only_and_cost_per_contact():
         cfg(
             *CONTACTS,
             "firm.programme.personalisation=1.0",
-            "firm.programme.response_prob=1.0",
+            "customers.contact.response_prob=1.0",
             seed=11,
         )
     )
-    p = t.config.firm.programme
+    c = t.config.customers.contact
     total = 0
     for s in t.steps:
         n, effect = contacts_and_effect(t, s)
         # personalisation 1: each contact adds contact_gain x response (1 for digital)
-        assert abs(effect - p.contact_gain * n) < 1e-6 * max(1, n), (s.k, effect, n)
+        assert abs(effect - c.contact_gain * n) < 1e-6 * max(1, n), (s.k, effect, n)
         contacted = s.after["contacted"][:, 0]
         audience = s.before["member"][:, 0] & (s.before["status"] == ACTIVE)
         assert not (contacted & ~audience).any()
@@ -405,13 +405,13 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
             *CONTACTS,
             "firm.programme.audience=customers",
             "firm.programme.personalisation=0.0",
-            "firm.programme.bad_response_ratio=0.0",
+            "customers.contact.bad_response_ratio=0.0",
             "firm.programme.end_week=12",
             seed=12,
             weeks=16,
         )
     )
-    p = t.config.firm.programme
+    p, c = t.config.firm.programme, t.config.customers.contact
     total = 0
     for s in t.steps:
         n, effect = contacts_and_effect(t, s)
@@ -419,7 +419,7 @@ def test_contacts_to_customers_penalise_when_badly_personalised_and_stop_at_with
         if s.week >= p.end_week:
             assert n == 0 and not contacted.any(), s.week
             continue
-        assert abs(effect + p.bad_contact_penalty * n) < 1e-6 * max(1, n), (s.k, effect, n)
+        assert abs(effect + c.bad_contact_penalty * n) < 1e-6 * max(1, n), (s.k, effect, n)
         audience = (s.before["home"] == 0) & (s.before["status"] == ACTIVE)
         assert not (contacted & ~audience).any()
         assert contacted.sum() <= n
@@ -438,7 +438,7 @@ def test_surprises_go_to_members_at_surprise_cost(audience):
             "firm.programme.contacts_per_week=0",
             "firm.programme.surprise_rate=0.3",
             "firm.programme.surprise_cost_eur=5",
-            "firm.programme.response_prob=1.0",  # every surprise is answered
+            "customers.contact.response_prob=1.0",  # every surprise is answered
             seed=13,
             weeks=12,
         )

@@ -33,8 +33,8 @@ BASE = (
     "customers.referral.rate=0",
     "firm/programme=engagement",
     "firm.programme.channels=[digital]",
-    "firm.programme.contact_gain=0",  # engagement stays where the test puts it
-    "firm.programme.bad_contact_penalty=0",
+    "customers.contact.contact_gain=0",  # engagement stays where the test puts it
+    "customers.contact.bad_contact_penalty=0",
     "firm.programme.surprise_rate=0",
     "competitor/programme=none",
     "output.figure=false",
@@ -65,7 +65,16 @@ def contact_rounds(*extra, calls=20, engagement=(0.0, 3.0), seed=7):
         pop.last_interaction[:] = NEVER
         pop.fatigue[:] = 0.0  # no contact fatigue, no opt-outs: the formula's setting
         pop.opted_out[:] = False
-        ctx = StepContext(pop, week, model.dt, rng, rows, model.segments, np.zeros(pop.size))
+        ctx = StepContext(
+            pop,
+            week,
+            model.dt,
+            rng,
+            rows,
+            model.segments,
+            np.zeros(pop.size),
+            model.config.customers.contact,
+        )
         prog.weekly(ctx)
         contacted = pop.contacted[rows, 0]
         interacted = pop.last_interaction[rows, 0] == week
@@ -89,10 +98,10 @@ def expected_share(e, base, slope, pi, ratio, lam=LAM):
 def test_share_of_contacted_who_respond_matches_the_logistic_formula(base, slope, pi, ratio):
     engagement = (0.0, 3.0)
     counts = contact_rounds(
-        f"firm.programme.response_prob={base}",
-        f"firm.programme.response_engagement={slope}",
+        f"customers.contact.response_prob={base}",
+        f"customers.contact.response_engagement={slope}",
         f"firm.programme.personalisation={pi}",
-        f"firm.programme.bad_response_ratio={ratio}",
+        f"customers.contact.bad_response_ratio={ratio}",
         engagement=engagement,
     )
     for (contacted, interacted), e in zip(counts, engagement, strict=True):
@@ -104,11 +113,11 @@ def test_share_of_contacted_who_respond_matches_the_logistic_formula(base, slope
 
 
 def test_engagement_and_personalisation_raise_response():
-    common = ("firm.programme.response_prob=0.15", "firm.programme.response_engagement=1.0")
+    common = ("customers.contact.response_prob=0.15", "customers.contact.response_engagement=1.0")
     low, high = (
         contact_rounds(
             *common,
-            "firm.programme.bad_response_ratio=0.3",
+            "customers.contact.bad_response_ratio=0.3",
             f"firm.programme.personalisation={pi}",
             engagement=(-2.0, 2.0),
         )
@@ -124,10 +133,10 @@ def test_engagement_and_personalisation_raise_response():
 def test_always_and_never_respond():
     # response_prob 1 and personalisation 1: every contacted customer interacts
     for contacted, interacted in contact_rounds(
-        "firm.programme.response_prob=1", "firm.programme.personalisation=1", calls=3
+        "customers.contact.response_prob=1", "firm.programme.personalisation=1", calls=3
     ):
         assert contacted > 500 and interacted == contacted
-    for contacted, interacted in contact_rounds("firm.programme.response_prob=0", calls=3):
+    for contacted, interacted in contact_rounds("customers.contact.response_prob=0", calls=3):
         assert contacted > 500 and interacted == 0
 
 
@@ -139,7 +148,7 @@ def test_no_response_no_active_loyal_from_contacts_or_surprises():
             *BASE,
             "customers.n=400",
             "market.horizon_weeks=20",
-            "firm.programme.response_prob=0",
+            "customers.contact.response_prob=0",
             "firm.programme.contacts_per_week=1",
             "firm.programme.surprise_rate=0.3",
             "firm.programme.thank_referrals=false",

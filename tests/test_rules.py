@@ -536,12 +536,12 @@ def test_engagement_halves_in_half_life_weeks_in_a_market(step_weeks):
 # =================================================== 4b. independence of the random streams
 INERT = (  # a programme that contacts, surprises and signs up, with no effect on anyone
     "firm/programme=engagement",
-    "firm.programme.contact_gain=0",
-    "firm.programme.bad_contact_penalty=0",
-    "firm.programme.surprise_gain=0",
-    "firm.programme.surprise_referral_boost=0",
+    "customers.contact.contact_gain=0",
+    "customers.contact.bad_contact_penalty=0",
+    "customers.contact.surprise_gain=0",
+    "customers.contact.surprise_referral_boost=0",
     "firm.programme.surprise_rate=0.3",
-    "firm.programme.thanks_gain=0",
+    "customers.contact.thanks_gain=0",
     "firm.programme.signup_prob=0.5",
 )
 STREAMS_BASE = (

@@ -119,8 +119,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     ),
     (
         "model/programmes/engagement.py",
-        "resp * p.contact_gain * good - p.bad_contact_penalty * (",
-        "resp * p.contact_gain * good + p.bad_contact_penalty * (",
+        "resp * c.contact_gain * wear * good - (",
+        "resp * c.contact_gain * wear * good + (",
         "wrong sign: badly personalised contacts raise engagement",
     ),
     (

@@ -273,6 +273,7 @@ class Market(Model):
                 rows,
                 self.segments,
                 self.referral_boost,
+                self.config.customers.contact,
             )
             for f in self.firms
         ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .contact import ContactParams
 from .memory import MemoryParams
 from .params import CONSTANT, UNCERTAINTY, ConfigError, Params, param
 from .population import ACTIVE, NEVER, Population
@@ -221,6 +222,7 @@ class CustomerParams(Params):
     memory: MemoryParams = param(MemoryParams())
     choice: ChoiceParams = param(ChoiceParams())
     referral: ReferralParams = param(ReferralParams())
+    contact: ContactParams = param(ContactParams())
 
     @property
     def pool_size(self) -> int:

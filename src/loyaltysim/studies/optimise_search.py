@@ -95,25 +95,21 @@ def _lever_fields(programme: str, kind: str = "lever") -> dict[str, tuple[Any, d
 
 
 def _not_a_lever(programme: str, key: str, fields: Mapping[str, Any]) -> UsageError:
-    """Why ``key`` cannot be searched: a property of the world (how customers respond), not
-    the firm's choice, or no setting of the programme at all."""
-    allowed = ", ".join(sorted(fields))
-    for kind, why in (
-        (
-            "uncertainty",
-            "an uncertainty: a property of the world (how customers respond), not "
-            "the firm's choice; vary it across worlds (worlds=all) instead",
-        ),
-        ("constant", "a constant of the programme, not the firm's choice"),
-    ):
-        if key in _lever_fields(programme, kind):
-            return UsageError(
-                f"lever {key!r} is not a lever of programme {programme}: it is {why}; "
-                f"allowed: {allowed}"
-            )
+    """Why ``key`` cannot be searched: how customers respond (``customers.contact``), a
+    property of the world, not the firm's choice; a constant; or no setting at all."""
+    from ..model.contact import ContactParams
+
+    world = "a property of the world (how customers respond), not the firm's choice; vary it "
+    why = "it has no such setting"
+    if key in {f.name for f in dataclasses.fields(ContactParams)}:
+        why = f"it is customers.contact.{key}, an uncertainty: {world}across worlds instead"
+    elif key in _lever_fields(programme, "uncertainty"):
+        why = f"it is an uncertainty: {world}across worlds (worlds=all) instead"
+    elif key in _lever_fields(programme, "constant"):
+        why = "it is a constant of the programme, not the firm's choice"
     return UsageError(
-        f"lever {key!r} is not a lever of programme {programme}: it has no such setting; "
-        f"allowed: {allowed}"
+        f"lever {key!r} is not a lever of programme {programme}: {why}; "
+        f"allowed: {', '.join(sorted(fields))}"
     )
 
 

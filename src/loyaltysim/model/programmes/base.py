@@ -30,6 +30,7 @@ import numpy as np
 from ..params import LEVER, ConfigError, Params, param, register_polymorphic
 
 if TYPE_CHECKING:
+    from ..contact import ContactParams
     from ..customers import SegmentTable
     from ..population import Population
     from ..trades import FirmSales, Terms
@@ -87,6 +88,7 @@ class StepContext:
     active_rows: np.ndarray  # rows of active customers at the start of the step
     segments: SegmentTable  # channels that reach each segment, response to contact (S10)
     referral_boost: np.ndarray  # (N,) extra relative referral propensity this step (S11)
+    contact: ContactParams  # how customers respond to contact (customers.contact)
 
 
 class Programme:

@@ -7,6 +7,10 @@ customer to a rival (S7). Customers who recommend the firm are thanked (S8), and
 then a member gets a surprise that adds engagement and makes them more likely to tell
 friends that week (S11). Every contact has a cost by channel.
 
+How customers respond (the names below) is theirs, not the programme's: the uncertainties
+``customers.contact.*`` (:mod:`~loyaltysim.model.contact`); the programme's settings are
+levers only.
+
 Interactions (``pop.last_interaction``: what makes a loyal customer *active*, S6, S10) are
 acts of the customer, not of the firm:
 
@@ -45,7 +49,7 @@ import numpy as np
 
 from ..customers import CHANNELS
 from ..memory import engagement_g
-from ..params import LEVER, UNCERTAINTY, ConfigError, param
+from ..params import LEVER, ConfigError, param
 from ..population import Population
 from .base import Programme, ProgrammeParams, StepContext, register
 
@@ -83,118 +87,6 @@ class EngagementParams(ProgrammeParams):
         unit="probability",
         doc="probability a contact is well personalised (S7)",
     )
-    contact_gain: float = param(
-        0.6,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="engagement",
-        doc="engagement from a good contact",
-        plausible=(0.1, 1.0),
-        source="reason: one personal, relevant contact; at most about a thank-you",
-    )
-    bad_contact_penalty: float = param(
-        1.0,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="engagement",
-        doc="engagement lost to a badly personalised contact (S7)",
-        plausible=(0.2, 2.0),
-        source="reason: an irrelevant or ill-timed contact annoys; size unknown (S7 is the "
-        "claim under test, not a source)",
-    )
-    response_prob: float = param(
-        0.1,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="probability",
-        doc="probability a customer of average engagement (g = 0) responds to one "
-        "well-personalised contact (S6, S10: only a response is an interaction)",
-        plausible=(0.02, 0.3),
-        source="Mailchimp e-mail benchmarks: click rate about 2-3% per campaign e-mail; "
-        "DMA (ANA) Response Rate Reports 2012-2018: direct mail to a house list about 4-9%, "
-        "telephone about 8-10%. reason: a well-personalised contact to a member is at the upper "
-        "end, about 10%",
-    )
-    response_engagement: float = param(
-        1.0,
-        lo=0,
-        hi=20,
-        kind=UNCERTAINTY,
-        unit="logit per g",
-        doc="rise in the log-odds of responding per unit of engagement g = E/(1+|E|) "
-        "(g in (-1, 1))",
-        plausible=(0.0, 2.0),
-        source="reason: engaged customers respond more (S10); up to about e^2 = 7x the odds "
-        "between the least and the most engaged; size unknown",
-    )
-    bad_response_ratio: float = param(
-        0.5,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="ratio",
-        doc="response probability of a badly personalised contact relative to a "
-        "well-personalised one (personalisation raises response)",
-        plausible=(0.0, 0.8),
-        source="Experian (2013): personalised promotional e-mails had about 41% higher "
-        "click rates than generic ones (ratio about 0.7); reason: a badly personalised "
-        "contact (wrong content, time or channel, S7) does worse than a generic one",
-    )
-    contact_fatigue: float = param(
-        0.1,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="per recent contact",
-        doc="contact fatigue: the response probability and the engagement of a "
-        "well-personalised contact are multiplied by exp(-contact_fatigue * n), n the "
-        "member's recent contacts from the firm (each weighted by its age, half-life "
-        "fatigue_half_life_weeks)",
-        plausible=(0.0, 0.3),
-        source="Dreze & Bonfrer (2008): more frequent e-mails bring fewer responses per "
-        "e-mail and earlier unsubscribing, so customer equity peaks at an interior contact "
-        "frequency; van Diepen, Donkers & Franses (2009): frequent direct mailings irritate. "
-        "reason: the size is a judgement (0.1: a tenth less per recent contact)",
-    )
-    fatigue_half_life_weeks: float = param(
-        4.0,
-        lo=0,
-        hi=1e4,
-        lo_open=True,
-        kind=UNCERTAINTY,
-        unit="weeks",
-        doc="half-life of a contact in the member's contact fatigue",
-        plausible=(1.0, 13.0),
-        source="reason: irritation from frequent mailings wears off (van Diepen, Donkers & "
-        "Franses 2009); from a week to a quarter, a judgement",
-    )
-    optout_prob: float = param(
-        0.002,
-        lo=0,
-        hi=1,
-        kind=UNCERTAINTY,
-        unit="probability",
-        doc="probability that a contact to a member with no recent contacts makes them opt "
-        "out: an opted-out member gets no more contacts or surprises from the firm",
-        plausible=(0.001, 0.005),
-        source="Mailchimp e-mail benchmarks: unsubscribe rate about 0.1-0.5% per campaign "
-        "e-mail by industry (about 0.2-0.3% on average)",
-    )
-    optout_fatigue: float = param(
-        0.25,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="per recent contact",
-        doc="relative rise in the opt-out probability per recent contact: a contact opts "
-        "the member out with probability optout_prob * (1 + optout_fatigue * n)",
-        plausible=(0.0, 1.0),
-        source="Dreze & Bonfrer (2008): unsubscribing rises with contact frequency. reason: "
-        "the slope is a judgement (0.25: four recent contacts double it)",
-    )
     cost_per_contact_digital: float = param(
         0.05, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="EUR per digital contact"
     )
@@ -202,16 +94,6 @@ class EngagementParams(ProgrammeParams):
         1.0, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="EUR per phone contact"
     )
     thank_referrals: bool = param(True, kind=LEVER, doc="thank customers who recommend (S8)")
-    thanks_gain: float = param(
-        1.0,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="engagement",
-        doc="engagement from a thank-you",
-        plausible=(0.2, 2.0),
-        source="reason: personal recognition of an act of loyalty; size unknown",
-    )
     thanks_cost_eur: float = param(
         0.5, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="cost of one thank-you"
     )
@@ -223,28 +105,8 @@ class EngagementParams(ProgrammeParams):
         unit="per week",
         doc="weekly probability of a surprise per member (S11)",
     )
-    surprise_gain: float = param(
-        2.0,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="engagement",
-        doc="engagement from a surprise (S11)",
-        plausible=(0.5, 3.0),
-        source="reason: a rare, personal gift; larger than a routine contact",
-    )
     surprise_cost_eur: float = param(
         5.0, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="cost of one surprise"
-    )
-    surprise_referral_boost: float = param(
-        3.0,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="multiplier",
-        doc="relative rise in referral propensity in the week of a surprise (S11)",
-        plausible=(0.0, 5.0),
-        source="reason: S11 claims surprised customers tell friends; from none to a few-fold",
     )
 
     def check(self) -> None:
@@ -288,7 +150,7 @@ class EngagementProgramme(Programme):
     def weekly(self, ctx: StepContext) -> float:
         if not self.active(ctx.week):
             return 0.0
-        p, f, pop = self.params, self.firm, ctx.pop
+        p, c, f, pop = self.params, ctx.contact, self.firm, ctx.pop
         uses = np.array([c in p.channels for c in CHANNELS])
         reach = ctx.segments.reach & uses  # (segments, channels) usable for this programme
         reachable_seg = reach.any(axis=1)
@@ -301,14 +163,13 @@ class EngagementProgramme(Programme):
         n = ctx.rng.poisson(p.contacts_per_week * ctx.dt, rows.size)
         good = ctx.rng.binomial(n, p.personalisation)
         cells = rows * pop.n_firms + f
-        recent = recent_contacts(pop, cells, ctx.week, p.fatigue_half_life_weeks)
-        wear = np.exp(-p.contact_fatigue * recent)
+        recent = recent_contacts(pop, cells, ctx.week, c.fatigue_half_life_weeks)
+        wear = np.exp(-c.contact_fatigue * recent)
         # engagement and fatigue before this week's contacts set the chance of a response
-        answer = wear * response_probability(
-            p.response_prob, p.response_engagement, engagement_g(np.take(pop.engagement, cells))
-        )
-        pop.engagement.ravel()[cells] += resp * p.contact_gain * wear * good - (
-            p.bad_contact_penalty * (n - good)
+        g = engagement_g(np.take(pop.engagement, cells))
+        answer = wear * response_probability(c.response_prob, c.response_engagement, g)
+        pop.engagement.ravel()[cells] += resp * c.contact_gain * wear * good - (
+            c.bad_contact_penalty * (n - good)
         )
         pop.fatigue.ravel()[cells] = recent + n
         pop.fatigue_week.ravel()[cells] = ctx.week
@@ -320,16 +181,16 @@ class EngagementProgramme(Programme):
             lucky &= pop.member[rows, f]
         # responses: to good contacts, to bad ones, to surprises (drawn after the others)
         replies = ctx.rng.binomial(good, answer) + ctx.rng.binomial(
-            n - good, p.bad_response_ratio * answer
+            n - good, c.bad_response_ratio * answer
         )
         answered = ctx.rng.random(int(lucky.sum())) < answer[lucky]
         pop.interacted(rows[replies > 0], f, ctx.week)  # responded to a contact (S6, S10)
-        pop.engagement[rows[lucky], f] += resp[lucky] * p.surprise_gain
+        pop.engagement[rows[lucky], f] += resp[lucky] * c.surprise_gain
         pop.contacted[rows[lucky], f] = True
         pop.interacted(rows[lucky][answered], f, ctx.week)  # responded to the surprise
-        ctx.referral_boost[rows[lucky]] += p.surprise_referral_boost
+        ctx.referral_boost[rows[lucky]] += c.surprise_referral_boost
         # opt-outs, drawn last: each of this week's contacts may be one too many
-        quit_p = np.minimum(p.optout_prob * (1.0 + p.optout_fatigue * recent), 1.0)
+        quit_p = np.minimum(c.optout_prob * (1.0 + c.optout_fatigue * recent), 1.0)
         quits = ctx.rng.random(rows.size) < 1.0 - (1.0 - quit_p) ** n
         pop.opted_out[rows[quits], f] = True
         return cost + p.surprise_cost_eur * int(lucky.sum())
@@ -339,7 +200,7 @@ class EngagementProgramme(Programme):
         if not (p.thank_referrals and self.active(ctx.week)) or referrers.size == 0:
             return 0.0
         resp = ctx.segments.response[ctx.pop.segment[referrers]]
-        ctx.pop.engagement[referrers, self.firm] += resp * p.thanks_gain
+        ctx.pop.engagement[referrers, self.firm] += resp * ctx.contact.thanks_gain
         ctx.pop.contacted[referrers, self.firm] = True
         # the recommendation is the customer's act: it and its thanks are an interaction
         ctx.pop.interacted(referrers, self.firm, ctx.week)

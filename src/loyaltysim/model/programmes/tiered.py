@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import LEVER, UNCERTAINTY, ConfigError, param
+from ..params import LEVER, ConfigError, param
 from ..population import Population
 from ..trades import FirmSales, Terms
 from ._points import PointsParams, set_points_terms
@@ -44,16 +44,6 @@ class TieredParams(PointsParams):
     )
     window_weeks: int = param(52, lo=1, kind=LEVER, unit="weeks", doc="window of the rolling spend")
     review_weeks: int = param(13, lo=1, kind=LEVER, unit="weeks", doc="weeks between reviews")
-    recognition_gain: float = param(
-        1.0,
-        lo=0,
-        hi=100,
-        kind=UNCERTAINTY,
-        unit="engagement",
-        doc="engagement from being recognised as a top member",
-        plausible=(0.0, 2.0),
-        source="reason: status recognition is a personal touchpoint, about a thank-you",
-    )
     recognition_cost_eur: float = param(
         2.0, lo=0, hi=1e4, kind=LEVER, unit="EUR", doc="cost of recognising one promotion"
     )
@@ -106,7 +96,7 @@ class TieredProgramme(Programme):
         self.top = qualified
         self.buckets[:, self._period(ctx.week) % self.buckets.shape[1]] = 0.0
         resp = ctx.segments.response[ctx.pop.segment[promoted]]
-        ctx.pop.engagement[promoted, self.firm] += resp * p.recognition_gain
+        ctx.pop.engagement[promoted, self.firm] += resp * ctx.contact.recognition_gain
         ctx.pop.contacted[promoted, self.firm] = True  # recognised: no interaction (no response)
         return p.recognition_cost_eur * promoted.size
 

@@ -55,7 +55,7 @@ def _passive_active(ctx: Context) -> Measured:
         "the number is what the model's definitions give: loyal = purchase loyalty at or "
         "above market.loyal_threshold, active = interacted with the firm (recommended it, "
         "responded to a contact or a surprise) within market.active_window_weeks; under an "
-        "engagement programme, how many respond is set by firm.programme.response_prob. "
+        "engagement programme, how many respond is set by customers.contact.response_prob. "
         "It is evidence on S6 only as far as those definitions match the claim's."
     )
 
