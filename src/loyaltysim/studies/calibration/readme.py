@@ -128,23 +128,6 @@ def _table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _written_by(cal, s) -> str:
-    """Which command wrote the folder: the calibration itself, or a re-judgement of an
-    earlier one's screen under this targets file (scripts/rejudge_calibration.py)."""
-    made = f"`loyaltysim-calibrate calibration={cal.name}` ({shown(cal.source_file)}). "
-    source = s.get("rejudged_from")
-    if not source:
-        return "Written by " + made
-    return (
-        f"Written by `python scripts/rejudge_calibration.py {source} {shown(str(cal.out))}`: the "
-        f"screen and the confirmations of the calibration in `{source}` (its own README says "
-        f"how it was made), judged under {made}Of the worlds this file's confirmation rule "
-        f"wants confirmed, {s.get('rejudged_new_confirmations', 0)} were not confirmed there "
-        "and were run here; the design (which worlds were screened, refinement waves included) "
-        "is that calibration's. "
-    )
-
-
 def readme(cal, s, bind, pins, cands) -> str:
     pinned = [r.parameter for r in pins.itertuples() if r.verdict == "pinned"]
     narrowed = [r.parameter for r in pins.itertuples() if r.verdict == "narrowed"]
@@ -154,7 +137,7 @@ def readme(cal, s, bind, pins, cands) -> str:
     lines = [
         f"# Calibration `{cal.name}`: an ensemble of plausible worlds",
         "",
-        _written_by(cal, s),
+        f"Written by `loyaltysim-calibrate calibration={cal.name}` ({shown(cal.source_file)}). "
         f"{s['candidates']} candidate worlds (a Sobol design over "
         f"{len(cal.parameters)} uncertainties, seed {cal.seed}, and its refinement waves: "
         "below), each screened with "
