@@ -213,7 +213,7 @@ def across_worlds(args: argparse.Namespace) -> None:
     table = across.write_ensemble(rows, dest, seeds)
     section = across.readme_section(table, across.claim_effects(args.out), seeds)
     if not (partial and curated):
-        across.insert_section(args.out / "README.md", section)
+        across.insert_section(args.out / "README.md", section, table)
     print(f"== across {len(args.worlds)} worlds: {dest / 'claims.md'}\n{section}", flush=True)
 
 

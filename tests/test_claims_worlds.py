@@ -38,9 +38,56 @@ def test_the_readme_section_counts_a_planted_losing_world_and_states_the_default
     text = across.readme_section(table(pcts), central)
     row = next(x for x in text.splitlines() if x.startswith(f"| {CLAIM} |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[1:4] == ["3 of 5", "1 of 5", "1"]  # holds, fails, not resolved
+    assert cells[1:4] == ["3 of 5", "1 of 5", "1"]  # up, down, not resolved
     assert cells[4] == f"{np.median(pcts):+.1f}%" and cells[5] == "-5.0 to +4.0%"
-    assert cells[6] == "+1.2% [+0.5, +2.0]"
+    assert cells[6] == "n/a"  # no break-even margins in the table
+    assert cells[7] == "+1.2% [+0.5, +2.0]"
+
+
+def test_a_claims_direction_decides_holds_and_the_margin_is_summarised_across_worlds():
+    t = table([2.0, 3.0, -4.0, -5.0, -0.5])  # two up, three down (by their CIs), one straddles
+    t = t.rename(columns=lambda c: c.replace(CLAIM, "S3 discount vs none"))
+    t["S3 discount vs none be"] = [0.30, 0.40, 0.50, 0.60, np.nan]
+    s = across.summarise(across.long_effects(t, ["S3 discount vs none"]))["S3 discount vs none"]
+    text = across.lead("S3 discount vs none", s, t)
+    # S2 says the discount lowers profit: it holds where profit falls, not where it rises
+    assert text.startswith("S2 (the discount lowers profit) holds in 2 of 5 plausible worlds.")
+    assert "up in 2, down in 2, not resolved in 1" in text
+    assert "break-even gross margin 45% (30 to 60%)" in text
+    row = across.readme_section(t).split("| S3 discount vs none |")[1]
+    assert "| 45% (30 to 60%) |" in row
+
+
+def test_each_claims_bullet_leads_with_its_verdict_across_worlds_once(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Results\n\n## 1. Head to head\n\n- **S3/S4** (engagement pays): central text.\n"
+        "- **S2** (discounts eat profit): other text.\n"
+    )
+    for pcts in ([2.0, 3.0], [-2.0, -3.0]):
+        t = table(pcts)
+        across.insert_section(readme, across.readme_section(t), t)
+    text = readme.read_text()
+    line = next(x for x in text.splitlines() if x.startswith("- **S3/S4**"))
+    assert line.count(across.LEAD) == 1  # the second call replaced the first's lead
+    assert "S3/S4 (engagement raises profit) holds in 0 of 2 plausible worlds" in line
+    assert line.endswith("In the default world: " + across.LEAD_END + " central text.")
+    assert "- **S2** (discounts eat profit): other text." in text  # no S2 claim in the table
+
+
+def test_every_claim_has_a_bullet_and_break_even_margins_are_read(tmp_path):
+    assert set(across.BULLETS) == set(across.CLAIMS)
+    (tmp_path / "head_to_head").mkdir()
+    pd.DataFrame(
+        {"arm": ["engagement"], "metric": ["cumulative_profit_eur"],
+         **{v: [1.5] for v in across.FIELDS.values()}}
+    ).to_csv(tmp_path / "head_to_head" / "comparison.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {"arm": ["discount", "engagement"], "break_even": [0.5, 0.25], "ci_low": [0.4, 0.2],
+         "ci_high": [0.6, 0.3]}
+    ).to_csv(tmp_path / "head_to_head" / "break_even_margin.csv", index=False)  # fmt: skip
+    got = across.claim_effects(tmp_path)[CLAIM]
+    assert (got["be"], got["be_lo"], got["be_hi"]) == (0.25, 0.2, 0.3)
 
 
 def test_the_section_is_placed_after_the_title_and_replaced_on_a_rerun(tmp_path):
@@ -92,6 +139,8 @@ def test_run_all_writes_the_table_and_the_readme_across_a_tiny_ensemble(tmp_path
     assert readme.index("## Across the plausible worlds") < readme.index("**S2**")
     holds = int((wide[f"{CLAIM} verdict"] == "holds").sum())
     assert f"| {CLAIM} | {holds} of 2 |" in readme
+    s3 = next(x for x in readme.splitlines() if x.startswith("- **S3/S4**"))
+    assert across.LEAD in s3 and f"holds in {holds} of 2 plausible worlds" in s3
     claims_md = (tmp_path / "res/ensemble/claims.md").read_text()
     assert "# Claims across the accepted worlds" in claims_md
     assert "seeds 0-1 in every experiment" in claims_md and "(seeds 0-1" in readme

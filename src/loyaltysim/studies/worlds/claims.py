@@ -37,6 +37,31 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "competitor/programme=discount · firm/programme=discount",
     ),
 }
+# what the seed claim says of the profit effect (+1: it raises profit, -1: it lowers it);
+# a claim missing here is reported as up or down only (its claim is about something else)
+DIRECTION: dict[str, tuple[int, str]] = {
+    "S3/S4 engagement vs none": (1, "S3/S4 (engagement raises profit)"),
+    "S3 discount vs none": (-1, "S2 (the discount lowers profit)"),
+    "S5 split budget": (1, "S5 (moving budget to retention raises profit)"),
+    "S5 all to retention": (1, "S5 (moving budget to retention raises profit)"),
+    "referral thanks vs nothing": (1, "S8 (thanking referrers pays)"),
+}
+# the README bullet each claim's across-worlds sentence leads (the start of its line)
+BULLETS: dict[str, str] = {
+    "S3/S4 engagement vs none": "- **S3/S4**",
+    "S3 discount vs none": "- **S2**",
+    "S5 split budget": "- **S5** moving acquisition budget to retention (split",
+    "S5 all to retention": "- **S5** moving acquisition budget to retention (retain_all",
+    "withdrawing the rebate at week 78": "- **S1**",
+    "withdrawing engagement at week 78": "- **S1**",
+    "referral thanks vs nothing": "- **S8**",
+    "referral rebate vs nothing": "- **S8**",
+    "engagement under poaching 0.2 vs none": "- **S6**",
+    "rebate under poaching 0.2 vs none": "- **S6**",
+    "both rebate vs neither": "- **Rebates and competition**",
+}
+LEAD, LEAD_END = "<!-- worlds -->", "<!-- /worlds -->"
+BREAK_EVEN = {"be": "break_even", "be_lo": "ci_low", "be_hi": "ci_high"}
 PARAMS = {
     "customers.choice.engagement_weight": "engagement weight",
     "customers.choice.engagement_churn_relief": "churn relief",
@@ -72,6 +97,12 @@ def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str
         if row.empty:
             continue
         out[claim] = {k: float(row.iloc[0][v]) for k, v in FIELDS.items()}
+        margin = path.parent / "break_even_margin.csv"  # head_to_head writes one per arm
+        if margin.is_file():
+            be = pd.read_csv(margin, dtype={"arm": str})
+            be = be[be["arm"] == arm]
+            if not be.empty:
+                out[claim] |= {k: float(be.iloc[0][v]) for k, v in BREAK_EVEN.items()}
     return out
 
 
@@ -116,12 +147,40 @@ def write_ensemble(rows: Sequence[dict], out: Path, seeds: int | None = None) ->
     return table
 
 
+def _break_even(table: pd.DataFrame, claim: str) -> str:
+    """The break-even gross margin across the worlds (median, range), where measured."""
+    col = f"{claim} be"
+    if col not in table or not np.isfinite(table[col].to_numpy(float)).any():
+        return "n/a"
+    be = 100 * table[col].to_numpy(float)
+    be = be[np.isfinite(be)]
+    return f"{np.median(be):.0f}% ({be.min():.0f} to {be.max():.0f}%)"
+
+
+def lead(claim: str, s, table: pd.DataFrame) -> str:
+    """The sentence a claim's README bullet starts with: its verdict across the worlds."""
+    n = s.n
+    text = f"Across the {n} plausible worlds: profit "
+    text += f"up in {s.better_ci}, down in {s.worse_ci}, not resolved in {s.not_resolved} "
+    text += "(each world by its 95% CI over its seeds); "
+    if claim in DIRECTION:
+        sign, what = DIRECTION[claim]
+        holds = s.better_ci if sign > 0 else s.worse_ci
+        text = text.replace("Across", f"{what} holds in {holds} of {n} plausible worlds. Across")
+    text += f"median world {s.median:+.1f}% of the baseline (worlds {s.low:+.1f} to {s.high:+.1f}%)"
+    be = _break_even(table, claim)
+    if be != "n/a":
+        text += f"; break-even gross margin {be}"
+    return text + "."
+
+
 def readme_section(
     table: pd.DataFrame, central: Mapping[str, dict] | None = None, seeds: int | None = None
 ) -> str:
-    """The README's section: per claim, in how many worlds it holds (seed-CI above zero),
-    fails and is unresolved, the median world's effect and the range of worlds, then the
-    default (central) run's effect as the detail."""
+    """The README's section: per claim, in how many worlds profit rises (seed-CI above
+    zero), falls and is unresolved, the median world's effect, the range of worlds and the
+    break-even gross margin across them, then the default (central) run's effect as the
+    detail."""
     claims = [c for c in CLAIMS if f"{c} pct" in table]
     summaries = summarise(long_effects(table, claims)) if claims else {}
     n = len(table)
@@ -132,13 +191,14 @@ def readme_section(
         f"Every claim's verdict across the {n} accepted worlds of the calibration (the worlds",
         "the data cannot tell apart) first; the default run, the central world's values at",
         "three significant digits, is the last column and the detail in the sections below.",
-        f"A world holds or fails a claim by its 95% CI over its own seeds ({_seeds(seeds)});",
-        "the median and range are over the worlds' point estimates. Each world:",
-        "`ensemble/claims.md`.",
+        f"A world counts as up or down by its 95% CI over its own seeds ({_seeds(seeds)});",
+        "the median and range are over the worlds' point estimates; the break-even gross",
+        "margin (where the profit effect crosses zero) is the median and range over the",
+        "worlds, where the experiment measures it. Each world: `ensemble/claims.md`.",
         "",
-        "| claim | holds in | fails in | not resolved | median world | range of worlds |"
-        " default run |",
-        "|---|---|---|---|---|---|---|",
+        "| claim | profit up in | profit down in | not resolved | median world | range of worlds |"
+        " break-even margin | default run |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for claim in claims:
         s = summaries[claim]
@@ -146,14 +206,41 @@ def readme_section(
         default = f"{c['pct']:+.1f}% [{c['pct_lo']:+.1f}, {c['pct_hi']:+.1f}]" if c else "n/a"
         lines.append(
             f"| {claim} | {s.better_ci} of {s.n} | {s.worse_ci} of {s.n} | "
-            f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | {default} |"
+            f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | "
+            f"{_break_even(table, claim)} | {default} |"
         )
     return "\n".join([*lines, "", END]) + "\n"
 
 
-def insert_section(readme: Path, section: str) -> None:
-    """Put ``section`` into ``readme`` after its title (replacing an earlier one)."""
+def leads(table: pd.DataFrame) -> dict[str, str]:
+    """Each README bullet's lead (its claims' across-worlds sentences), by bullet start."""
+    claims = [c for c in CLAIMS if f"{c} pct" in table]
+    summaries = summarise(long_effects(table, claims)) if claims else {}
+    out: dict[str, list[str]] = {}
+    for claim in claims:
+        text = lead(claim, summaries[claim], table)
+        out.setdefault(BULLETS[claim], []).append(f"*{claim}*: {text}")
+    return {b: " ".join(t) for b, t in out.items()}
+
+
+def insert_section(readme: Path, section: str, table: pd.DataFrame | None = None) -> None:
+    """Put ``section`` into ``readme`` after its title (replacing an earlier one) and, with
+    ``table``, start each claim's bullet with its verdict across the worlds (marked, so a
+    rerun replaces it); the central world's sentence follows as "In the default world"."""
     text = Path(readme).read_text() if Path(readme).is_file() else "# Results\n"
     text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n*", "", text, flags=re.S)
+    text = re.sub(re.escape(LEAD) + r".*?" + re.escape(LEAD_END) + " ", "", text)
+    if table is not None:
+        lines = text.split("\n")
+        for start, sentence in leads(table).items():
+            for i, line in enumerate(lines):
+                if line.startswith(start):
+                    head, colon, rest = line.partition("): ")
+                    if colon:
+                        lines[i] = (
+                            f"{head}): {LEAD}**{sentence}** In the default world: {LEAD_END} {rest}"
+                        )
+                    break
+        text = "\n".join(lines)
     head, sep, rest = text.partition("\n\n")
     Path(readme).write_text(f"{head}\n\n{section}\n{rest}" if sep else f"{text}\n\n{section}")
