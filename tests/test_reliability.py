@@ -186,6 +186,35 @@ def test_two_sweeps_into_one_folder_run_each_job_once(tmp_path):
     assert not (tmp_path / "superseded").exists()
 
 
+def test_a_sweep_waiting_on_another_holds_none_of_its_own_runs(tmp_path):
+    # the other sweep, played here: it holds the locks of seeds 2 and 3 and, having run
+    # them, wants seed 0 next; a sweep that kept its own locks while waiting deadlocked
+    from loyaltysim.runs.runrecord import job_lock
+
+    ids = [run_id([*TINY, f"seed={s}"]) for s in range(4)]
+    theirs = [job_lock(tmp_path / i) for i in ids[2:]]
+    for lock in theirs:
+        lock.acquire(timeout=5)
+    cmd = [sys.executable, "-m", "loyaltysim", "-m", *TINY, "seed=0,1,2,3"]
+    cmd += [f"hydra.sweep.dir={tmp_path}", "hydra.launcher.n_jobs=1"]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not all((tmp_path / i / DONE).exists() for i in ids[:2]):
+            assert proc.poll() is None and time.time() < deadline, "seeds 0 and 1 never ran"
+            time.sleep(0.2)
+        mine = job_lock(tmp_path / ids[0])
+        mine.acquire(timeout=30)  # raises filelock.Timeout where the sweep still holds it
+        mine.release()
+    finally:
+        for lock in theirs:
+            lock.release()
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 0, out
+    assert "2 runs are being run by another sweep" in out
+    assert all((tmp_path / i / DONE).exists() for i in ids)  # it ran what the other left
+
+
 # 4. collect verifies runs; a rerun repairs truncated, corrupt and missing ones
 def test_collect_lists_corrupt_runs_and_a_rerun_repairs_them(tmp_path):
     sweep(tmp_path, "seed=0,1,2,3")

@@ -164,14 +164,16 @@ class SafeSweeper(BasicSweeper):
         self._write_meta(sweep_dir, jobs)
 
         returns = []
-        with ExitStack() as held:
-            todo, deferred = [], []
+        todo, deferred = [], []
+        # this sweep's own locks go once its runs are launched, before it waits on another
+        # sweep's: two sweeps that each wait holding their own would deadlock
+        with ExitStack() as own:
             for job in jobs:
                 if job.state.status == "done":
                     continue
                 lock = runrecord.job_lock(job.run_dir)
                 if _try(lock):
-                    held.callback(lock.release)
+                    own.callback(lock.release)
                     if self._prepare(job):
                         todo.append(job)
                 else:
@@ -179,14 +181,17 @@ class SafeSweeper(BasicSweeper):
             if deferred:
                 _say(f"{len(deferred)} runs are being run by another sweep: left to it")
             returns += self._launch(todo, 0)
-            # wait for the other sweep, then run whatever it did not finish
+        # wait for the other sweep, then run whatever it did not finish; the locks are
+        # taken in job order, the same in every sweep of these jobs, so waits cannot cycle
+        with ExitStack() as held:
             late = []
             for job, lock in deferred:
                 lock.acquire()
-                held.callback(lock.release)
-                job.state = runrecord.classify(job.run_dir, job.fingerprint)
                 if self._prepare(job):
+                    held.callback(lock.release)
                     late.append(job)
+                else:  # the other sweep finished it
+                    lock.release()
             returns += self._launch(late, len(todo))
         return returns
 
