@@ -275,7 +275,7 @@ def test_a_world_path_is_a_search_path_and_a_name(tmp_path):
     assert world_by_path([*given, "hydra.searchpath=[pkg://x]"])[-1] == (
         f"hydra.searchpath=[pkg://x,file://{tmp_path.resolve()}]"
     )
-    assert world_by_path(["world=literature_dc946d_00190"]) == ["world=literature_dc946d_00190"]
+    assert world_by_path(["world=literature_a4fd38_00022"]) == ["world=literature_a4fd38_00022"]
     (tmp_path / "loose.yaml").write_text("# @package _global_\n")
     for bad, message in ((tmp_path / "nothing.yaml", "or a world file"),
                          (tmp_path / "loose.yaml", "in a folder named world/")):  # fmt: skip

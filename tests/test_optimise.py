@@ -185,5 +185,5 @@ def test_world_columns_name_the_world_file_and_counts_read_in_words():
     assert world_label("/tmp/fit/world/your_market__r1d9cb_00996.yaml") == (
         "your_market__r1d9cb_00996"
     )
-    assert world_label("literature_dc946d_00190") == "literature_dc946d_00190"
+    assert world_label("literature_a4fd38_00022") == "literature_a4fd38_00022"
     assert (_n(1, "world"), _n(2, "seed")) == ("1 world", "2 seeds")

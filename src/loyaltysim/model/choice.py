@@ -16,7 +16,7 @@ class ChoiceParams(Params):
     """Weights of the multinomial-logit firm choice (utility units) and S4's effects."""
 
     engagement_weight: float = param(
-        0.368,
+        0.484,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -26,7 +26,7 @@ class ChoiceParams(Params):
         source="no published estimate: from no effect to half the loyalty weight",
     )
     loyalty_weight: float = param(
-        1.68,
+        1.16,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -52,7 +52,7 @@ class ChoiceParams(Params):
         "(Laplace/Dirichlet smoothing with about one pseudo-purchase); no direct estimate",
     )
     taste_sigma: float = param(
-        0.998,
+        1.44,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -63,7 +63,7 @@ class ChoiceParams(Params):
         "across households by about the utility of a 10-30% price difference",
     )
     points_weight: float = param(
-        0.516,
+        0.235,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -73,7 +73,7 @@ class ChoiceParams(Params):
         source="reason: points are valued from not at all to their face value (Klemperer)",
     )
     engagement_price_relief: float = param(
-        0.195,
+        0.151,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -83,7 +83,7 @@ class ChoiceParams(Params):
         source="reason: S4 states the direction, not the size; from none to half",
     )
     engagement_churn_relief: float = param(
-        0.748,
+        0.673,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -94,7 +94,7 @@ class ChoiceParams(Params):
         "attrition; size per unit of engagement unknown",
     )
     engagement_basket_lift: float = param(
-        0.0419,
+        0.0921,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -104,7 +104,7 @@ class ChoiceParams(Params):
         source="Belli et al. (2022): programme effects on behaviour are positive but modest",
     )
     dissatisfaction_price: float = param(
-        0.294,
+        0.553,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -118,7 +118,7 @@ class ChoiceParams(Params):
         "to about three times the relief of full engagement",
     )
     dissatisfaction_churn: float = param(
-        1.18,
+        0.18,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,

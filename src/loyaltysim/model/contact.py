@@ -22,7 +22,7 @@ class ContactParams(Params):
     """Customers' response to contact (S6, S7, S8, S10, S11): the same for every firm."""
 
     response_prob: float = param(
-        0.1,
+        0.0997,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -37,7 +37,7 @@ class ContactParams(Params):
     )
 
     response_engagement: float = param(
-        1.0,
+        0.606,
         lo=0,
         hi=20,
         kind=UNCERTAINTY,
@@ -50,7 +50,7 @@ class ContactParams(Params):
     )
 
     bad_response_ratio: float = param(
-        0.5,
+        0.265,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -87,7 +87,7 @@ class ContactParams(Params):
     )
 
     contact_fatigue: float = param(
-        0.1,
+        0.272,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,
@@ -100,11 +100,12 @@ class ContactParams(Params):
         source="Dreze & Bonfrer (2008): more frequent e-mails bring fewer responses per "
         "e-mail and earlier unsubscribing, so customer equity peaks at an interior contact "
         "frequency; van Diepen, Donkers & Franses (2009): frequent direct mailings irritate. "
-        "reason: the size is a judgement (0.1: a tenth less per recent contact)",
+        "reason: the size is a judgement (0.1 is a tenth less per recent contact); the "
+        "default is the central calibrated world's",
     )
 
     fatigue_half_life_weeks: float = param(
-        4.0,
+        8.06,
         lo=0,
         hi=1e4,
         lo_open=True,
@@ -117,7 +118,7 @@ class ContactParams(Params):
     )
 
     optout_prob: float = param(
-        0.002,
+        0.00341,
         lo=0,
         hi=1,
         kind=UNCERTAINTY,
@@ -130,7 +131,7 @@ class ContactParams(Params):
     )
 
     optout_fatigue: float = param(
-        0.25,
+        0.506,
         lo=0,
         hi=100,
         kind=UNCERTAINTY,

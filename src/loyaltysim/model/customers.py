@@ -122,7 +122,7 @@ class CustomerParams(Params):
         doc="people outside the category per customer",
     )
     price_sensitivity_median: float = param(
-        0.756,
+        0.815,
         lo=0,
         hi=1e3,
         lo_open=True,
@@ -134,7 +134,7 @@ class CustomerParams(Params):
         "logit elasticity -beta*p*(1-s) at EUR 5 and s=1/3 gives -1 to -5 over this range",
     )
     price_sensitivity_sigma: float = param(
-        0.658,
+        0.661,
         lo=0,
         hi=10,
         kind=UNCERTAINTY,
@@ -145,7 +145,7 @@ class CustomerParams(Params):
         "by a factor of 2-3 across households",
     )
     purchase_rate_mean: float = param(
-        0.636,
+        0.508,
         lo=0,
         hi=100,
         lo_open=True,
@@ -156,7 +156,7 @@ class CustomerParams(Params):
         source="reason: frequently bought categories are bought weekly to monthly",
     )
     purchase_rate_shape: float = param(
-        2.87,
+        2.55,
         lo=0,
         hi=1e9,
         lo_open=True,
@@ -179,7 +179,7 @@ class CustomerParams(Params):
         source="BG/NBD a = 0.79 on CDNOW (Fader, Hardie & Lee 2005)",
     )
     dropout_b: float = param(
-        363.0,
+        165.0,
         lo=0,
         hi=1e6,
         lo_open=True,

@@ -47,7 +47,7 @@ class MemoryParams(Params):
         "weeks to about a year",
     )
     loyalty_smoothing: float = param(
-        0.674,
+        0.79,
         lo=0,
         hi=1,
         hi_open=True,

@@ -70,7 +70,8 @@ def targets_figure(cal: Calibration, cands: pd.DataFrame, path: Path) -> None:
 def pairs_figure(cal: Calibration, cands: pd.DataFrame, central: str | None, path: Path) -> None:
     keys = [p.key for p in cal.parameters]
     d = len(keys)
-    fig = _figure((1.9 * d + 1, 1.9 * d + 1))
+    cell = min(1.9, 18 / max(d, 1))  # 22 uncertainties at 1.9 in a cell made a 4 MB image
+    fig = _figure((cell * d + 1, cell * d + 1))
     axes = np.array(fig.subplots(d, d, squeeze=False))
     acc = cands[cands["accepted"]]
     for i, yk in enumerate(keys):
