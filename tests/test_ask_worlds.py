@@ -6,6 +6,7 @@ regret. The ensemble run is tiny (300 customers, 60 weeks, 2 worlds, 2 seeds).""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -86,6 +87,16 @@ def test_a_re_ask_reuses_every_finished_run(ensemble):
     again = ask("scenario=withdraw_rebate", *TINY, f"worlds={','.join(WORLDS)}", f"out={out}")
     assert again.returncode == 0, again.stderr
     assert "12 skipped" in again.stdout  # 3 arms x 2 worlds x 2 seeds, none played again
+
+
+def test_the_arms_run_as_one_sweep_sharing_each_world_and_seeds_warm_up(ensemble):
+    out, _ = ensemble
+    meta = json.loads((out / "runs" / "sweep.json").read_text())
+    assert [len(g) for g in meta["groups"]] == [4, 4, 4]  # 3 arms x (2 worlds x 2 seeds)
+    assert sorted(sum(meta["groups"], [])) == sorted(meta["jobs"])
+    for name in meta["jobs"]:
+        manifest = json.loads((out / "runs" / name / "manifest.json").read_text())
+        assert manifest["shared_warmup"] is True, name
 
 
 def head(pcts: dict[str, float]):

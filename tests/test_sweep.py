@@ -179,3 +179,26 @@ def test_markdown_reports_units(tmp_path, n_pairs):
     md = to_markdown(compare(collect(tmp_path), baseline="none"))
     for unit in ("(EUR)", "(%)", "(pp)", "(%/year)", "Payback"):
         assert unit in md
+
+
+def test_a_jobs_file_sweeps_several_grids_as_one_with_the_folders_of_each(tmp_path):
+    """``hydra.sweeper.jobs``: each command line expands as its own ``-m`` would (the same
+    run folders as two sweeps), all launched together; a bad file is one line, exit 2."""
+    listing = tmp_path / "jobs.yaml"
+    listing.write_text('- ["firm/programme=discount", "seed=0,1"]\n- ["seed=2"]\n')
+    proc = sweep(tmp_path / "one", f"hydra.sweeper.jobs={listing}")
+    assert "3/3 runs finished (3 done, 0 failed)" in proc.stdout
+    sweep(tmp_path / "a", "firm/programme=discount", "seed=0,1")
+    sweep(tmp_path / "b", "seed=2")
+    expected = [[run_id([*TINY, "firm/programme=discount", f"seed={s}"]) for s in (0, 1)]]
+    expected.append([run_id([*TINY, "seed=2"])])
+    meta = json.loads((tmp_path / "one" / "sweep.json").read_text())
+    assert meta["groups"] == expected
+    for name, other in [*zip(expected[0], ["a", "a"]), (expected[1][0], "b")]:
+        one = (tmp_path / "one" / name / "metrics.csv").read_bytes()
+        assert one == (tmp_path / other / name / "metrics.csv").read_bytes()
+    again = sweep(tmp_path / "one", f"hydra.sweeper.jobs={listing}")
+    assert "3 runs already finished" in again.stdout
+    listing.write_text("seed: 1\n")
+    bad = sweep(tmp_path / "bad", f"hydra.sweeper.jobs={listing}", rc=2)
+    assert "hydra.sweeper.jobs" in bad.stderr and "Traceback" not in bad.stderr

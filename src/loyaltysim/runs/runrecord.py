@@ -95,8 +95,9 @@ def tree_hash(root: Path) -> str:
 # the default run folder name of a sweep's job (conf/config.yaml): a function of the job's
 # overrides alone, so a re-run can find a job's folder without composing its config
 SUBDIR = "${loyaltysim_run_id:${hydra.overrides.task}}"
-# hydra settings that cannot reach a job's config: where the sweep goes, how it launches
-_NOT_RECIPE = ("hydra.sweep.dir=", "hydra.launcher.", "hydra/launcher=")
+# hydra settings that cannot reach a job's config: where the sweep goes, how it launches,
+# which file listed its jobs
+_NOT_RECIPE = ("hydra.sweep.dir=", "hydra.launcher.", "hydra/launcher=", "hydra.sweeper.jobs=")
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,7 +14,13 @@ then shares), then looks at the job's folder (:func:`loyaltysim.runs.runrecord.c
 
 Each job to run is locked (:func:`loyaltysim.runs.runrecord.job_lock`) until it has finished,
 so two sweeps into one folder run each job once: a job locked by the other sweep is left
-to it, then checked again once that sweep lets go of it. Works with any launcher; with a
+to it, then checked again once that sweep lets go of it.
+
+``hydra.sweeper.jobs=FILE`` sweeps several grids as one: FILE is a YAML list of command
+lines (each a list of overrides, sweeps allowed), each expanded as ``-m`` would expand it
+after the command's own overrides, and the jobs of all of them launched together, so the
+launcher shares a warm-up across them (``loyaltysim-ask`` puts every arm of a scenario in
+one sweep this way). ``sweep.json`` then lists each command line's jobs (``groups``). Works with any launcher; with a
 launcher that fails as a whole (joblib after a worker died), the runs of the batch that did
 not finish are recorded as failed and the sweep goes on.
 """
@@ -67,6 +73,7 @@ class SafeSweeper(BasicSweeper):
         max_batch_size: int | None = None,
         params: dict[str, str] | None = None,
         on_stale: str = "rerun",
+        jobs: str | None = None,
     ) -> None:
         # not super().__init__: Hydra's plugin scan may load basic_sweeper a second time, and
         # BasicSweeper.__init__'s super(BasicSweeper, self) then fails; these are its fields
@@ -80,6 +87,8 @@ class SafeSweeper(BasicSweeper):
         if on_stale not in ON_STALE:
             raise ConfigError("hydra.sweeper.on_stale", on_stale, "rerun or refuse")
         self.on_stale = on_stale
+        self.jobs_file = jobs
+        self.groups: list[list[str]] | None = None
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -128,11 +137,13 @@ class SafeSweeper(BasicSweeper):
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        parsed = parser.parse_overrides([*self._parse_config(), *arguments])
-        batches = self.split_arguments(parsed, None)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         try:
-            jobs = [self._finished(ov) or self._job(ov) for ov in batches[0]] if batches else []
+            parsed, grids = self._grids(parser, arguments)
+            jobs = [self._finished(ov) or self._job(ov) for grid in grids for ov in grid]
+            if self.jobs_file is not None:
+                names = iter(j.run_dir.name for j in jobs)
+                self.groups = [[next(names) for _ in grid] for grid in grids]
             if not jobs:
                 raise _empty_sweep(parsed)
             # every job's values checked before any is launched: one bad value refuses the
@@ -195,6 +206,22 @@ class SafeSweeper(BasicSweeper):
             returns += self._launch(late, len(todo))
         return returns
 
+    def _grids(self, parser: Any, arguments: list[str]) -> tuple[list[Any], list[list[list[str]]]]:
+        """The parsed command line and the job lists: one grid, or one per command line of
+        ``hydra.sweeper.jobs``, each after the command's own overrides."""
+        base = [*self._parse_config(), *arguments]
+        if self.jobs_file is None:
+            parsed = parser.parse_overrides(base)
+            batches = self.split_arguments(parsed, None)
+            return parsed, [batches[0]] if batches else []
+        lines = _command_lines(self.jobs_file)
+        parsed, grids = [], []
+        for line in lines:
+            parsed = parser.parse_overrides([*base, *line])
+            batches = self.split_arguments(parsed, None)
+            grids.append(batches[0] if batches else [])
+        return parsed, [g for g in grids if g]
+
     def _prepare(self, job: Job) -> bool:
         """Under the job's lock: True if it must run (its old folder moved aside first)."""
         state = runrecord.classify(job.run_dir, job.fingerprint)
@@ -246,6 +273,7 @@ class SafeSweeper(BasicSweeper):
                 "done_at_start": sum(j.state.status == "done" for j in jobs),
                 "failed_at_start": 0,
                 "jobs": [j.run_dir.name for j in jobs],
+                **({"groups": self.groups} if self.groups is not None else {}),
             },
         )
 
@@ -272,6 +300,23 @@ def _validate(job: Job) -> None:
 def _in_job(err: ConfigError, job: Job) -> ConfigError:
     where = f"; in run {job.run_dir.name} of the sweep: nothing was run"
     return ConfigError(err.key, err.value, err.allowed + where)
+
+
+def _command_lines(path: str) -> list[list[str]]:
+    """``hydra.sweeper.jobs``: a YAML list of lists of override strings, at least one."""
+    import yaml
+
+    allowed = "a YAML file holding a list of command lines, each a list of overrides"
+    try:
+        lines = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError("hydra.sweeper.jobs", path, f"{allowed} ({err})") from None
+    ok = isinstance(lines, list) and lines and all(
+        isinstance(line, list) and all(isinstance(o, str) for o in line) for line in lines
+    )
+    if not ok:
+        raise ConfigError("hydra.sweeper.jobs", path, allowed)
+    return lines
 
 
 def _empty_sweep(parsed: list[Any]) -> ConfigError:

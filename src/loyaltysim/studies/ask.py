@@ -14,9 +14,9 @@ and the range, and where the answer flips. ``worlds=central`` (the default confi
 
 A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra overrides of any
 kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
-and optional firm display names. Each arm runs as its own sweep (the ``loyaltysim -m``
-machinery: one folder per run, finished runs skipped on a re-run, failures recorded) into
-one scenario folder; the arms are then compared with the baseline by name, paired by
+and optional firm display names. The arms run as one sweep (the ``loyaltysim -m``
+machinery: one folder per run, finished runs skipped on a re-run, failures recorded, each
+world and seed's warm-up played once for every arm) into one scenario folder; the arms are then compared with the baseline by name, paired by
 seed, and the answer is printed and written as Markdown, CSV and a self-contained HTML
 report (``<out>/answer/``). Other ``key=value`` arguments are overrides for every arm;
 ``world=`` (a name in conf/world or a file's path, such as ``loyaltysim-fit`` writes) is
@@ -106,43 +106,44 @@ def _meta(sweep_dir: Path, since: float) -> dict | None:
 def run_arms(
     scn: Scenario, out: Path, extra: list[str], jobs: int | None, worlds: Sequence[str] = ()
 ) -> dict[str, list[str]]:
-    """Run each arm as a sweep into ``out/runs`` (with ``worlds``: over every world, the
-    outer level, and within it every seed); returns each arm's run folders."""
+    """Run every arm into ``out/runs`` as one sweep (with ``worlds``: over every world, the
+    outer level, and within it every seed); returns each arm's run folders.
+
+    One sweep, not one per arm, so that the launcher plays each world and seed's warm-up
+    once for all the arms that share it (``hydra.sweeper.jobs``: each arm's command line
+    expanded as its own ``-m`` would be, so the run folders are those of a sweep per arm)."""
     runs_dir, logs = out / "runs", out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     seeds = "seed=" + ",".join(str(s) for s in scn.seeds)
     extra = [*extra, *([f"world={','.join(worlds)}"] if worlds else [])]
     total = len(scn.arms) * len(scn.seeds) * max(1, len(worlds))
-    bar = Progress(total, scn.name, tag="loyaltysim ask")
-    totals = [0, 0, 0]  # done, failed, skipped in finished arms
-    job_names: dict[str, list[str]] = {}
+    lines = [[*arm_overrides(scn, arm, extra), seeds] for arm in scn.arms]
+    listing = logs / "arms.yaml"
+    listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
+    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}"]
+    cmd += [f"hydra.sweep.dir={runs_dir}"]
+    cmd += [f"hydra.launcher.n_jobs={jobs}"] if jobs else []
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    bar = Progress(total, scn.name, tag="loyaltysim ask")
+    since, meta = time.time(), None
     try:
-        for arm in scn.arms:
-            cmd = [sys.executable, "-m", "loyaltysim", "-m", *arm_overrides(scn, arm, extra)]
-            cmd += [seeds, f"hydra.sweep.dir={runs_dir}"]
-            cmd += [f"hydra.launcher.n_jobs={jobs}"] if jobs else []
-            since = time.time()
-            with open(logs / f"{arm.name}.log", "w") as log:
-                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-                while True:
-                    finished = proc.poll() is not None
-                    meta = _meta(runs_dir, since)
-                    if meta is not None:
-                        done, failed = sweep_status(runs_dir, meta["jobs"])
-                        skipped = meta["done_at_start"]
-                        bar.update(totals[0] + done, totals[1] + failed, totals[2] + skipped)
-                    if finished:
-                        break
-                    time.sleep(0.3)
-            if proc.returncode == 2 or meta is None:
-                tail = (logs / f"{arm.name}.log").read_text().strip().splitlines()[-1:]
-                raise UsageError(f"arm {arm.name!r} did not run: {' '.join(tail)}")
-            job_names[arm.name] = list(meta["jobs"])
-            totals = [totals[0] + done, totals[1] + failed, totals[2] + skipped]
+        with open(logs / "sweep.log", "w") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            while True:
+                finished = proc.poll() is not None
+                meta = _meta(runs_dir, since)
+                if meta is not None:
+                    done, failed = sweep_status(runs_dir, meta["jobs"])
+                    bar.update(done, failed, meta["done_at_start"])
+                if finished:
+                    break
+                time.sleep(0.3)
     finally:
         bar.close()
-    return job_names
+    if proc.returncode == 2 or meta is None or len(meta.get("groups", [])) != len(scn.arms):
+        tail = (logs / "sweep.log").read_text().strip().splitlines()[-1:]
+        raise UsageError(f"the arms did not run: {' '.join(tail)}")
+    return {arm.name: list(names) for arm, names in zip(scn.arms, meta["groups"])}
 
 
 def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers: int):
