@@ -240,3 +240,15 @@ def test_the_flip_analysis_spans_the_not_ruled_out_space_not_only_the_accepted_w
         assert hi == max(kept[name].max(), values[name].max())
     wider = [n for n in box if box[n][1] - box[n][0] > np.ptp(values[n]) + 1e-12]
     assert wider  # the not-ruled-out box is wider than the accepted worlds' in some direction
+
+
+def test_a_list_of_every_world_longer_than_a_file_name_is_read_as_names():
+    """``world=<12 names>`` is over 255 characters: ``Path.is_file`` raises on it (the
+    default ask of every world once failed so); it is a list of worlds, not a path."""
+    from loyaltysim.studies.scenario import world_keys
+
+    names = accepted_worlds()
+    listed = "world=" + ",".join(names * (1 + 300 // len(",".join(names))))
+    assert len(listed) > 300
+    keys = world_keys([listed])
+    assert "customers.choice.loyalty_weight" in keys and "customers.contact.response_prob" in keys

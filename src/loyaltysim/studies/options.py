@@ -4,6 +4,7 @@ parser, so both refuse a stray argument the same way and both print their help."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ..runs.collect import UsageError
 
@@ -40,3 +41,13 @@ def parse_options(
         else:
             extra.append(token)
     return own, extra
+
+
+def is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file. False, not an error, for what cannot be a
+    path: a comma-separated list of twelve world names is longer than a file name may be
+    (``OSError: File name too long`` from ``Path.is_file``)."""
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        return False

@@ -17,6 +17,7 @@ import yaml
 
 from ..runs.collect import UsageError
 from ..runs.io import config_dir
+from .options import is_file
 
 TOP_KEYS = ("question", "baseline", "seeds", "overrides", "arms", "firm", "firm_names")
 ARM_KEYS = ("name", "title", "overrides")
@@ -165,11 +166,9 @@ def world_keys(extra: list[str]) -> set[str]:
         return out
 
     found: set[str] = set()
-    names = [worlds[-1]] if Path(worlds[-1]).is_file() else worlds[-1].split(",")
+    names = [worlds[-1]] if is_file(worlds[-1]) else worlds[-1].split(",")
     for name in names:
-        path = Path(name)
-        if not path.is_file():
-            path = config_dir() / "world" / f"{name}.yaml"
+        path = Path(name) if is_file(name) else config_dir() / "world" / f"{name}.yaml"
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):

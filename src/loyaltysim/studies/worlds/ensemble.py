@@ -12,6 +12,7 @@ import yaml
 
 from ...runs.collect import UsageError
 from ...runs.io import config_dir
+from ..options import is_file
 
 
 def accepted_worlds() -> list[str]:
@@ -29,7 +30,7 @@ def world_list(worlds: Sequence[str] | str, paths: bool = True) -> list[str]:
     names = ["default" if n == "central" else n for n in names if n]
     known = set(accepted_worlds())
     for n in names:
-        is_path = paths and Path(n).expanduser().is_file()
+        is_path = paths and is_file(n)
         if n != "default" and n not in known and not is_path:
             raise UsageError(
                 f"worlds = {n!r}; allowed: default (or central), all, a world of conf/world "
@@ -65,7 +66,7 @@ def world_values(names: Sequence[str]) -> pd.DataFrame:
     the settings that differ between the worlds (the uncertainties the ensemble spans)."""
     rows = {}
     for name in names:
-        path = Path(name) if Path(name).is_file() else config_dir() / "world" / f"{name}.yaml"
+        path = Path(name) if is_file(name) else config_dir() / "world" / f"{name}.yaml"
         rows[name] = _leaves(yaml.safe_load(path.read_text()) or {})
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "world"
