@@ -252,3 +252,23 @@ def test_a_list_of_every_world_longer_than_a_file_name_is_read_as_names():
     assert len(listed) > 300
     keys = world_keys([listed])
     assert "customers.choice.loyalty_weight" in keys and "customers.contact.response_prob" in keys
+
+
+def test_a_failed_run_is_noted_and_exits_1_with_the_answer_written(ensemble, tmp_path):
+    import shutil
+
+    src, _ = ensemble
+    out = tmp_path / "ens"
+    shutil.copytree(src, out)
+    meta = json.loads((out / "runs" / "sweep.json").read_text())
+    victim = meta["groups"][2][0]  # a run of the third arm ("never")
+    shutil.rmtree(out / "runs" / victim)
+    env = {**ENV, "LOYALTYSIM_TEST_HOOK": f"fail:{victim}", "PYTEST_CURRENT_TEST": "x"}
+    cmd = [sys.executable, "-m", "loyaltysim.studies.ask", "scenario=withdraw_rebate", *TINY]
+    cmd += [f"worlds={','.join(WORLDS)}", f"out={out}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "note: 1 runs failed; re-run to retry them" in proc.stderr
+    assert (out / "answer" / "answer.md").is_file()
+    failed = pd.read_csv(out / "runs" / "collected" / "failures.csv")
+    assert failed["run_id"].tolist() == [victim]

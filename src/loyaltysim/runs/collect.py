@@ -50,6 +50,11 @@ def _value(text: str):
     return value if isinstance(value, (int, float, str, bool)) or value is None else text
 
 
+# libyaml's safe loader where PyYAML was built with it: the same values, about ten times
+# faster on a run's config.yaml (a fifth of collecting a few hundred runs)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class UsageError(ValueError):
     """A mistake in how collect or compare was called (exit status 2 on the command line)."""
 
@@ -114,7 +119,7 @@ def collect(sweep_dir: str | Path, write: bool = True, verify: bool = True) -> C
             try:
                 done = runrecord.read_done(run)
                 ov = dict(_key(o) for o in done["overrides"])
-                config = yaml.safe_load((run / "config.yaml").read_text())
+                config = yaml.load((run / "config.yaml").read_text(), Loader=_LOADER)
                 seed = config["seed"]
                 metrics = pd.read_csv(run / "metrics.csv")
                 summary = summarise(metrics)
