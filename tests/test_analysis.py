@@ -228,6 +228,14 @@ def test_personalisation_no_contact_is_the_baseline(tmp):
         for r in (0.5, 2.0)
     }
     assert list(table["d_profit"].iloc[2:]) == pytest.approx([d[0.5], d[2.0]])
+    # % of no contact's profit at the level, recomputed from the summary (S7 across worlds)
+    s = col.summary[col.summary["firm"] == "focal"]
+    none = s[(s["firm.programme.personalisation"].map(float) == 1.0)
+             & (s["firm.programme.contacts_per_week"].map(float) == 0.0)]  # fmt: skip
+    base = none["cumulative_profit_eur"].mean()
+    assert list(table["pct_of_baseline"].iloc[2:]) == pytest.approx(
+        [100 * d[0.5] / base, 100 * d[2.0] / base]
+    )
     best = max(d, key=d.get)
     words = {0.5: "every two weeks", 2.0: "2 times a week"}[best]
     if d[best] <= 0:

@@ -114,6 +114,34 @@ def test_claim_effects_read_the_arm_of_each_experiments_file(tmp_path):
     assert list(got) == [CLAIM] and got[CLAIM]["pct"] == 1.5  # discount: no row, left out
 
 
+def test_s7_claims_pick_a_level_and_rate_of_the_contact_table(tmp_path):
+    """personalisation's table has no arm column: a claim picks its row by level and rate,
+    and S7 holds where badly personalised contact lowers profit."""
+    from loyaltysim.studies.analysis.personalisation import PROFIT_SCALED
+
+    assert set(PROFIT_SCALED) == set(across.FIELDS.values())  # the analysis writes them all
+    (tmp_path / "personalisation").mkdir()
+    levels, rates = [0.2, 0.2, 1.0, 1.0], [0.25, 0.5, 0.25, 0.5]
+    pct = [-3.0, -4.0, 2.0, 1.0]
+    pd.DataFrame(
+        {"personalisation": levels, "contacts_per_week": rates,
+         **{v: [p + (0.5 if v.endswith("high") else -0.5 if v.endswith("low") else 0)
+                for p in pct] for v in across.FIELDS.values()}}
+    ).to_csv(tmp_path / "personalisation" / "contact_effect.csv", index=False)  # fmt: skip
+    got = across.claim_effects(tmp_path)
+    bad = "badly personalised contact (0.2, every four weeks) vs none"
+    good = "well personalised contact (1.0, every four weeks) vs none"
+    assert got[bad]["pct"] == -3.0 and got[good]["pct"] == 2.0
+    t = pd.DataFrame(
+        [{"world": "w", "central": True, **{f"{c} {k}": v for c in (bad, good)
+          for k, v in got[c].items()}}]
+    )  # fmt: skip
+    s = across.summarise(across.long_effects(t, [bad]))[bad]
+    assert across.lead(bad, s, t).startswith(
+        "S7 (badly personalised contact lowers profit) holds in 1 of 1 plausible worlds."
+    )
+
+
 def test_run_all_writes_the_table_and_the_readme_across_a_tiny_ensemble(tmp_path):
     worlds = accepted_worlds()[:2]
     cmd = [sys.executable, str(ROOT / "experiments" / "run_all.py"), "--quick", "--seeds", "3"]

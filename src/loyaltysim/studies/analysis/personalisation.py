@@ -52,6 +52,16 @@ def _how_often(per_week: float) -> str:
     return f"{per_week:g} times a week"
 
 
+PROFIT_SCALED = (
+    "pct_of_baseline",
+    "pct_of_baseline_ci_low",
+    "pct_of_baseline_ci_high",
+    "per_1000",
+    "per_1000_ci_low",
+    "per_1000_ci_high",
+)
+
+
 def contact_effects(collected: Collected, none, rates) -> pd.DataFrame:
     """One row per personalisation level and contact rate: contact minus no contact,
     paired by seed."""
@@ -75,6 +85,9 @@ def contact_effects(collected: Collected, none, rates) -> pd.DataFrame:
                     "d_churn_lo": c["ci_low"],
                     "d_churn_hi": c["ci_high"],
                     "d_share_pp": s["diff"],
+                    # the profit effect as % of no contact's and per 1,000 customers, as
+                    # every paired comparison gives it (read across the worlds: S7's claims)
+                    **{k: p[k] for k in PROFIT_SCALED},
                 }
             )
     return pd.DataFrame(rows)

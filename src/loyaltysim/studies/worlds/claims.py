@@ -19,7 +19,10 @@ import pandas as pd
 from .summary import claims_markdown, long_effects, summarise, verdict
 
 # claim: (experiment, comparison file under its results folder, arm); every experiment with
-# a paired comparison of profit (personalisation and design_lottery report curves instead)
+# a paired comparison of profit. An "arm" of the form "col=value;col=value" picks the row of
+# a table without an arm column (personalisation's contact effects: a level and a rate
+# against no contact at that level). design_lottery reports a share of designs, not an
+# effect of one arm, and is not read across the worlds.
 CLAIMS: dict[str, tuple[str, str, str]] = {
     "S3/S4 engagement vs none": ("head_to_head", "comparison.csv", "engagement"),
     "S3 discount vs none": ("head_to_head", "comparison.csv", "discount"),
@@ -36,6 +39,16 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "focal/comparison.csv",
         "competitor/programme=discount · firm/programme=discount",
     ),
+    "badly personalised contact (0.2, every four weeks) vs none": (
+        "personalisation",
+        "contact_effect.csv",
+        "personalisation=0.2;contacts_per_week=0.25",
+    ),
+    "well personalised contact (1.0, every four weeks) vs none": (
+        "personalisation",
+        "contact_effect.csv",
+        "personalisation=1.0;contacts_per_week=0.25",
+    ),
 }
 # what the seed claim says of the profit effect (+1: it raises profit, -1: it lowers it);
 # a claim missing here is reported as up or down only (its claim is about something else)
@@ -45,6 +58,10 @@ DIRECTION: dict[str, tuple[int, str]] = {
     "S5 split budget": (1, "S5 (moving budget to retention raises profit)"),
     "S5 all to retention": (1, "S5 (moving budget to retention raises profit)"),
     "referral thanks vs nothing": (1, "S8 (thanking referrers pays)"),
+    "badly personalised contact (0.2, every four weeks) vs none": (
+        -1,
+        "S7 (badly personalised contact lowers profit)",
+    ),
 }
 # the README bullet each claim's across-worlds sentence leads (the start of its line)
 BULLETS: dict[str, str] = {
@@ -59,6 +76,8 @@ BULLETS: dict[str, str] = {
     "engagement under poaching 0.2 vs none": "- **S6**",
     "rebate under poaching 0.2 vs none": "- **S6**",
     "both rebate vs neither": "- **Rebates and competition**",
+    "badly personalised contact (0.2, every four weeks) vs none": "- **S7** (badly",
+    "well personalised contact (1.0, every four weeks) vs none": "- **S7** (badly",
 }
 LEAD, LEAD_END = "<!-- worlds -->", "<!-- /worlds -->"
 BREAK_EVEN = {"be": "break_even", "be_lo": "ci_low", "be_hi": "ci_high"}
@@ -93,8 +112,8 @@ def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str
         if not path.is_file():
             continue
         table = pd.read_csv(path, dtype={"arm": str})
-        row = table[(table["arm"] == arm) & (table["metric"] == "cumulative_profit_eur")]
-        if row.empty:
+        row = _row(table, arm)
+        if row.empty or not all(v in row for v in FIELDS.values()):
             continue
         out[claim] = {k: float(row.iloc[0][v]) for k, v in FIELDS.items()}
         margin = path.parent / "break_even_margin.csv"  # head_to_head writes one per arm
@@ -104,6 +123,19 @@ def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str
             if not be.empty:
                 out[claim] |= {k: float(be.iloc[0][v]) for k, v in BREAK_EVEN.items()}
     return out
+
+
+def _row(table: pd.DataFrame, arm: str) -> pd.DataFrame:
+    """The claim's row: its arm's cumulative profit, or the row ``col=value;...`` picks."""
+    if "arm" in table:
+        return table[(table["arm"] == arm) & (table["metric"] == "cumulative_profit_eur")]
+    pick = pd.Series(True, index=table.index)
+    for term in arm.split(";"):
+        col, _, value = term.partition("=")
+        if col not in table:
+            return table.iloc[0:0]
+        pick &= np.isclose(table[col].astype(float), float(value))
+    return table[pick]
 
 
 def world_row(world: str, folder: Path, values: Mapping[str, float], central: bool) -> dict:
