@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("optuna")
 
 from loyaltysim import load_config, run_arms  # noqa: E402
+from loyaltysim.runs.collect import UsageError  # noqa: E402
 from loyaltysim.studies.optimise import Evaluator, main, optimise  # noqa: E402
 from loyaltysim.studies.optimise_report import pareto_front  # noqa: E402
 
@@ -187,3 +188,35 @@ def test_world_columns_name_the_world_file_and_counts_read_in_words():
     )
     assert world_label("literature_a4fd38_00022") == "literature_a4fd38_00022"
     assert (_n(1, "world"), _n(2, "seed")) == ("1 world", "2 seeds")
+
+
+def test_on_a_hydra_launcher_the_search_plays_the_same_markets_as_in_process(tmp_path):
+    """launcher=basic: every design and the baseline run as sweeps into <out>/runs, batch
+    designs a sweep; the same grid gives the same trial values, bit for bit, as playing the
+    markets in process, and a rerun with more trials reuses every finished run."""
+    inproc = optimise("engagement", GRID, trials=3, out=tmp_path / "a", report=False, **SMALL)
+    swept = optimise(
+        "engagement", GRID, trials=3, out=tmp_path / "b", report=True,
+        launcher="basic", batch=2, **SMALL,
+    )  # fmt: skip
+    key = ["contacts_per_week", "expected_eur", "risk_eur", "loyal_pp"]
+    a = inproc.trials[key].sort_values("contacts_per_week").reset_index(drop=True)
+    b = swept.trials[key].sort_values("contacts_per_week").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    runs = [p for p in (tmp_path / "b" / "runs").iterdir() if (p / "done.json").is_file()]
+    # the baseline and 3 designs x 2 seeds, and the report's shipped designs, as run folders
+    assert len(runs) == swept.runs >= 4 * 2
+    assert len(list((tmp_path / "b" / "sweeps").glob("*.yaml"))) >= 2  # 3 designs, batch 2
+    again = optimise(
+        "engagement", GRID, trials=3, out=tmp_path / "b", report=True,
+        launcher="basic", **SMALL,
+    )  # fmt: skip
+    assert again.new_trials == 0 and again.runs == 0  # designs.csv replays from the runs
+    assert (tmp_path / "b" / "designs.csv").is_file()
+
+
+def test_a_launcher_name_and_batch_are_checked(tmp_path):
+    with pytest.raises(UsageError, match="launcher"):
+        optimise("engagement", GRID, trials=1, out=tmp_path, launcher="no such/one", **SMALL)
+    with pytest.raises(UsageError, match="batch"):
+        optimise("engagement", GRID, trials=1, out=tmp_path, launcher="basic", batch=0, **SMALL)

@@ -15,8 +15,11 @@ from .options import parse_options
 
 __all__ = ["DEFAULT_LEVERS", "Evaluation", "Evaluator", "Lever", "Result", "main", "optimise"]
 
-OPTIONS = ("programme", "worlds", "seeds", "customers", "weeks", "trials", "risk", "out", "seed")
-INTS = ("customers", "weeks", "trials", "seed")
+OPTIONS = (
+    "programme", "worlds", "seeds", "customers", "weeks", "trials", "risk", "out", "seed",
+    "launcher", "jobs", "batch",
+)  # fmt: skip
+INTS = ("customers", "weeks", "trials", "seed", "jobs", "batch")
 
 
 def _number(text: str) -> Any:

@@ -24,12 +24,20 @@ search, so it ranks the designs found rather than steering the search. The study
 the new ones. Other ``key=value`` arguments are overrides for every run
 (``firm.price=5.5``). Defaults: trials=30, seeds=3, customers=2000, weeks=52,
 worlds=default, risk=worst_decile, out=outputs/optimise/<programme>.
+
+By default the markets are played in this process, one after another. With
+``launcher=NAME`` (``local``, ``basic``, ``joblib``, or a plugin's such as ``ray`` or
+``submitit_slurm``) they are played as sweeps (``loyaltysim -m``) into ``<out>/runs`` on
+that Hydra launcher, ``batch`` designs at a time (TPE proposes the batch before it sees its
+results), ``jobs=N`` at a time where the launcher takes ``n_jobs``: a run is a run folder
+like any sweep's, so a rerun reuses finished runs and a failed run is recorded there.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 import typing
 from collections.abc import Mapping, Sequence
@@ -224,6 +232,108 @@ class Evaluator:
 
 
 @dataclass
+class SweepEvaluator(Evaluator):
+    """An :class:`Evaluator` whose markets are played as sweeps on a Hydra launcher
+    (``hydra.sweeper.jobs``: one command line per design and world, the seeds swept), into
+    ``runs_dir``; the same configs, so the same results as playing them in process."""
+
+    launcher: str = "local"
+    runs_dir: Path = Path("outputs/optimise/runs")
+    jobs: int | None = None
+    _calls: int = field(default=0, repr=False)
+
+    def _line(self, world: str, programme: str, settings: Mapping[str, Any]) -> list[str]:
+        from ..runs.runner import hydra_value
+
+        items = [*QUIET, *([] if world == "default" else [f"world={world}"]), *self.overrides]
+        items += [f"firm/programme={programme}"]
+        items += [f"firm.programme.{k}={hydra_value(v)}" for k, v in settings.items()]
+        return [*items, "seed=" + ",".join(map(str, self.seeds))]
+
+    def _sweep(self, lines: list[list[str]]) -> list[list[str]]:
+        """Run the command lines as one sweep; each line's run folders, in seed order."""
+        import json
+        import os
+        import subprocess
+        import sys
+
+        import yaml
+
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self._calls += 1
+        listing = self.runs_dir.parent / "sweeps" / f"batch-{self._calls:04d}.yaml"
+        listing.parent.mkdir(exist_ok=True)
+        listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
+        cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}"]
+        cmd += [f"hydra.sweep.dir={self.runs_dir}", f"hydra/launcher={self.launcher}"]
+        cmd += [f"hydra.launcher.n_jobs={self.jobs}"] if self.jobs else []
+        env = {**os.environ, "MPLBACKEND": "Agg"}
+        log = listing.with_suffix(".log")
+        with open(log, "w") as fh:
+            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        tail = " ".join(log.read_text().strip().splitlines()[-1:])
+        if proc.returncode == 2:
+            raise UsageError(f"the sweep was refused: {tail}")
+        try:
+            meta = json.loads((self.runs_dir / "sweep.json").read_text())
+            groups = meta["groups"]
+        except (OSError, ValueError, KeyError):
+            raise UsageError(f"the sweep did not run (log {log}): {tail}") from None
+        if len(groups) != len(lines):
+            raise UsageError(f"the sweep ran {len(groups)} of {len(lines)} designs (log {log})")
+        self.runs += int(meta["total"]) - int(meta["done_at_start"])
+        return groups
+
+    def _read(self, name: str) -> tuple[float, float]:
+        """A finished run's focal profit (EUR) and % of the market actively loyal to it."""
+        import pandas as pd
+        import yaml
+
+        from ..runs.runrecord import DONE
+        from ..runs.summary import summarise
+
+        run = self.runs_dir / name
+        if not (run / DONE).exists():
+            raise UsageError(f"run {name} did not finish: see {run / 'error.json'}; rerun to retry")
+        row = summarise(pd.read_csv(run / "metrics.csv"))
+        row = row[row["firm"] == "focal"].iloc[0]
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        n = yaml.load((run / "config.yaml").read_text(), Loader=loader)["customers"]["n"]
+        return float(row["cumulative_profit_eur"]), 100.0 * float(row["active_loyal_end"]) / n
+
+    def evaluate_many(
+        self, designs: Sequence[Mapping[str, Any]], programme: str | None = None
+    ) -> list[Evaluation]:
+        """Every design in every world and seed, as one sweep (with the baseline where it
+        has not run yet), each paired with the baseline seed by seed."""
+        lines, tags = [], []
+        for w, world in enumerate(self.worlds):
+            if (w, 0) not in self._base:
+                lines.append(self._line(world, "none", {}))
+                tags.append((None, w))
+            for i, design in enumerate(designs):
+                lines.append(self._line(world, programme or self.programme, design))
+                tags.append((i, w))
+        shape = (len(self.worlds), len(self.seeds))
+        profit = [np.zeros(shape) for _ in designs]
+        loyal = [np.zeros(shape) for _ in designs]
+        played = {tag: [self._read(n) for n in names] for tag, names in zip(
+            tags, self._sweep(lines), strict=True)}  # fmt: skip
+        for (i, w), values in played.items():
+            if i is None:
+                for s, v in enumerate(values):
+                    self._base[w, s] = v
+        for (i, w), values in played.items():
+            for s, (p, ly) in enumerate(values if i is not None else []):
+                profit[i][w, s] = p - self._base[w, s][0]
+                loyal[i][w, s] = ly - self._base[w, s][1]
+        return [Evaluation(p, ly) for p, ly in zip(profit, loyal, strict=True)]
+
+    def evaluate(self, settings: Mapping[str, Any], programme: str | None = None) -> Evaluation:
+        return self.evaluate_many([settings], programme)[0]
+
+
+@dataclass
 class Result:
     """A finished search: every completed trial (a DataFrame), the best, and where it went."""
 
@@ -261,13 +371,18 @@ def optimise(
     overrides: Sequence[str] = (),
     report: bool = True,
     quiet: bool = True,
+    launcher: str | None = None,
+    jobs: int | None = None,
+    batch: int = 4,
 ) -> Result:
     """Search the ``levers`` of ``programme`` for the best expected profit effect over
     ``worlds`` with ``trials`` trials (in total, counting those a previous call stored in
     ``out``). Every lever discrete and ``trials`` at least the grid's size: the grid is
     enqueued (``study.enqueue_trial``), so it is searched exhaustively; otherwise TPE (seeded with
     ``sampler_seed``). The programme's shipped design (its defaults) is enqueued first
-    where it lies in the searched space, so the best is never worse than it."""
+    where it lies in the searched space, so the best is never worse than it. With
+    ``launcher`` (a Hydra launcher's name) the markets run as sweeps into ``out/runs``,
+    ``batch`` new designs a sweep (``jobs`` at a time); without, in this process."""
     import optuna
 
     from .optimise_report import trials_frame, write_report
@@ -282,7 +397,18 @@ def optimise(
         raise UsageError(f"seeds = {seeds!r}; allowed: a count >= 1 or a list of integers")
     lv = make_levers(programme, levers)
     size = [f"customers.n={customers}", f"market.horizon_weeks={weeks}"]
-    ev = Evaluator(programme, world_list(worlds), seed_list, [*size, *overrides])
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise UsageError(f"batch = {batch!r}; allowed: an integer >= 1 (designs a sweep)")
+    if launcher is not None and not _LAUNCHER.fullmatch(str(launcher)):
+        raise UsageError(
+            f"launcher = {launcher!r}; allowed: a Hydra launcher's name (local, basic, "
+            "joblib, ray, submitit_slurm, ...)"
+        )
+    args = (programme, world_list(worlds), seed_list, [*size, *overrides])
+    if launcher is None:
+        ev: Evaluator = Evaluator(*args)
+    else:
+        ev = SweepEvaluator(*args, launcher=str(launcher), runs_dir=Path(out) / "runs", jobs=jobs)
     for w in ev.worlds:  # every world and lever value checked before anything runs
         ev.config(w, "none")
         for lever in lv:
@@ -308,31 +434,54 @@ def optimise(
         ):
             study.enqueue_trial(design, skip_if_exists=True)
     dists = {x.key: x.distribution() for x in lv}
-    seen = {_key(t.params, lv): t for t in completed(study)}
+    seen = {_key(t.params, lv): (t.value, dict(t.user_attrs)) for t in completed(study)}
     started, new = time.time(), 0
+    size_of_batch = batch if launcher is not None else 1
     while len(completed(study)) < trials:
-        trial = study.ask(dists)
-        design = {x.key: _value(x, trial.params[x.key]) for x in lv}
-        if _key(design, lv) in seen:  # a design played before: its values, no new runs
-            old = seen[_key(design, lv)]
-            for k, v in old.user_attrs.items():
-                trial.set_user_attr(k, 0 if k == "runs" else v)
-            study.tell(trial, old.value)
-            continue
-        e = ev.evaluate(design)
-        trial.set_user_attr("risk_eur", e.risk(risk))
-        trial.set_user_attr("loyal_pp", e.loyalty())
-        trial.set_user_attr("by_world_eur", e.profit.mean(axis=1).tolist())
-        trial.set_user_attr("runs", e.profit.size)
-        study.tell(trial, e.expected())
-        seen[_key(design, lv)] = completed(study)[-1]
-        new += 1
+        asked, fresh = [], {}  # this batch's trials; its new designs, by key
+        for _ in range(min(size_of_batch, trials - len(completed(study)))):
+            trial = study.ask(dists)
+            design = {x.key: _value(x, trial.params[x.key]) for x in lv}
+            asked.append((trial, design))
+            if _key(design, lv) not in seen:
+                fresh.setdefault(_key(design, lv), design)
+        played = dict(zip(fresh, _evaluate(ev, list(fresh.values())), strict=True))
+        for key, e in played.items():
+            attrs = {
+                "risk_eur": e.risk(risk),
+                "loyal_pp": e.loyalty(),
+                "by_world_eur": e.profit.mean(axis=1).tolist(),
+                "runs": e.profit.size,
+            }
+            seen[key] = (e.expected(), attrs)
+        for trial, design in asked:
+            key = _key(design, lv)
+            value, attrs = seen[key]
+            # a design played before (or twice in this batch) takes its values, no new runs
+            first = key in played
+            for k, v in attrs.items():
+                trial.set_user_attr(k, v if first or k != "runs" else 0)
+            study.tell(trial, value)
+            if first:
+                played.pop(key)  # the batch's later trials of this design are repeats
+                new += 1
     table = trials_frame(study, lv, ev.worlds)
     best = table.sort_values(["expected_eur", "number"], ascending=[False, True]).iloc[0]
     result = Result(table, best.to_dict(), out, ev.runs, new, time.time() - started)
     if report:
         write_report(result, ev, lv, risk)
     return result
+
+
+_LAUNCHER = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _evaluate(ev: Evaluator, designs: list[dict[str, Any]]) -> list[Evaluation]:
+    if not designs:
+        return []
+    if isinstance(ev, SweepEvaluator):
+        return ev.evaluate_many(designs)
+    return [ev.evaluate(d) for d in designs]
 
 
 def _key(design: Mapping[str, Any], levers: list[Lever]) -> tuple:
