@@ -272,3 +272,16 @@ def test_a_failed_run_is_noted_and_exits_1_with_the_answer_written(ensemble, tmp
     assert (out / "answer" / "answer.md").is_file()
     failed = pd.read_csv(out / "runs" / "collected" / "failures.csv")
     assert failed["run_id"].tolist() == [victim]
+
+
+def test_sweep_lines_move_a_world_files_folder_to_the_commands_search_path(tmp_path):
+    from loyaltysim.studies.options import sweep_lines
+
+    (tmp_path / "world").mkdir()
+    (tmp_path / "world" / "mine.yaml").write_text("# @package _global_\ncustomers:\n  n: 5\n")
+    lines, search = sweep_lines(
+        [[f"world={tmp_path}/world/mine.yaml", "seed=0,1"], ["world=a,b", "seed=0"]]
+    )
+    assert lines == [["world=mine", "seed=0,1"], ["world=a,b", "seed=0"]]
+    assert search == [f"hydra.searchpath=[file://{tmp_path.resolve()}]"]
+    assert sweep_lines([["seed=0"]]) == ([["seed=0"]], [])

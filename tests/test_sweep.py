@@ -194,7 +194,7 @@ def test_a_jobs_file_sweeps_several_grids_as_one_with_the_folders_of_each(tmp_pa
     expected.append([run_id([*TINY, "seed=2"])])
     meta = json.loads((tmp_path / "one" / "sweep.json").read_text())
     assert meta["groups"] == expected
-    for name, other in [*zip(expected[0], ["a", "a"]), (expected[1][0], "b")]:
+    for name, other in [*zip(expected[0], ["a", "a"], strict=True), (expected[1][0], "b")]:
         one = (tmp_path / "one" / name / "metrics.csv").read_bytes()
         assert one == (tmp_path / other / name / "metrics.csv").read_bytes()
     again = sweep(tmp_path / "one", f"hydra.sweeper.jobs={listing}")

@@ -20,9 +20,10 @@ to it, then checked again once that sweep lets go of it.
 lines (each a list of overrides, sweeps allowed), each expanded as ``-m`` would expand it
 after the command's own overrides, and the jobs of all of them launched together, so the
 launcher shares a warm-up across them (``loyaltysim-ask`` puts every arm of a scenario in
-one sweep this way). ``sweep.json`` then lists each command line's jobs (``groups``). Works with any launcher; with a
-launcher that fails as a whole (joblib after a worker died), the runs of the batch that did
-not finish are recorded as failed and the sweep goes on.
+one sweep this way). ``sweep.json`` then lists each command line's jobs (``groups``).
+
+Works with any launcher; with a launcher that fails as a whole (joblib after a worker died),
+the runs of the batch that did not finish are recorded as failed and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -311,8 +312,10 @@ def _command_lines(path: str) -> list[list[str]]:
         lines = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError("hydra.sweeper.jobs", path, f"{allowed} ({err})") from None
-    ok = isinstance(lines, list) and lines and all(
-        isinstance(line, list) and all(isinstance(o, str) for o in line) for line in lines
+    ok = (
+        isinstance(lines, list)
+        and lines
+        and all(isinstance(line, list) and all(isinstance(o, str) for o in line) for line in lines)
     )
     if not ok:
         raise ConfigError("hydra.sweeper.jobs", path, allowed)

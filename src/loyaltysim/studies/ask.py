@@ -16,11 +16,12 @@ A scenario (``conf/scenario/<name>.yaml``) names arms, each a list of Hydra over
 kind (a programme type with its own settings, prices, rivals), a baseline arm, the seeds
 and optional firm display names. The arms run as one sweep (the ``loyaltysim -m``
 machinery: one folder per run, finished runs skipped on a re-run, failures recorded, each
-world and seed's warm-up played once for every arm) into one scenario folder; the arms are then compared with the baseline by name, paired by
-seed, and the answer is printed and written as Markdown, CSV and a self-contained HTML
-report (``<out>/answer/``). Other ``key=value`` arguments are overrides for every arm;
-``world=`` (a name in conf/world or a file's path, such as ``loyaltysim-fit`` writes) is
-the market asked about, and its values replace the scenario's shared ``overrides``.
+world and seed's warm-up played once for every arm) into one scenario folder; the arms
+are then compared with the baseline by name, paired by seed, and the answer is printed
+and written as Markdown, CSV and a self-contained HTML report (``<out>/answer/``). Other
+``key=value`` arguments are overrides for every arm; ``world=`` (a name in conf/world or a
+file's path, such as ``loyaltysim-fit`` writes) is the market asked about, and its values
+replace the scenario's shared ``overrides``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ..runs.sweep import SWEEP, sweep_status
 from . import formatting as fmt
 from .ask_worlds import answer_worlds, combine
 from .comparison import compare, headline
+from .options import sweep_lines
 from .scenario import (  # noqa: F401  (the scenario's names, as ask has always offered them)
     ARM_KEYS,
     ARM_NAME,
@@ -117,10 +119,10 @@ def run_arms(
     seeds = "seed=" + ",".join(str(s) for s in scn.seeds)
     extra = [*extra, *([f"world={','.join(worlds)}"] if worlds else [])]
     total = len(scn.arms) * len(scn.seeds) * max(1, len(worlds))
-    lines = [[*arm_overrides(scn, arm, extra), seeds] for arm in scn.arms]
+    lines, search = sweep_lines([[*arm_overrides(scn, arm, extra), seeds] for arm in scn.arms])
     listing = logs / "arms.yaml"
     listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
-    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}"]
+    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
     cmd += [f"hydra.sweep.dir={runs_dir}"]
     cmd += [f"hydra.launcher.n_jobs={jobs}"] if jobs else []
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
@@ -143,7 +145,7 @@ def run_arms(
     if proc.returncode == 2 or meta is None or len(meta.get("groups", [])) != len(scn.arms):
         tail = (logs / "sweep.log").read_text().strip().splitlines()[-1:]
         raise UsageError(f"the arms did not run: {' '.join(tail)}")
-    return {arm.name: list(names) for arm, names in zip(scn.arms, meta["groups"])}
+    return {arm.name: list(names) for arm, names in zip(scn.arms, meta["groups"], strict=True)}
 
 
 def answer(scn: Scenario, out: Path, job_names: dict[str, list[str]], customers: int):

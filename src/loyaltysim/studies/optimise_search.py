@@ -259,12 +259,15 @@ class SweepEvaluator(Evaluator):
 
         import yaml
 
+        from .options import sweep_lines
+
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._calls += 1
         listing = self.runs_dir.parent / "sweeps" / f"batch-{self._calls:04d}.yaml"
         listing.parent.mkdir(exist_ok=True)
+        lines, search = sweep_lines(lines)
         listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
-        cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}"]
+        cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
         cmd += [f"hydra.sweep.dir={self.runs_dir}", f"hydra/launcher={self.launcher}"]
         cmd += [f"hydra.launcher.n_jobs={self.jobs}"] if self.jobs else []
         env = {**os.environ, "MPLBACKEND": "Agg"}

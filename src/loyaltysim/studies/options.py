@@ -51,3 +51,24 @@ def is_file(text: str) -> bool:
         return Path(text).expanduser().is_file()
     except (OSError, ValueError):
         return False
+
+
+def sweep_lines(lines: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[str]]:
+    """Command lines for ``hydra.sweeper.jobs`` as the command line would give them: a
+    world given by its file's path becomes ``world=NAME`` in the line and its folder joins
+    ``hydra.searchpath``, which only the command itself can set (the second value: the
+    ``hydra.searchpath`` argument, if any)."""
+    from ..runs.io import world_by_path
+
+    roots: list[str] = []
+    out = []
+    for line in lines:
+        keep = []
+        for item in world_by_path(list(line)):
+            if item.startswith("hydra.searchpath="):
+                listed = item.partition("=")[2].strip().strip("[]").split(",")
+                roots += [r for r in listed if r and r not in roots]
+            else:
+                keep.append(item)
+        out.append(keep)
+    return out, [f"hydra.searchpath=[{','.join(roots)}]"] if roots else []
