@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 from loyaltysim import run
 
 
-def simulate(half_life=12.0, personalisation=0.8, rebate=0.0, poaching=0.0, seed=0):
+def simulate(half_life=12.0, personalisation=1.0, rebate=0.0, poaching=0.0, seed=0):
     """One run of your firm's market: rebate 0 means an engagement programme with the given
     personalisation (the share of contacts that are well personalised), a rebate above 0 a
     discount programme; poaching is the weekly chance a customer of another firm gets a
@@ -63,7 +63,7 @@ def simulate(half_life=12.0, personalisation=0.8, rebate=0.0, poaching=0.0, seed
     return result.metrics[result.metrics["firm"] == "focal"]
 
 
-def draw(half_life=12.0, personalisation=0.8, rebate=0.0, poaching=0.0):
+def draw(half_life=12.0, personalisation=1.0, rebate=0.0, poaching=0.0):
     m = simulate(half_life, personalisation, rebate, poaching)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     axes[0].plot(m["week"], m["active_loyal"], label="active loyal")
@@ -98,7 +98,7 @@ import ipywidgets as widgets
 
 controls = dict(
     half_life=widgets.FloatSlider(value=12, min=1, max=52, step=1, description="half-life"),
-    personalisation=widgets.FloatSlider(value=0.8, min=0, max=1, step=0.05,
+    personalisation=widgets.FloatSlider(value=1.0, min=0, max=1, step=0.05,
                                         description="personal."),
     rebate=widgets.FloatSlider(value=0.0, min=0, max=0.3, step=0.01, description="rebate"),
     poaching=widgets.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="poaching"),
@@ -128,7 +128,7 @@ print(
 
 careless = simulate(personalisation=0.2)
 active_careless = careless["active_loyal"].tail(13).mean()
-print(f"active loyal, last quarter: personal. 0.8 {active_calm:.0f}, 0.2 {active_careless:.0f}")
+print(f"active loyal, last quarter: personal. 1.0 {active_calm:.0f}, 0.2 {active_careless:.0f}")
 
 slow = simulate(half_life=40.0)
 fast = simulate(half_life=2.0)

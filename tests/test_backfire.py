@@ -187,7 +187,8 @@ def programme_calls(*extra, fatigue=(0.0, 10.0), calls=10, seed=5, reset=True):
             pop.fatigue[rows, 0] = np.asarray(fatigue)[half]
             pop.fatigue_week[rows, 0] = week
             pop.opted_out[:] = False
-        before = pop.fatigue[rows, 0] * 0.5 ** ((week - pop.fatigue_week[rows, 0]) / 4.0)
+        half_life = cfg.customers.contact.fatigue_half_life_weeks  # the world's, not a copy
+        before = pop.fatigue[rows, 0] * 0.5 ** ((week - pop.fatigue_week[rows, 0]) / half_life)
         ctx = StepContext(
             pop,
             week,
@@ -286,8 +287,8 @@ def test_opt_outs_follow_the_formula_and_stop_contacts():
 
 def test_more_contact_has_an_interior_optimum():
     """With contacts free and always well personalised, the members' engagement after a
-    year rises from 0.25 to 1 contact a week and falls from 1 to 4 (fatigue and opt-outs);
-    with no fatigue and no opt-outs it keeps rising."""
+    year rises from a quarter of the fatigue's optimal rate to that rate and falls from it to
+    four times it (fatigue and opt-outs); with no fatigue and no opt-outs it keeps rising."""
 
     def engagement_at(rate: float, *extra: str) -> float:
         cfg = load_config(
@@ -301,7 +302,13 @@ def test_more_contact_has_an_interior_optimum():
         rows = pop.active_index()
         return float(np.mean(pop.engagement[rows, 0][pop.member[rows, 0]]))
 
-    low, mid, high = (engagement_at(r) for r in (0.25, 1.0, 4.0))
-    assert mid > low and mid > high, (low, mid, high)
+    # where the optimum lies follows from the world's fatigue: at r contacts a week a member
+    # carries about n = r h / ln 2 recent contacts (half-life h), each contact is worth
+    # exp(-c n), so r exp(-c r h / ln 2) peaks at r* = ln 2 / (c h); a quarter and four times
+    # it must both do worse (opt-outs only lower the high rate further)
+    contact = load_config([]).customers.contact
+    best = math.log(2) / (contact.contact_fatigue * contact.fatigue_half_life_weeks)
+    low, mid, high = (engagement_at(r) for r in (best / 4, best, 4 * best))
+    assert mid > low and mid > high, (best, low, mid, high)
     off = ("customers.contact.contact_fatigue=0", "customers.contact.optout_prob=0")
-    assert engagement_at(4.0, *off) > engagement_at(1.0, *off)
+    assert engagement_at(4 * best, *off) > engagement_at(best, *off)
