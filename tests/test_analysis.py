@@ -236,6 +236,9 @@ def test_personalisation_no_contact_is_the_baseline(tmp):
     assert list(table["pct_of_baseline"].iloc[2:]) == pytest.approx(
         [100 * d[0.5] / base, 100 * d[2.0] / base]
     )
+    # each rate's break-even gross margin against no contact, stated in the S7 line
+    assert table["break_even"].notna().all()  # (2 seeds: Fieller's CI may be unbounded, NaN)
+    assert "break-even gross margin, contact every two weeks at personalisation 0.2:" in s7
     best = max(d, key=d.get)
     words = {0.5: "every two weeks", 2.0: "2 times a week"}[best]
     if d[best] <= 0:

@@ -132,6 +132,12 @@ def test_s7_claims_pick_a_level_and_rate_of_the_contact_table(tmp_path):
     bad = "badly personalised contact (0.2, every four weeks) vs none"
     good = "well personalised contact (1.0, every four weeks) vs none"
     assert got[bad]["pct"] == -3.0 and got[good]["pct"] == 2.0
+    assert "be" not in got[bad]  # no break-even columns in this table: none read
+    table = pd.read_csv(tmp_path / "personalisation" / "contact_effect.csv")
+    table["break_even"], table["break_even_ci_low"], table["break_even_ci_high"] = 0.3, 0.2, 0.4
+    table.to_csv(tmp_path / "personalisation" / "contact_effect.csv", index=False)
+    got = across.claim_effects(tmp_path)
+    assert (got[good]["be"], got[good]["be_lo"], got[good]["be_hi"]) == (0.3, 0.2, 0.4)
     t = pd.DataFrame(
         [{"world": "w", "central": True, **{f"{c} {k}": v for c in (bad, good)
           for k, v in got[c].items()}}]

@@ -9,7 +9,9 @@ from typing import Any
 import yaml
 
 from ..runs.collect import UsageError
-from .optimise_search import DEFAULT_LEVERS, Evaluation, Evaluator, Lever, Result, optimise
+from .optimise_eval import Evaluation, Evaluator
+from .optimise_levers import DEFAULT_LEVERS, Lever
+from .optimise_search import Result, optimise
 from .optimise_search import __doc__ as DOC
 from .options import parse_options
 

@@ -36,304 +36,19 @@ like any sweep's, so a rerun reuses finished runs and a failed run is recorded t
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import time
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..runs.collect import UsageError
+from .optimise_eval import Evaluation, Evaluator
+from .optimise_levers import Lever, _shipped, _value, make_levers
 from .worlds.ensemble import world_list
 
-DEFAULT_LEVERS: dict[str, dict[str, Any]] = {
-    "engagement": {
-        "contacts_per_week": (0.0, 2.0),
-        "personalisation": (0.0, 1.0),
-        "thanks_cost_eur": (0.0, 2.0),
-        "surprise_rate": (0.0, 0.05),
-    },
-    "discount": {"rebate_rate": (0.0, 0.2), "signup_prob": (0.05, 0.6)},
-    "tiered": {"top_points_per_eur": (1.0, 4.0), "signup_prob": (0.05, 0.6)},
-}
 RISKS = ("worst_decile", "worst")
-QUIET = ["output.figure=false", "output.customer_table=false"]
-
-
-@dataclass(frozen=True)
-class Lever:
-    """One searched setting of the programme: a range (``low``, ``high``) or ``choices``."""
-
-    key: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[Any, ...] | None = None
-    integer: bool = False
-
-    def distribution(self):
-        import optuna.distributions as d
-
-        if self.choices is not None:
-            return d.CategoricalDistribution(list(self.choices))
-        if self.integer:
-            return d.IntDistribution(int(self.low), int(self.high))
-        return d.FloatDistribution(float(self.low), float(self.high))
-
-
-def _lever_fields(programme: str, kind: str = "lever") -> dict[str, tuple[Any, dict[str, Any]]]:
-    """The programme's settings of ``kind`` (``lever``: the firm's choices; ``uncertainty``,
-    ``constant``: the world's) with their type and metadata."""
-    from ..model.params import meta_of
-    from ..model.programmes.base import REGISTRY
-
-    if programme not in REGISTRY or programme == "none":
-        known = ", ".join(sorted(k for k in REGISTRY if k != "none"))
-        raise UsageError(f"programme = {programme!r}; allowed: one of {known}")
-    cls = REGISTRY[programme].Params
-    hints = typing.get_type_hints(cls)
-    return {
-        f.name: (hints[f.name], meta_of(f))
-        for f in dataclasses.fields(cls)
-        if meta_of(f)["kind"] == kind and f.name != "type"
-    }
-
-
-def _not_a_lever(programme: str, key: str, fields: Mapping[str, Any]) -> UsageError:
-    """Why ``key`` cannot be searched: how customers respond (``customers.contact``), a
-    property of the world, not the firm's choice; a constant; or no setting at all."""
-    from ..model.contact import ContactParams
-
-    world = "a property of the world (how customers respond), not the firm's choice; vary it "
-    why = "it has no such setting"
-    if key in {f.name for f in dataclasses.fields(ContactParams)}:
-        why = f"it is customers.contact.{key}, an uncertainty: {world}across worlds instead"
-    elif key in _lever_fields(programme, "uncertainty"):
-        why = f"it is an uncertainty: {world}across worlds (worlds=all) instead"
-    elif key in _lever_fields(programme, "constant"):
-        why = "it is a constant of the programme, not the firm's choice"
-    return UsageError(
-        f"lever {key!r} is not a lever of programme {programme}: {why}; "
-        f"allowed: {', '.join(sorted(fields))}"
-    )
-
-
-def make_levers(programme: str, levers: Mapping[str, Any] | None) -> list[Lever]:
-    """Levers from ``{key: (lo, hi) or [choices]}``; a one-line UsageError for a key that is
-    not a lever of the programme or a value its setting does not allow."""
-    fields = _lever_fields(programme)
-    levers = DEFAULT_LEVERS.get(programme, {}) if not levers else levers
-    if not levers:
-        raise UsageError(f"programme {programme!r} has no default levers; give lever.KEY=LO:HI")
-    out = []
-    for key, spec in levers.items():
-        if key not in fields:
-            raise _not_a_lever(programme, key, fields)
-        tp = fields[key][0]
-        if isinstance(spec, tuple):
-            lo, hi = spec
-            if not lo < hi:
-                raise UsageError(f"lever {key} = {lo}:{hi}; allowed: a range LO:HI with LO < HI")
-            out.append(Lever(key, lo, hi, integer=tp is int))
-        else:
-            choices = tuple(dict.fromkeys(spec))
-            if not choices:
-                raise UsageError(f"lever {key} = []; allowed: at least one value")
-            out.append(Lever(key, choices=choices))
-    return out
-
-
-def _value(lever: Lever, value: Any) -> Any:
-    return int(value) if lever.integer else value
-
-
-@dataclass
-class Evaluation:
-    """A design's paired effects against the no-programme baseline: EUR of profit and
-    percentage points of the market actively loyal to the firm, one row per world, one
-    column per seed."""
-
-    profit: np.ndarray
-    loyal: np.ndarray
-
-    def expected(self) -> float:
-        return float(self.profit.mean(axis=1).mean())
-
-    def risk(self, criterion: str = "worst_decile") -> float:
-        by_world = np.sort(self.profit.mean(axis=1))
-        if criterion == "worst":
-            return float(by_world[0])
-        return float(by_world[: max(1, math.ceil(len(by_world) / 10))].mean())
-
-    def loyalty(self) -> float:
-        return float(self.loyal.mean(axis=1).mean())
-
-
-@dataclass
-class Evaluator:
-    """Plays designs of one programme in every world and seed against the baseline; the
-    baseline's results and each world's warm-up are computed once and kept."""
-
-    programme: str
-    worlds: list[str]
-    seeds: list[int]
-    overrides: list[str] = field(default_factory=list)
-    runs: int = 0  # markets played by this evaluator (baselines included)
-    _base: dict = field(default_factory=dict, repr=False)
-    _warm: dict = field(default_factory=dict, repr=False)
-
-    def config(self, world: str, programme: str, settings: Mapping[str, Any] | None = None):
-        from ..model.params import ConfigError
-        from ..runs.runner import hydra_value, load_config
-
-        items = [*QUIET, *([] if world == "default" else [f"world={world}"]), *self.overrides]
-        items += [f"firm/programme={programme}"]
-        items += [f"firm.programme.{k}={hydra_value(v)}" for k, v in (settings or {}).items()]
-        try:
-            return load_config(items)
-        except (ConfigError, TypeError, ValueError) as err:
-            raise UsageError(str(err).splitlines()[0]) from None
-
-    def _play(self, cfg, w: int, s: int):
-        from ..engines.market import Market
-        from ..engines.warmstart import WarmStart
-        from ..runs.runner import run_one
-
-        cfg = dataclasses.replace(cfg, seed=self.seeds[s])
-        warm = None
-        if cfg.engine == "arrays":
-            if (w, s) not in self._warm:
-                self._warm[w, s] = WarmStart.of(Market(cfg))
-            warm = self._warm[w, s]
-        self.runs += 1
-        row = run_one(cfg, keep_customers=False, warm=warm).summary
-        row = row[row["firm"] == "focal"].iloc[0]
-        n = cfg.customers.n
-        return float(row["cumulative_profit_eur"]), 100.0 * float(row["active_loyal_end"]) / n
-
-    def evaluate(self, settings: Mapping[str, Any], programme: str | None = None) -> Evaluation:
-        """The design ``settings`` (``firm.programme`` keys) of ``programme`` (this
-        evaluator's by default) in every world and seed, paired with the baseline."""
-        shape = (len(self.worlds), len(self.seeds))
-        profit, loyal = np.zeros(shape), np.zeros(shape)
-        for w, world in enumerate(self.worlds):
-            cfg = self.config(world, programme or self.programme, settings)
-            base_cfg = self.config(world, "none") if (w, 0) not in self._base else None
-            for s in range(len(self.seeds)):
-                if (w, s) not in self._base:
-                    self._base[w, s] = self._play(base_cfg, w, s)
-                p, ly = self._play(cfg, w, s)
-                profit[w, s] = p - self._base[w, s][0]
-                loyal[w, s] = ly - self._base[w, s][1]
-        return Evaluation(profit, loyal)
-
-
-@dataclass
-class SweepEvaluator(Evaluator):
-    """An :class:`Evaluator` whose markets are played as sweeps on a Hydra launcher
-    (``hydra.sweeper.jobs``: one command line per design and world, the seeds swept), into
-    ``runs_dir``; the same configs, so the same results as playing them in process."""
-
-    launcher: str = "local"
-    runs_dir: Path = Path("outputs/optimise/runs")
-    jobs: int | None = None
-    _calls: int = field(default=0, repr=False)
-
-    def _line(self, world: str, programme: str, settings: Mapping[str, Any]) -> list[str]:
-        from ..runs.runner import hydra_value
-
-        items = [*QUIET, *([] if world == "default" else [f"world={world}"]), *self.overrides]
-        items += [f"firm/programme={programme}"]
-        items += [f"firm.programme.{k}={hydra_value(v)}" for k, v in settings.items()]
-        return [*items, "seed=" + ",".join(map(str, self.seeds))]
-
-    def _sweep(self, lines: list[list[str]]) -> list[list[str]]:
-        """Run the command lines as one sweep; each line's run folders, in seed order."""
-        import json
-        import os
-        import subprocess
-        import sys
-
-        import yaml
-
-        from .options import sweep_lines
-
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self._calls += 1
-        listing = self.runs_dir.parent / "sweeps" / f"batch-{self._calls:04d}.yaml"
-        listing.parent.mkdir(exist_ok=True)
-        lines, search = sweep_lines(lines)
-        listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
-        cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
-        cmd += [f"hydra.sweep.dir={self.runs_dir}", f"hydra/launcher={self.launcher}"]
-        cmd += [f"hydra.launcher.n_jobs={self.jobs}"] if self.jobs else []
-        env = {**os.environ, "MPLBACKEND": "Agg"}
-        log = listing.with_suffix(".log")
-        with open(log, "w") as fh:
-            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-        tail = " ".join(log.read_text().strip().splitlines()[-1:])
-        if proc.returncode == 2:
-            raise UsageError(f"the sweep was refused: {tail}")
-        try:
-            meta = json.loads((self.runs_dir / "sweep.json").read_text())
-            groups = meta["groups"]
-        except (OSError, ValueError, KeyError):
-            raise UsageError(f"the sweep did not run (log {log}): {tail}") from None
-        if len(groups) != len(lines):
-            raise UsageError(f"the sweep ran {len(groups)} of {len(lines)} designs (log {log})")
-        self.runs += int(meta["total"]) - int(meta["done_at_start"])
-        return groups
-
-    def _read(self, name: str) -> tuple[float, float]:
-        """A finished run's focal profit (EUR) and % of the market actively loyal to it."""
-        import pandas as pd
-        import yaml
-
-        from ..runs.runrecord import DONE
-        from ..runs.summary import summarise
-
-        run = self.runs_dir / name
-        if not (run / DONE).exists():
-            raise UsageError(f"run {name} did not finish: see {run / 'error.json'}; rerun to retry")
-        row = summarise(pd.read_csv(run / "metrics.csv"))
-        row = row[row["firm"] == "focal"].iloc[0]
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        n = yaml.load((run / "config.yaml").read_text(), Loader=loader)["customers"]["n"]
-        return float(row["cumulative_profit_eur"]), 100.0 * float(row["active_loyal_end"]) / n
-
-    def evaluate_many(
-        self, designs: Sequence[Mapping[str, Any]], programme: str | None = None
-    ) -> list[Evaluation]:
-        """Every design in every world and seed, as one sweep (with the baseline where it
-        has not run yet), each paired with the baseline seed by seed."""
-        lines, tags = [], []
-        for w, world in enumerate(self.worlds):
-            if (w, 0) not in self._base:
-                lines.append(self._line(world, "none", {}))
-                tags.append((None, w))
-            for i, design in enumerate(designs):
-                lines.append(self._line(world, programme or self.programme, design))
-                tags.append((i, w))
-        shape = (len(self.worlds), len(self.seeds))
-        profit = [np.zeros(shape) for _ in designs]
-        loyal = [np.zeros(shape) for _ in designs]
-        played = {tag: [self._read(n) for n in names] for tag, names in zip(
-            tags, self._sweep(lines), strict=True)}  # fmt: skip
-        for (i, w), values in played.items():
-            if i is None:
-                for s, v in enumerate(values):
-                    self._base[w, s] = v
-        for (i, w), values in played.items():
-            for s, (p, ly) in enumerate(values if i is not None else []):
-                profit[i][w, s] = p - self._base[w, s][0]
-                loyal[i][w, s] = ly - self._base[w, s][1]
-        return [Evaluation(p, ly) for p, ly in zip(profit, loyal, strict=True)]
-
-    def evaluate(self, settings: Mapping[str, Any], programme: str | None = None) -> Evaluation:
-        return self.evaluate_many([settings], programme)[0]
 
 
 @dataclass
@@ -411,6 +126,8 @@ def optimise(
     if launcher is None:
         ev: Evaluator = Evaluator(*args)
     else:
+        from .optimise_sweeps import SweepEvaluator
+
         ev = SweepEvaluator(*args, launcher=str(launcher), runs_dir=Path(out) / "runs", jobs=jobs)
     for w in ev.worlds:  # every world and lever value checked before anything runs
         ev.config(w, "none")
@@ -480,26 +197,12 @@ _LAUNCHER = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _evaluate(ev: Evaluator, designs: list[dict[str, Any]]) -> list[Evaluation]:
+    """The designs' evaluations: one sweep for all of them on a launcher, else one by one."""
     if not designs:
         return []
-    if isinstance(ev, SweepEvaluator):
-        return ev.evaluate_many(designs)
-    return [ev.evaluate(d) for d in designs]
+    many = getattr(ev, "evaluate_many", None)
+    return many(designs) if many is not None else [ev.evaluate(d) for d in designs]
 
 
 def _key(design: Mapping[str, Any], levers: list[Lever]) -> tuple:
     return tuple(repr(design[x.key]) for x in levers)
-
-
-def _shipped(programme: str, levers: list[Lever]) -> dict[str, Any] | None:
-    """The programme's defaults for the levers, where every one lies in the searched space."""
-    from ..model.programmes.base import REGISTRY
-
-    default = REGISTRY[programme].Params()
-    design = {x.key: getattr(default, x.key) for x in levers}
-    for x in levers:
-        v = design[x.key]
-        inside = v in x.choices if x.choices is not None else x.low <= v <= x.high
-        if not inside:
-            return None
-    return design

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ...runs.collect import Collected
@@ -73,6 +74,7 @@ def contact_effects(collected: Collected, none, rates) -> pd.DataFrame:
             p = diff(cmp, rate, "cumulative_profit_eur")
             c = diff(cmp, rate, "churn_to_competitor_per_year_pct")
             s = diff(cmp, rate, "share_end_pct")
+            m = cmp.margins.get(str(rate))
             rows.append(
                 {
                     "personalisation": level,
@@ -88,6 +90,12 @@ def contact_effects(collected: Collected, none, rates) -> pd.DataFrame:
                     # the profit effect as % of no contact's and per 1,000 customers, as
                     # every paired comparison gives it (read across the worlds: S7's claims)
                     **{k: p[k] for k in PROFIT_SCALED},
+                    # the gross margin (0-1) at which contacting breaks even with no contact
+                    "break_even": m.break_even if m else np.nan,
+                    "break_even_ci_low": m.ci_low if m else np.nan,
+                    "break_even_ci_high": m.ci_high if m else np.nan,
+                    "break_even_words": m.sentence() if m else "",
+                    "margin": m.margin if m else np.nan,
                 }
             )
     return pd.DataFrame(rows)
@@ -136,11 +144,20 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
     by_level = table.groupby("personalisation", sort=True)
     hurts = [float(q) for q, t in by_level if (t["d_profit_hi"] < 0).all()]
     helps = [float(q) for q, t in by_level if (t["d_profit_lo"] > 0).any()]
+    levels = sorted(table["personalisation"].unique())
+    first = float(table["contacts_per_week"].min())
+    margins = [
+        f"{_how_often(first)} at personalisation {q}: "
+        + str(table[(table.personalisation == q) & (table.contacts_per_week == first)]
+              .iloc[0]["break_even_words"])
+        for q in (levels[0], levels[-1])
+    ]  # fmt: skip
     return [
         f"- **S7** (badly personalised contact is worse than none): contact at every rate "
         f"tested lowers profit significantly at personalisation {hurts or 'no level tested'}, "
-        f"and some rate raises it at {helps or 'no level tested'} "
-        f"(`personalisation/contact_effect.md`).",
+        f"and some rate raises it at {helps or 'no level tested'} (at the runs' "
+        f"{100 * float(table['margin'].iloc[0]):.0f}% gross margin; break-even gross "
+        f"margin, contact {'; '.join(margins)}) (`personalisation/contact_effect.md`).",
         f"- **S7** (wrong timing: more contact is not always better): the most profitable "
         f"rate at each personalisation is {'; '.join(best_rates(table))} "
         f"(`personalisation/contact_effect.md`).",

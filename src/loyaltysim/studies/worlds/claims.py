@@ -116,6 +116,9 @@ def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str
         if row.empty or not all(v in row for v in FIELDS.values()):
             continue
         out[claim] = {k: float(row.iloc[0][v]) for k, v in FIELDS.items()}
+        if "break_even" in row:  # a table that carries its rows' break-even margins
+            cols = {"be": "break_even", "be_lo": "break_even_ci_low", "be_hi": "break_even_ci_high"}
+            out[claim] |= {k: float(row.iloc[0][v]) for k, v in cols.items()}
         margin = path.parent / "break_even_margin.csv"  # head_to_head writes one per arm
         if margin.is_file():
             be = pd.read_csv(margin, dtype={"arm": str})
