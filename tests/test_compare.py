@@ -99,6 +99,10 @@ def test_main_job_leads_with_sentences_and_labels_arms_in_words(
     }
     payback = pd.read_csv(tmp_path / "payback.csv")
     assert list(payback["label"]) == ["discount programme", "engagement programme"]
+    # each arm's break-even gross margin against the baseline, beside the comparison
+    margins = pd.read_csv(tmp_path / "break_even_margin.csv")
+    assert sorted(margins["arm"]) == ["discount", "engagement"]
+    assert (margins["baseline"] == "none").all() and margins["margin"].between(0, 1).all()
     # the report leads with the same sentences
     html = (tmp_path / "report.html").read_text()
     assert html.index("The answer") < html.index("<img")

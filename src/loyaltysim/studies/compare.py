@@ -252,7 +252,8 @@ def write(
     sentences: Sequence[str] = (),
 ) -> list[Path]:
     """Write comparison.md (led by ``sentences``), comparison.csv and payback.csv (``arm``:
-    the raw arm, for machines; ``label``: the arm in words) and the figures."""
+    the raw arm, for machines; ``label``: the arm in words), break_even_margin.csv (each
+    arm's break-even gross margin, where the comparison has them) and the figures."""
     out.mkdir(parents=True, exist_ok=True)
     md = out / "comparison.md"
     md.write_text(to_markdown(cmp, names, sentences) + "\n")
@@ -266,8 +267,13 @@ def write(
     if len(payback):
         payback.insert(1, "label", payback["arm"].map(cmp.label))
     payback.to_csv(out / "payback.csv", index=False)
+    written = [md, out / "comparison.csv", out / "payback.csv"]
+    if cmp.margins:  # each arm's break-even gross margin against the baseline
+        rows = [vars(m) for m in cmp.margins.values()]
+        pd.DataFrame(rows).to_csv(out / "break_even_margin.csv", index=False)
+        written.append(out / "break_even_margin.csv")
     pngs = figures(collected, cmp, by, out, names, arm_of)
-    return [md, out / "comparison.csv", out / "payback.csv", *pngs]
+    return [*written, *pngs]
 
 
 def main(argv: list[str] | None = None) -> None:

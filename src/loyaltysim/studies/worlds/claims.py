@@ -229,7 +229,10 @@ def readme_section(
         f"A world counts as up or down by its 95% CI over its own seeds ({_seeds(seeds)});",
         "the median and range are over the worlds' point estimates; the break-even gross",
         "margin (where the profit effect crosses zero) is the median and range over the",
-        "worlds, where the experiment measures it. Each world: `ensemble/claims.md`.",
+        "worlds, where the experiment measures it (not where prices adapt, as in the rival",
+        "rebates' duopoly); one outside 0-100% means the effect has the same sign at every",
+        "margin a firm can have, and a wide range goes with an effect near zero. Each world:",
+        "`ensemble/claims.md`.",
         "",
         "| claim | profit up in | profit down in | not resolved | median world | range of worlds |"
         " break-even margin | default run |",
