@@ -303,6 +303,10 @@ def test_design_lottery_baseline_is_the_design_that_never_starts(tmp):
         (profit.loc[2] - profit.loc[0]).mean()
     )
     assert (out / "lottery.md").is_file() and (out / "lottery.png").stat().st_size > 0
+    # S9's share, as the across-worlds table reads it: recomputed from the designs
+    (s9,) = pd.read_csv(out / "summary.csv").to_dict("records")
+    assert s9["pct"] == pytest.approx(100 * (designs["profit_gain_eur"] <= 0).mean())
+    assert s9["pct_lo"] <= s9["pct"] <= s9["pct_hi"] and s9["designs"] == 3
 
 
 def test_rival_rebates(tmp):

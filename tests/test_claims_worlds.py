@@ -76,7 +76,7 @@ def test_each_claims_bullet_leads_with_its_verdict_across_worlds_once(tmp_path):
 
 
 def test_every_claim_has_a_bullet_and_break_even_margins_are_read(tmp_path):
-    assert set(across.BULLETS) == set(across.CLAIMS)
+    assert set(across.BULLETS) == set(across.CLAIMS) | set(across.SHARES)
     (tmp_path / "head_to_head").mkdir()
     pd.DataFrame(
         {"arm": ["engagement"], "metric": ["cumulative_profit_eur"],
@@ -146,6 +146,35 @@ def test_s7_claims_pick_a_level_and_rate_of_the_contact_table(tmp_path):
     assert across.lead(bad, s, t).startswith(
         "S7 (badly personalised contact lowers profit) holds in 1 of 1 plausible worlds."
     )
+
+
+def test_s9_is_a_share_that_holds_where_its_ci_lies_above_half(tmp_path):
+    """S9 is a share of designs, not an effect: a world holds it where the 95% CI of the
+    share not paid back lies above 50%; planted: one holds, one fails, one unresolved."""
+    claim = "S9 random discount designs not paid back at week 104"
+    rows = []
+    for i, (pct, lo, hi) in enumerate([(80, 70, 90), (30, 20, 40), (55, 45, 65)]):
+        folder = tmp_path / f"w{i}"
+        (folder / "design_lottery").mkdir(parents=True)
+        pd.DataFrame(
+            [{"statistic": "not_paid_back", "pct": pct, "pct_lo": lo, "pct_hi": hi}]
+        ).to_csv(folder / "design_lottery" / "summary.csv", index=False)
+        rows.append(across.world_row(f"w_x_{i}", folder, {}, i == 0))
+    t = pd.DataFrame(rows)
+    assert list(t[f"{claim} verdict"]) == ["holds", "fails", "not resolved"]
+    assert "design_lottery" in {across.SHARES[c][0] for c in across.claims_of(["design_lottery"])}
+    central = {claim: {"pct": 87.0, "pct_lo": 75.0, "pct_hi": 94.0}}
+    section = across.readme_section(t, central)
+    row = next(x for x in section.splitlines() if x.startswith(f"| {claim} |"))
+    assert [c.strip() for c in row.strip("|").split("|")][1:] == [
+        "1 of 3", "1 of 3", "1", "55%", "30 to 80%", "87% [75, 94]"
+    ]  # fmt: skip
+    readme = tmp_path / "README.md"
+    readme.write_text("# Results\n\n- **S9** (most programmes fail): 87% of designs.\n")
+    across.insert_section(readme, section, t)
+    s9 = next(x for x in readme.read_text().splitlines() if x.startswith("- **S9**"))
+    assert "holds in 1 of 3 plausible worlds (each world's 95% CI above 50%)" in s9
+    assert s9.endswith("In the default world: " + across.LEAD_END + " 87% of designs.")
 
 
 def test_run_all_writes_the_table_and_the_readme_across_a_tiny_ensemble(tmp_path):

@@ -122,6 +122,20 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         "",
     ]
     (out_dir / "lottery.md").write_text("\n".join(text) + "\n")
+    # S9's figure, read across the worlds (studies/worlds/claims.py: SHARES)
+    pd.DataFrame(
+        [
+            {
+                "statistic": "not_paid_back",
+                "pct": 100 * failed / n,
+                "pct_lo": 100 * ci.low,
+                "pct_hi": 100 * ci.high,
+                "designs": n,
+                "week": at,
+                "spearman_purchases_profit": rho_tx,
+            }
+        ]
+    ).to_csv(out_dir / "summary.csv", index=False)
     _figure(designs, out_dir / "lottery.png", at)
     return [
         f"- **S9** (most programmes fail within two years; optimising transactions is "

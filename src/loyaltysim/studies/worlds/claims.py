@@ -22,7 +22,7 @@ from .summary import claims_markdown, long_effects, summarise, verdict
 # a paired comparison of profit. An "arm" of the form "col=value;col=value" picks the row of
 # a table without an arm column (personalisation's contact effects: a level and a rate
 # against no contact at that level). design_lottery reports a share of designs, not an
-# effect of one arm, and is not read across the worlds.
+# effect of one arm: it is a share claim (SHARES, below).
 CLAIMS: dict[str, tuple[str, str, str]] = {
     "S3/S4 engagement vs none": ("head_to_head", "comparison.csv", "engagement"),
     "S3 discount vs none": ("head_to_head", "comparison.csv", "discount"),
@@ -48,6 +48,17 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "personalisation",
         "contact_effect.csv",
         "personalisation=1.0;contacts_per_week=0.25",
+    ),
+}
+# claims about a share (%), not an arm's effect: (experiment, file, statistic, threshold,
+# what the claim says): it holds in a world whose 95% CI lies above the threshold
+SHARES: dict[str, tuple[str, str, str, float, str]] = {
+    "S9 random discount designs not paid back at week 104": (
+        "design_lottery",
+        "summary.csv",
+        "not_paid_back",
+        50.0,
+        "S9 (most programmes fail within two years: over half not paid back)",
     ),
 }
 # what the seed claim says of the profit effect (+1: it raises profit, -1: it lowers it);
@@ -78,6 +89,7 @@ BULLETS: dict[str, str] = {
     "both rebate vs neither": "- **Rebates and competition**",
     "badly personalised contact (0.2, every four weeks) vs none": "- **S7** (badly",
     "well personalised contact (1.0, every four weeks) vs none": "- **S7** (badly",
+    "S9 random discount designs not paid back at week 104": "- **S9**",
 }
 LEAD, LEAD_END = "<!-- worlds -->", "<!-- /worlds -->"
 BREAK_EVEN = {"be": "break_even", "be_lo": "ci_low", "be_hi": "ci_high"}
@@ -98,8 +110,30 @@ BEGIN, END = "<!-- across-worlds: begin -->", "<!-- across-worlds: end -->"
 
 
 def claims_of(experiments: Sequence[str] | None = None) -> list[str]:
-    """The claims whose experiment is among ``experiments`` (all by default)."""
-    return [c for c, (e, _, _) in CLAIMS.items() if experiments is None or e in experiments]
+    """The claims (effects and shares) whose experiment is among ``experiments`` (all by
+    default)."""
+    exps = {c: spec[0] for c, spec in [*CLAIMS.items(), *SHARES.items()]}
+    return [c for c, e in exps.items() if experiments is None or e in experiments]
+
+
+def claim_shares(folder: Path) -> dict[str, dict]:
+    """Each share claim's % and 95% CI read from one world's results folder."""
+    out = {}
+    for claim, (exp, file, statistic, _, _) in SHARES.items():
+        path = Path(folder) / exp / file
+        if not path.is_file():
+            continue
+        table = pd.read_csv(path)
+        row = table[table["statistic"] == statistic]
+        if not row.empty:
+            out[claim] = {k: float(row.iloc[0][k]) for k in ("pct", "pct_lo", "pct_hi")}
+    return out
+
+
+def share_verdict(claim: str, lo: float, hi: float) -> str:
+    """holds (the CI above the claim's threshold), fails (below) or not resolved."""
+    threshold = SHARES[claim][3]
+    return "holds" if lo > threshold else "fails" if hi < threshold else "not resolved"
 
 
 def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str, dict]:
@@ -149,7 +183,40 @@ def world_row(world: str, folder: Path, values: Mapping[str, float], central: bo
     for claim, e in claim_effects(folder).items():
         row |= {f"{claim} {k}": v for k, v in e.items()}
         row[f"{claim} verdict"] = verdict(e["pct_lo"], e["pct_hi"])
+    for claim, e in claim_shares(folder).items():  # "share", not "pct": not an effect
+        row |= {f"{claim} share{k[3:]}": v for k, v in e.items()}
+        row[f"{claim} verdict"] = share_verdict(claim, e["pct_lo"], e["pct_hi"])
     return row
+
+
+def _share_rows(table: pd.DataFrame, central: Mapping[str, dict] | None) -> list[str]:
+    """The section's table of share claims: worlds where it holds, fails, is unresolved."""
+    rows = []
+    for claim in SHARES:
+        if f"{claim} share" not in table:
+            continue
+        v = table[f"{claim} verdict"]
+        x = table[f"{claim} share"].to_numpy(float)
+        c = (central or {}).get(claim)
+        default = f"{c['pct']:.0f}% [{c['pct_lo']:.0f}, {c['pct_hi']:.0f}]" if c else "n/a"
+        rows.append(
+            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
+            f"{len(v)} | {(v == 'not resolved').sum()} | {np.median(x):.0f}% | "
+            f"{x.min():.0f} to {x.max():.0f}% | {default} |"
+        )
+    return rows
+
+
+def share_lead(claim: str, table: pd.DataFrame) -> str:
+    """A share claim's README lead: in how many worlds it holds, the median and range."""
+    v, x = table[f"{claim} verdict"], table[f"{claim} share"].to_numpy(float)
+    what, n = SHARES[claim][4], len(v)
+    return (
+        f"{what} holds in {(v == 'holds').sum()} of {n} plausible worlds (each world's 95% CI "
+        f"above {SHARES[claim][3]:.0f}%), fails in {(v == 'fails').sum()}, not resolved in "
+        f"{(v == 'not resolved').sum()}; median world {np.median(x):.0f}% (worlds "
+        f"{x.min():.0f} to {x.max():.0f}%)."
+    )
 
 
 INTRO = [
@@ -247,6 +314,18 @@ def readme_section(
             f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | "
             f"{_break_even(table, claim)} | {default} |"
         )
+    shares = _share_rows(table, central)
+    if shares:
+        lines += [
+            "",
+            "Claims about a share, not an effect: a world counts as holding where its 95% CI",
+            "lies above the claim's threshold.",
+            "",
+            "| claim | holds in | fails in | not resolved | median world | range of worlds |"
+            " default run |",
+            "|---|---|---|---|---|---|---|",
+            *shares,
+        ]
     return "\n".join([*lines, "", END]) + "\n"
 
 
@@ -258,6 +337,9 @@ def leads(table: pd.DataFrame) -> dict[str, str]:
     for claim in claims:
         text = lead(claim, summaries[claim], table)
         out.setdefault(BULLETS[claim], []).append(f"*{claim}*: {text}")
+    for claim in SHARES:
+        if f"{claim} share" in table:
+            out.setdefault(BULLETS[claim], []).append(f"*{claim}*: {share_lead(claim, table)}")
     return {b: " ".join(t) for b, t in out.items()}
 
 
