@@ -285,3 +285,30 @@ def test_sweep_lines_move_a_world_files_folder_to_the_commands_search_path(tmp_p
     assert lines == [["world=mine", "seed=0,1"], ["world=a,b", "seed=0"]]
     assert search == [f"hydra.searchpath=[file://{tmp_path.resolve()}]"]
     assert sweep_lines([["seed=0"]]) == ([["seed=0"]], [])
+
+
+def test_every_arm_is_read_over_the_box_given_even_after_one_flips(tmp_path):
+    """Two arms: the first flips (PRIM finds a box), the second is still read over the
+    bounds given (the first's reversal box once took the bounds' name, and the second arm
+    failed to unpack it)."""
+    from loyaltysim.studies.worlds.answer import flips
+
+    rng = np.random.default_rng(0)
+    values = pd.DataFrame(
+        {"a": rng.uniform(0, 1, 12), "b": rng.uniform(0, 1, 12)},
+        index=pd.Index([f"w{i}" for i in range(12)], name="world"),
+    )
+    effects = pd.concat(
+        [
+            pd.DataFrame({"world": values.index, "arm": "one", "pct": 4 * values["a"] - 2}),
+            pd.DataFrame({"world": values.index, "arm": "two", "pct": 1 + values["b"]}),
+        ],
+        ignore_index=True,
+    )
+    given = ({"a": (0.0, 1.0), "b": (0.0, 1.0)}, "the not-ruled-out box (given)")
+    lines, figures = flips(effects, values, {"one": "One", "two": "Two"}, tmp_path, box=given)
+    text = "\n".join(lines)
+    assert text.count("over the not-ruled-out box (given)") == 2  # both arms, not only the first
+    assert "Where it flips: nowhere in the box; better in every emulated world." in text
+    assert "a <" in text.split("### Two")[0]  # the first arm flips where a is low
+    assert len(figures) == 2 and all(f.stat().st_size > 0 for f in figures)

@@ -170,7 +170,7 @@ def write_report(result, ev, levers, risk: str) -> None:
         f"in this call, the baseline and the shipped designs replayed for the table below "
         f"included ({result.seconds:.1f} s for the trials).",
         "",
-        designs.to_markdown(index=False) if _has_tabulate() else designs.to_string(index=False),
+        _table_text(rounded(designs)),
         "",
         f"Pareto front (profit, loyalty): {len(front)} designs, pareto.csv and pareto.png.",
     ]
@@ -190,6 +190,10 @@ def _regret_line(table: pd.DataFrame, levers, worlds: int) -> str:
         "design known there (every trial and every shipped design; max_regret_eur in "
         "trials.csv and designs.csv)."
     )
+
+
+def _table_text(table: pd.DataFrame) -> str:
+    return table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False)
 
 
 def _has_tabulate() -> bool:

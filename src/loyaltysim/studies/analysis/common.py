@@ -236,11 +236,11 @@ def write_readme(
             "[`CHANGES.md`](CHANGES.md). How credible the model is against published "
             "regularities: [`validation/`](validation/README.md).",
             "",
-            "Every verdict below is the default config's, i.e. the calibration's most central "
-            "world. A verdict that rides on a parameter the calibration leaves open can differ "
-            "in other accepted worlds: `CHANGES.md` says which were checked across them and "
-            "how they held; sweep a claim across the worlds with `world=<id>` before relying "
-            "on it.",
+            "Where a claim was read across the plausible worlds (`run_all.py --worlds all`), "
+            'its bullet leads with that verdict, in bold; what follows "In the default world" '
+            "is the default config's, i.e. the calibration's most central world, whose verdict "
+            "can differ from the ensemble's where it rides on a parameter the calibration "
+            "leaves open. A bullet without the bold lead is the default world's alone.",
             "",
         ]
     for name, title in titles.items():

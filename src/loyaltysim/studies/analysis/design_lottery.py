@@ -141,7 +141,7 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
         f"- **S9** (most programmes fail within two years; optimising transactions is "
         f"the wrong objective): {100 * failed / n:.0f}% of {n} random discount designs "
         f"had not paid back at week {at} (95% CI {100 * ci.low:.0f}-{100 * ci.high:.0f}%; "
-        f"the brief cites 77%). Purchases gained vs profit gained: Spearman ρ = "
+        f"the claim cites 77%: `docs/claims.md`). Purchases gained vs profit gained: Spearman ρ = "
         f"{rho_tx:+.2f} (p = {p_tx:.2g}). What separates winners from losers: "
         "`design_lottery/lottery.md`."
     ]

@@ -208,12 +208,12 @@ def flips(
         )
         sample = emulated_points(emu, "pct")
         flip = (sample["pct"] < 0).any() and (sample["pct"] > 0).any()
-        box = None
+        found = None  # not `box`: that is the bounds every arm is read over
         if flip:
-            box = reversal_box(sample, names, "pct")
+            found = reversal_box(sample, names, "pct")
             lines.append(
                 "Where it flips: "
-                + box.describe("the effect is below zero", "emulated worlds")
+                + found.describe("the effect is below zero", "emulated worlds")
                 + "."
             )
         else:
@@ -225,7 +225,7 @@ def flips(
             "pct",
             axes,
             dest / f"flip_{arm}.png",
-            box,
+            found,
             emu,
             title=f"{title}: profit effect (%) in each world",
         )

@@ -256,7 +256,10 @@ def _break_even(table: pd.DataFrame, claim: str) -> str:
         return "n/a"
     be = 100 * table[col].to_numpy(float)
     be = be[np.isfinite(be)]
-    return f"{np.median(be):.0f}% ({be.min():.0f} to {be.max():.0f}%)"
+    text = f"{np.median(be):.0f}% ({be.min():.0f} to {be.max():.0f}%)"
+    if be.max() < 0 or be.min() > 100:  # no margin a firm can have changes the sign
+        text += ", outside 0-100% in every world: the same sign at every margin"
+    return text
 
 
 def lead(claim: str, s, table: pd.DataFrame) -> str:

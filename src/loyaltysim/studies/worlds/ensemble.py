@@ -33,9 +33,9 @@ def world_list(worlds: Sequence[str] | str, paths: bool = True) -> list[str]:
         is_path = paths and is_file(n)
         if n != "default" and n not in known and not is_path:
             raise UsageError(
-                f"worlds = {n!r}; allowed: default (or central), all, a world of conf/world "
-                + ("or a world file's path, " if paths else "")
-                + "several separated by ,"
+                f"worlds = {n!r}; allowed: default (or central), all, a world of conf/world"
+                + (" or a world file's path" if paths else "")
+                + ", or several separated by ,"
             )
     if not names:
         raise UsageError("worlds = ''; allowed: default, all, or world names separated by ,")
