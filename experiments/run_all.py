@@ -211,7 +211,11 @@ def across_worlds(args: argparse.Namespace) -> None:
     dest = args.runs / "worlds" / "ensemble" if partial and curated else args.out / "ensemble"
     seeds = args.world_seeds or args.seeds
     table = across.write_ensemble(rows, dest, seeds)
-    central = {**across.claim_effects(args.out), **across.claim_shares(args.out)}
+    central = {
+        **across.claim_effects(args.out),
+        **across.claim_shares(args.out),
+        **across.claim_flags(args.out),
+    }
     section = across.readme_section(table, central, seeds)
     if not (partial and curated):
         across.insert_section(args.out / "README.md", section, table)

@@ -246,6 +246,9 @@ def test_personalisation_no_contact_is_the_baseline(tmp):
     else:  # interior: between no contact and a higher rate, both earning less
         assert f"1.0: {words}" in rate
         assert (f"1.0: {words} (interior)" in rate) == (best == 0.5)
+    # S7's timing claim as the across-worlds table reads it: the same as the line says
+    (flag,) = pd.read_csv(out / "summary.csv").to_dict("records")
+    assert bool(flag["value"]) == ("1.0: " in rate and "(interior)" in rate.split("1.0: ")[1])
     md = (out / "contact_effect.md").read_text()
     assert "every two weeks" in md and len(md.strip().splitlines()) == 4 + 4
     assert (out / "contact_effect.png").stat().st_size > 0

@@ -76,7 +76,7 @@ def test_each_claims_bullet_leads_with_its_verdict_across_worlds_once(tmp_path):
 
 
 def test_every_claim_has_a_bullet_and_break_even_margins_are_read(tmp_path):
-    assert set(across.BULLETS) == set(across.CLAIMS) | set(across.SHARES)
+    assert set(across.BULLETS) == set(across.CLAIMS) | set(across.SHARES) | set(across.FLAGS)
     (tmp_path / "head_to_head").mkdir()
     pd.DataFrame(
         {"arm": ["engagement"], "metric": ["cumulative_profit_eur"],
@@ -175,6 +175,37 @@ def test_s9_is_a_share_that_holds_where_its_ci_lies_above_half(tmp_path):
     s9 = next(x for x in readme.read_text().splitlines() if x.startswith("- **S9**"))
     assert "holds in 1 of 3 plausible worlds (each world's 95% CI above 50%)" in s9
     assert s9.endswith("In the default world: " + across.LEAD_END + " 87% of designs.")
+
+
+def test_s7s_interior_optimum_is_counted_in_the_worlds_where_it_is_found(tmp_path):
+    """S7's timing claim per world, from personalisation's contact table: the best rate at
+    the top personalisation beats no contact and lies below the highest rate tested."""
+    from loyaltysim.studies.analysis.personalisation import interior_at_best_level
+
+    claim = "S7 an interior optimum contact rate at the best personalisation"
+
+    def contact(effects):  # fmt: skip
+        return pd.DataFrame({"personalisation": 1.0, "contacts_per_week": [0.25, 1.0, 2.0],
+                             "d_profit": effects})  # fmt: skip
+
+    assert interior_at_best_level(contact([5.0, 9.0, 1.0])) == (True, 1.0)
+    assert interior_at_best_level(contact([1.0, 2.0, 3.0]))[0] is False  # the top rate is best
+    assert interior_at_best_level(contact([-1.0, -2.0, -3.0]))[0] is False  # none pays
+    rows = []
+    for i, value in enumerate([True, True, False]):
+        folder = tmp_path / f"w{i}"
+        (folder / "personalisation").mkdir(parents=True)
+        pd.DataFrame([{"statistic": "interior_optimum", "value": value}]).to_csv(
+            folder / "personalisation" / "summary.csv", index=False
+        )
+        rows.append(across.world_row(f"w_x_{i}", folder, {}, i == 0))
+    t = pd.DataFrame(rows)
+    assert across.flag_lead(claim, t).startswith(
+        "S7 (more contact is not always better) holds in 2 of 3 plausible worlds"
+    )
+    row = next(x for x in across.readme_section(t, {claim: False}).splitlines()
+               if x.startswith(f"| {claim} |"))  # fmt: skip
+    assert "| 2 of 3 | 1 of 3 | 0 | n/a | n/a | fails |" in row
 
 
 def test_run_all_writes_the_table_and_the_readme_across_a_tiny_ensemble(tmp_path):

@@ -101,6 +101,19 @@ def contact_effects(collected: Collected, none, rates) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def interior_at_best_level(table: pd.DataFrame) -> tuple[bool, float]:
+    """At the highest personalisation tested: whether its most profitable rate (by the point
+    estimates) beats no contact and lies below the highest rate tested, i.e. more contact
+    is not always better (S7's timing claim); and that rate (NaN: none beats no contact)."""
+    t = table[table["personalisation"] == table["personalisation"].max()]
+    top = t.loc[t["d_profit"].idxmax()]
+    if top["d_profit"] <= 0:
+        return False, float("nan")
+    return bool(top["contacts_per_week"] < t["contacts_per_week"].max()), float(
+        top["contacts_per_week"]
+    )
+
+
 def best_rates(table: pd.DataFrame) -> list[str]:
     """Per personalisation level, the rate with the highest mean profit effect (none: no
     rate beats no contact), marked interior when it is below the highest rate tested (no
@@ -125,6 +138,12 @@ def analyse(collected: Collected, out_dir: Path, sweep_dir: Path) -> list[str]:
     table = contact_effects(collected, none, rates)
     out_dir.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_dir / "contact_effect.csv", index=False)
+    interior, best = interior_at_best_level(table)
+    # S7's timing claim, read across the worlds (studies/worlds/claims.py: FLAGS)
+    pd.DataFrame(
+        [{"statistic": "interior_optimum", "value": interior, "best_rate": best,
+          "personalisation": float(table["personalisation"].max())}]
+    ).to_csv(out_dir / "summary.csv", index=False)  # fmt: skip
     md = [
         "Effect of contacting members at each rate vs not contacting them, by "
         "personalisation quality (share of contacts well personalised); paired by seed, 95% CI.",

@@ -61,6 +61,18 @@ SHARES: dict[str, tuple[str, str, str, float, str]] = {
         "S9 (most programmes fail within two years: over half not paid back)",
     ),
 }
+# claims that are true or false in a world, not measured with a CI: (experiment, file,
+# statistic, what the claim says, what it means in that world)
+FLAGS: dict[str, tuple[str, str, str, str, str]] = {
+    "S7 an interior optimum contact rate at the best personalisation": (
+        "personalisation",
+        "summary.csv",
+        "interior_optimum",
+        "S7 (more contact is not always better)",
+        "at the highest personalisation the most profitable rate beats no contact and is "
+        "below the highest rate tested, by the point estimates",
+    ),
+}
 # what the seed claim says of the profit effect (+1: it raises profit, -1: it lowers it);
 # a claim missing here is reported as up or down only (its claim is about something else)
 DIRECTION: dict[str, tuple[int, str]] = {
@@ -90,6 +102,7 @@ BULLETS: dict[str, str] = {
     "badly personalised contact (0.2, every four weeks) vs none": "- **S7** (badly",
     "well personalised contact (1.0, every four weeks) vs none": "- **S7** (badly",
     "S9 random discount designs not paid back at week 104": "- **S9**",
+    "S7 an interior optimum contact rate at the best personalisation": "- **S7** (wrong",
 }
 LEAD, LEAD_END = "<!-- worlds -->", "<!-- /worlds -->"
 BREAK_EVEN = {"be": "break_even", "be_lo": "ci_low", "be_hi": "ci_high"}
@@ -112,7 +125,7 @@ BEGIN, END = "<!-- across-worlds: begin -->", "<!-- across-worlds: end -->"
 def claims_of(experiments: Sequence[str] | None = None) -> list[str]:
     """The claims (effects and shares) whose experiment is among ``experiments`` (all by
     default)."""
-    exps = {c: spec[0] for c, spec in [*CLAIMS.items(), *SHARES.items()]}
+    exps = {c: spec[0] for c, spec in [*CLAIMS.items(), *SHARES.items(), *FLAGS.items()]}
     return [c for c, e in exps.items() if experiments is None or e in experiments]
 
 
@@ -127,6 +140,19 @@ def claim_shares(folder: Path) -> dict[str, dict]:
         row = table[table["statistic"] == statistic]
         if not row.empty:
             out[claim] = {k: float(row.iloc[0][k]) for k in ("pct", "pct_lo", "pct_hi")}
+    return out
+
+
+def claim_flags(folder: Path) -> dict[str, bool]:
+    """Each flag claim's value (true or false) read from one world's results folder."""
+    out = {}
+    for claim, (exp, file, statistic, _, _) in FLAGS.items():
+        path = Path(folder) / exp / file
+        if path.is_file():
+            table = pd.read_csv(path)
+            row = table[table["statistic"] == statistic]
+            if not row.empty:
+                out[claim] = bool(row.iloc[0]["value"])
     return out
 
 
@@ -183,6 +209,8 @@ def world_row(world: str, folder: Path, values: Mapping[str, float], central: bo
     for claim, e in claim_effects(folder).items():
         row |= {f"{claim} {k}": v for k, v in e.items()}
         row[f"{claim} verdict"] = verdict(e["pct_lo"], e["pct_hi"])
+    for claim, value in claim_flags(folder).items():
+        row[f"{claim} verdict"] = "holds" if value else "fails"
     for claim, e in claim_shares(folder).items():  # "share", not "pct": not an effect
         row |= {f"{claim} share{k[3:]}": v for k, v in e.items()}
         row[f"{claim} verdict"] = share_verdict(claim, e["pct_lo"], e["pct_hi"])
@@ -205,6 +233,28 @@ def _share_rows(table: pd.DataFrame, central: Mapping[str, dict] | None) -> list
             f"{x.min():.0f} to {x.max():.0f}% | {default} |"
         )
     return rows
+
+
+def _flag_rows(table: pd.DataFrame, central: Mapping | None) -> list[str]:
+    rows = []
+    for claim in FLAGS:
+        if f"{claim} verdict" not in table:
+            continue
+        v = table[f"{claim} verdict"]
+        c = (central or {}).get(claim)
+        default = "n/a" if c is None else ("holds" if c else "fails")
+        rows.append(
+            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
+            f"{len(v)} | 0 | n/a | n/a | {default} |"
+        )
+    return rows
+
+
+def flag_lead(claim: str, table: pd.DataFrame) -> str:
+    """A flag claim's README lead: in how many worlds it is true."""
+    v = table[f"{claim} verdict"]
+    _, _, _, what, meaning = FLAGS[claim]
+    return f"{what} holds in {(v == 'holds').sum()} of {len(v)} plausible worlds ({meaning})."
 
 
 def share_lead(claim: str, table: pd.DataFrame) -> str:
@@ -317,12 +367,13 @@ def readme_section(
             f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | "
             f"{_break_even(table, claim)} | {default} |"
         )
-    shares = _share_rows(table, central)
+    shares = _share_rows(table, central) + _flag_rows(table, central)
     if shares:
         lines += [
             "",
-            "Claims about a share, not an effect: a world counts as holding where its 95% CI",
-            "lies above the claim's threshold.",
+            "Claims about a share or a pattern, not an effect: a world counts as holding where",
+            "its 95% CI lies above the claim's threshold (a share) or where the pattern is",
+            "found (by the point estimates).",
             "",
             "| claim | holds in | fails in | not resolved | median world | range of worlds |"
             " default run |",
@@ -343,6 +394,9 @@ def leads(table: pd.DataFrame) -> dict[str, str]:
     for claim in SHARES:
         if f"{claim} share" in table:
             out.setdefault(BULLETS[claim], []).append(f"*{claim}*: {share_lead(claim, table)}")
+    for claim in FLAGS:
+        if f"{claim} verdict" in table:
+            out.setdefault(BULLETS[claim], []).append(f"*{claim}*: {flag_lead(claim, table)}")
     return {b: " ".join(t) for b, t in out.items()}
 
 
