@@ -16,6 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .patterns import (
+    FLAGS,
+    SHARES,
+    claim_flags,
+    claim_shares,
+    flag_lead,
+    flag_rows,
+    share_lead,
+    share_rows,
+    share_verdict,
+)
 from .summary import claims_markdown, long_effects, summarise, verdict
 
 # claim: (experiment, comparison file under its results folder, arm); every experiment with
@@ -48,29 +59,6 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "personalisation",
         "contact_effect.csv",
         "personalisation=1.0;contacts_per_week=0.25",
-    ),
-}
-# claims about a share (%), not an arm's effect: (experiment, file, statistic, threshold,
-# what the claim says): it holds in a world whose 95% CI lies above the threshold
-SHARES: dict[str, tuple[str, str, str, float, str]] = {
-    "S9 random discount designs not paid back at week 104": (
-        "design_lottery",
-        "summary.csv",
-        "not_paid_back",
-        50.0,
-        "S9 (most programmes fail within two years: over half not paid back)",
-    ),
-}
-# claims that are true or false in a world, not measured with a CI: (experiment, file,
-# statistic, what the claim says, what it means in that world)
-FLAGS: dict[str, tuple[str, str, str, str, str]] = {
-    "S7 an interior optimum contact rate at the best personalisation": (
-        "personalisation",
-        "summary.csv",
-        "interior_optimum",
-        "S7 (more contact is not always better)",
-        "at the highest personalisation the most profitable rate beats no contact and is "
-        "below the highest rate tested, by the point estimates",
     ),
 }
 # what the seed claim says of the profit effect (+1: it raises profit, -1: it lowers it);
@@ -129,39 +117,6 @@ def claims_of(experiments: Sequence[str] | None = None) -> list[str]:
     return [c for c, e in exps.items() if experiments is None or e in experiments]
 
 
-def claim_shares(folder: Path) -> dict[str, dict]:
-    """Each share claim's % and 95% CI read from one world's results folder."""
-    out = {}
-    for claim, (exp, file, statistic, _, _) in SHARES.items():
-        path = Path(folder) / exp / file
-        if not path.is_file():
-            continue
-        table = pd.read_csv(path)
-        row = table[table["statistic"] == statistic]
-        if not row.empty:
-            out[claim] = {k: float(row.iloc[0][k]) for k in ("pct", "pct_lo", "pct_hi")}
-    return out
-
-
-def claim_flags(folder: Path) -> dict[str, bool]:
-    """Each flag claim's value (true or false) read from one world's results folder."""
-    out = {}
-    for claim, (exp, file, statistic, _, _) in FLAGS.items():
-        path = Path(folder) / exp / file
-        if path.is_file():
-            table = pd.read_csv(path)
-            row = table[table["statistic"] == statistic]
-            if not row.empty:
-                out[claim] = bool(row.iloc[0]["value"])
-    return out
-
-
-def share_verdict(claim: str, lo: float, hi: float) -> str:
-    """holds (the CI above the claim's threshold), fails (below) or not resolved."""
-    threshold = SHARES[claim][3]
-    return "holds" if lo > threshold else "fails" if hi < threshold else "not resolved"
-
-
 def claim_effects(folder: Path, claims: Sequence[str] | None = None) -> dict[str, dict]:
     """Each claim's profit effect read from one world's results folder (the layout
     ``experiments/run_all.py`` writes); a claim whose file or arm is missing is left out."""
@@ -215,58 +170,6 @@ def world_row(world: str, folder: Path, values: Mapping[str, float], central: bo
         row |= {f"{claim} share{k[3:]}": v for k, v in e.items()}
         row[f"{claim} verdict"] = share_verdict(claim, e["pct_lo"], e["pct_hi"])
     return row
-
-
-def _share_rows(table: pd.DataFrame, central: Mapping[str, dict] | None) -> list[str]:
-    """The section's table of share claims: worlds where it holds, fails, is unresolved."""
-    rows = []
-    for claim in SHARES:
-        if f"{claim} share" not in table:
-            continue
-        v = table[f"{claim} verdict"]
-        x = table[f"{claim} share"].to_numpy(float)
-        c = (central or {}).get(claim)
-        default = f"{c['pct']:.0f}% [{c['pct_lo']:.0f}, {c['pct_hi']:.0f}]" if c else "n/a"
-        rows.append(
-            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
-            f"{len(v)} | {(v == 'not resolved').sum()} | {np.median(x):.0f}% | "
-            f"{x.min():.0f} to {x.max():.0f}% | {default} |"
-        )
-    return rows
-
-
-def _flag_rows(table: pd.DataFrame, central: Mapping | None) -> list[str]:
-    rows = []
-    for claim in FLAGS:
-        if f"{claim} verdict" not in table:
-            continue
-        v = table[f"{claim} verdict"]
-        c = (central or {}).get(claim)
-        default = "n/a" if c is None else ("holds" if c else "fails")
-        rows.append(
-            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
-            f"{len(v)} | 0 | n/a | n/a | {default} |"
-        )
-    return rows
-
-
-def flag_lead(claim: str, table: pd.DataFrame) -> str:
-    """A flag claim's README lead: in how many worlds it is true."""
-    v = table[f"{claim} verdict"]
-    _, _, _, what, meaning = FLAGS[claim]
-    return f"{what} holds in {(v == 'holds').sum()} of {len(v)} plausible worlds ({meaning})."
-
-
-def share_lead(claim: str, table: pd.DataFrame) -> str:
-    """A share claim's README lead: in how many worlds it holds, the median and range."""
-    v, x = table[f"{claim} verdict"], table[f"{claim} share"].to_numpy(float)
-    what, n = SHARES[claim][4], len(v)
-    return (
-        f"{what} holds in {(v == 'holds').sum()} of {n} plausible worlds (each world's 95% CI "
-        f"above {SHARES[claim][3]:.0f}%), fails in {(v == 'fails').sum()}, not resolved in "
-        f"{(v == 'not resolved').sum()}; median world {np.median(x):.0f}% (worlds "
-        f"{x.min():.0f} to {x.max():.0f}%)."
-    )
 
 
 INTRO = [
@@ -367,7 +270,7 @@ def readme_section(
             f"{s.not_resolved} | {s.median:+.1f}% | {s.low:+.1f} to {s.high:+.1f}% | "
             f"{_break_even(table, claim)} | {default} |"
         )
-    shares = _share_rows(table, central) + _flag_rows(table, central)
+    shares = share_rows(table, central) + flag_rows(table, central)
     if shares:
         lines += [
             "",
