@@ -44,7 +44,7 @@ from ..runs.sweep import SWEEP, sweep_status
 from . import formatting as fmt
 from .ask_worlds import answer_worlds, combine
 from .comparison import compare, headline
-from .options import sweep_lines
+from .options import jobs_command
 from .scenario import (  # noqa: F401  (the scenario's names, as ask has always offered them)
     ARM_KEYS,
     ARM_NAME,
@@ -119,12 +119,8 @@ def run_arms(
     seeds = "seed=" + ",".join(str(s) for s in scn.seeds)
     extra = [*extra, *([f"world={','.join(worlds)}"] if worlds else [])]
     total = len(scn.arms) * len(scn.seeds) * max(1, len(worlds))
-    lines, search = sweep_lines([[*arm_overrides(scn, arm, extra), seeds] for arm in scn.arms])
-    listing = logs / "arms.yaml"
-    listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
-    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
-    cmd += [f"hydra.sweep.dir={runs_dir}"]
-    cmd += [f"hydra.launcher.n_jobs={jobs}"] if jobs else []
+    lines = [[*arm_overrides(scn, arm, extra), seeds] for arm in scn.arms]
+    cmd = jobs_command(lines, logs / "arms.yaml", runs_dir, jobs=jobs)
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     bar = Progress(total, scn.name, tag="loyaltysim ask")
     since, meta = time.time(), None

@@ -38,21 +38,15 @@ class SweepEvaluator(Evaluator):
         import json
         import os
         import subprocess
-        import sys
 
-        import yaml
-
-        from .options import sweep_lines
+        from .options import jobs_command
 
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._calls += 1
         listing = self.runs_dir.parent / "sweeps" / f"batch-{self._calls:04d}.yaml"
         listing.parent.mkdir(exist_ok=True)
-        lines, search = sweep_lines(lines)
-        listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
-        cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
-        cmd += [f"hydra.sweep.dir={self.runs_dir}", f"hydra/launcher={self.launcher}"]
-        cmd += [f"hydra.launcher.n_jobs={self.jobs}"] if self.jobs else []
+        launcher = [f"hydra/launcher={self.launcher}"]
+        cmd = jobs_command(lines, listing, self.runs_dir, launcher, self.jobs)
         env = {**os.environ, "MPLBACKEND": "Agg"}
         log = listing.with_suffix(".log")
         with open(log, "w") as fh:

@@ -72,3 +72,24 @@ def sweep_lines(lines: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[s
                 keep.append(item)
         out.append(keep)
     return out, [f"hydra.searchpath=[{','.join(roots)}]"] if roots else []
+
+
+def jobs_command(
+    lines: Sequence[Sequence[str]],
+    listing: Path,
+    runs_dir: Path,
+    hydra: Sequence[str] = (),
+    jobs: int | None = None,
+) -> list[str]:
+    """Write ``lines`` (after :func:`sweep_lines`) to ``listing`` and return the
+    ``loyaltysim -m`` command that sweeps them as one sweep into ``runs_dir`` (``hydra``:
+    more Hydra settings, such as the launcher; ``jobs``: runs at a time)."""
+    import sys
+
+    import yaml
+
+    lines, search = sweep_lines(lines)
+    listing.write_text(yaml.safe_dump(lines, default_flow_style=None, width=10**6))
+    cmd = [sys.executable, "-m", "loyaltysim", "-m", f"hydra.sweeper.jobs={listing}", *search]
+    cmd += [f"hydra.sweep.dir={runs_dir}", *hydra]
+    return cmd + ([f"hydra.launcher.n_jobs={jobs}"] if jobs else [])

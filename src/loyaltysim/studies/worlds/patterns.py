@@ -38,31 +38,41 @@ FLAGS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 
+def _statistic(folder: Path, exp: str, file: str, statistic: str) -> pd.Series | None:
+    """The row of ``statistic`` in a world's ``<exp>/<file>`` table, or None."""
+    path = Path(folder) / exp / file
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    row = table[table["statistic"] == statistic]
+    return None if row.empty else row.iloc[0]
+
+
 def claim_shares(folder: Path) -> dict[str, dict]:
     """Each share claim's % and 95% CI read from one world's results folder."""
-    out = {}
-    for claim, (exp, file, statistic, _, _) in SHARES.items():
-        path = Path(folder) / exp / file
-        if not path.is_file():
-            continue
-        table = pd.read_csv(path)
-        row = table[table["statistic"] == statistic]
-        if not row.empty:
-            out[claim] = {k: float(row.iloc[0][k]) for k in ("pct", "pct_lo", "pct_hi")}
-    return out
+    rows = {c: _statistic(folder, *spec[:3]) for c, spec in SHARES.items()}
+    return {
+        c: {k: float(r[k]) for k in ("pct", "pct_lo", "pct_hi")}
+        for c, r in rows.items()
+        if r is not None
+    }
 
 
 def claim_flags(folder: Path) -> dict[str, bool]:
     """Each flag claim's value (true or false) read from one world's results folder."""
-    out = {}
-    for claim, (exp, file, statistic, _, _) in FLAGS.items():
-        path = Path(folder) / exp / file
-        if path.is_file():
-            table = pd.read_csv(path)
-            row = table[table["statistic"] == statistic]
-            if not row.empty:
-                out[claim] = bool(row.iloc[0]["value"])
-    return out
+    rows = {c: _statistic(folder, *spec[:3]) for c, spec in FLAGS.items()}
+    return {c: bool(r["value"]) for c, r in rows.items() if r is not None}
+
+
+def _counts(verdicts: pd.Series) -> tuple[int, int, int]:
+    """Worlds where the claim holds, fails and is not resolved."""
+    return tuple(int((verdicts == v).sum()) for v in ("holds", "fails", "not resolved"))
+
+
+def _table_row(claim: str, verdicts: pd.Series, spread: str, default: str) -> str:
+    holds, fails, open_ = _counts(verdicts)
+    n = len(verdicts)
+    return f"| {claim} | {holds} of {n} | {fails} of {n} | {open_} | {spread} | {default} |"
 
 
 def share_verdict(claim: str, lo: float, hi: float) -> str:
@@ -77,30 +87,23 @@ def share_rows(table: pd.DataFrame, central: Mapping[str, dict] | None) -> list[
     for claim in SHARES:
         if f"{claim} share" not in table:
             continue
-        v = table[f"{claim} verdict"]
         x = table[f"{claim} share"].to_numpy(float)
         c = (central or {}).get(claim)
         default = f"{c['pct']:.0f}% [{c['pct_lo']:.0f}, {c['pct_hi']:.0f}]" if c else "n/a"
-        rows.append(
-            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
-            f"{len(v)} | {(v == 'not resolved').sum()} | {np.median(x):.0f}% | "
-            f"{x.min():.0f} to {x.max():.0f}% | {default} |"
-        )
+        spread = f"{np.median(x):.0f}% | {x.min():.0f} to {x.max():.0f}%"
+        rows.append(_table_row(claim, table[f"{claim} verdict"], spread, default))
     return rows
 
 
 def flag_rows(table: pd.DataFrame, central: Mapping | None) -> list[str]:
+    """The section's rows of pattern claims: worlds where the pattern is found or not."""
     rows = []
     for claim in FLAGS:
         if f"{claim} verdict" not in table:
             continue
-        v = table[f"{claim} verdict"]
         c = (central or {}).get(claim)
         default = "n/a" if c is None else ("holds" if c else "fails")
-        rows.append(
-            f"| {claim} | {(v == 'holds').sum()} of {len(v)} | {(v == 'fails').sum()} of "
-            f"{len(v)} | 0 | n/a | n/a | {default} |"
-        )
+        rows.append(_table_row(claim, table[f"{claim} verdict"], "n/a | n/a", default))
     return rows
 
 
@@ -108,16 +111,15 @@ def flag_lead(claim: str, table: pd.DataFrame) -> str:
     """A flag claim's README lead: in how many worlds it is true."""
     v = table[f"{claim} verdict"]
     _, _, _, what, meaning = FLAGS[claim]
-    return f"{what} holds in {(v == 'holds').sum()} of {len(v)} plausible worlds ({meaning})."
+    return f"{what} holds in {_counts(v)[0]} of {len(v)} plausible worlds ({meaning})."
 
 
 def share_lead(claim: str, table: pd.DataFrame) -> str:
     """A share claim's README lead: in how many worlds it holds, the median and range."""
     v, x = table[f"{claim} verdict"], table[f"{claim} share"].to_numpy(float)
-    what, n = SHARES[claim][4], len(v)
+    (holds, fails, open_), what = _counts(v), SHARES[claim][4]
     return (
-        f"{what} holds in {(v == 'holds').sum()} of {n} plausible worlds (each world's 95% CI "
-        f"above {SHARES[claim][3]:.0f}%), fails in {(v == 'fails').sum()}, not resolved in "
-        f"{(v == 'not resolved').sum()}; median world {np.median(x):.0f}% (worlds "
-        f"{x.min():.0f} to {x.max():.0f}%)."
+        f"{what} holds in {holds} of {len(v)} plausible worlds (each world's 95% CI above "
+        f"{SHARES[claim][3]:.0f}%), fails in {fails}, not resolved in {open_}; median world "
+        f"{np.median(x):.0f}% (worlds {x.min():.0f} to {x.max():.0f}%)."
     )
