@@ -68,3 +68,27 @@ def test_lean_run_job_writes_what_hydras_writes(tmp_path):
         assert any(o.startswith("seed=") for o in mine["overrides"]["task"])
         assert mine["runtime"]["output_dir"] == str(ours / run)
         assert mine["job"]["override_dirname"] == hydras["job"]["override_dirname"]
+
+
+@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
+def test_save_plain_gives_omegaconfs_file(experiment, tmp_path):
+    """A run's config.yaml, written straight from ``asdict`` of its config: the bytes
+    OmegaConf writes for the same data, for every experiment and awkward strings."""
+    from dataclasses import asdict
+
+    from loyaltysim import load_config
+
+    overrides = [] if experiment is None else [f"experiment={experiment}"]
+    try:
+        data = asdict(load_config(overrides))
+    except Exception as err:  # noqa: BLE001 - an experiment that needs more to compose
+        pytest.skip(f"{experiment} does not compose alone: {err}")
+    ascii_only = [s for s in AWKWARD if s.isascii()]
+    plain = {**data, "awkward": {"strings": ascii_only, "tuple": (1, "2", (3.5, None)),
+                                 "nums": [1e300, -0.0, float("inf")]}}  # fmt: skip
+    for name, d in {"plain": plain, "config": data, "unicode": {**data, "s": AWKWARD}}.items():
+        hydrajob.save_plain(d, tmp_path / f"{name}_a.yaml")
+        OmegaConf.save(OmegaConf.create(d), tmp_path / f"{name}_b.yaml")
+        assert (tmp_path / f"{name}_a.yaml").read_bytes() == (
+            tmp_path / f"{name}_b.yaml"
+        ).read_bytes(), name

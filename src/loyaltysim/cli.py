@@ -14,6 +14,7 @@ are skipped when the sweep is run again into the same ``hydra.sweep.dir``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -21,6 +22,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -29,7 +31,7 @@ from omegaconf import DictConfig, open_dict
 
 from .model.config import config_error_from, renamed_message
 from .model.params import ConfigError, ConfigWarning
-from .runs import hydrajob, runrecord, sweep
+from .runs import hydrajob, runrecord, sweep, warmpool
 from .runs.io import config_dir, world_by_path
 from .runs.limits import NonFiniteMetrics
 
@@ -89,16 +91,24 @@ def _task(cfg: DictConfig) -> float | None:
         fingerprint["recipe"] = runrecord.job_recipe(hc)
     if multirun and runrecord.classify(out_dir, fingerprint).status == "done":
         return None  # finished earlier with this config and code: never redo or overwrite it
+    config: Any = cfg
     if multirun and cfg.output.get("figure") is None:
         # per-run figures are off in sweeps unless asked for (output.figure=true)
         with open_dict(cfg):
             cfg.output.figure = False
+    made = warmpool.this_job() if multirun else None
+    if made is not None:  # made and checked by the sweep from this same config
+        figure = cfg.output.figure
+        output = dataclasses.replace(made.output, figure=figure)
+        config = made if made.output.figure == figure else dataclasses.replace(made, output=output)
     start = time.perf_counter()
     try:
         _test_hook(out_dir.name)
         # in a sweep the folder is this job's own: the sweeper has moved any older one aside
         # the customer table goes to its file in chunks, never whole in memory
-        result = run_one(cfg, out_dir, overwrite=True if multirun else None, keep_customers=False)
+        result = run_one(
+            config, out_dir, overwrite=True if multirun else None, keep_customers=False
+        )
     except ConfigError as err:
         if not multirun:
             print(f"loyaltysim: {renamed_message(str(err)) or err}", file=sys.stderr)

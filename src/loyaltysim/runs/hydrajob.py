@@ -80,6 +80,42 @@ def save(cfg: Any, path: str | Path) -> None:
         fh.write(to_yaml(cfg))
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _lists(data: Any) -> Any:
+    """``data`` with its tuples as lists, as OmegaConf makes them; :class:`_NotPlain` where
+    it holds a key that is no string or a value that is no number, string, bool or None."""
+    if isinstance(data, dict):
+        if not all(isinstance(k, str) for k in data):
+            raise _NotPlain
+        return {k: _lists(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_lists(v) for v in data]
+    if data is None or type(data) in (str, int, float, bool):
+        return data
+    raise _NotPlain
+
+
+def save_plain(data: dict[str, Any], path: str | Path) -> None:
+    """``OmegaConf.save(OmegaConf.create(data), path)`` for plain data (``dataclasses.asdict``
+    of a run's config: numbers, strings, None, lists, tuples, dicts), the same file without
+    building OmegaConf's nodes first (they cost a small run's job more than the writing)."""
+    try:
+        plain = _lists(data)
+    except _NotPlain:
+        plain = None
+    if plain is None or not _ascii(plain):
+        save(OmegaConf.create(data), path)
+        return
+    text = yaml.dump(
+        plain, default_flow_style=False, allow_unicode=True, sort_keys=False, Dumper=_dumper()
+    )
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def _copy(config: DictConfig) -> DictConfig:
     """A deep copy of a composed config by pickling, its resolver cache (``${now:}``) kept."""
     out = pickle.loads(pickle.dumps(config))
@@ -117,10 +153,12 @@ def run_job(
     output_dir = str(OmegaConf.select(config, job_dir_key))
     if job_subdir_key is not None:
         output_dir = os.path.join(output_dir, str(OmegaConf.select(config, job_subdir_key)))
-    with read_write(config.hydra.runtime):
-        with open_dict(config.hydra.runtime):
-            config.hydra.runtime.output_dir = os.path.abspath(output_dir)
-    HydraConfig.instance().set_config(config)
+    # Hydra sets the config a second time to show the output folder in HydraConfig's copy
+    # (a deep copy of the whole hydra node); the folder is set in both instead
+    for node in (config.hydra.runtime, HydraConfig.instance().cfg.hydra.runtime):
+        with read_write(node):
+            with open_dict(node):
+                node.output_dir = os.path.abspath(output_dir)
     _chdir = None
     try:
         ret = JobReturn()

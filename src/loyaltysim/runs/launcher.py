@@ -17,6 +17,7 @@ a sweep stopped by SIGTERM, SIGHUP or Ctrl-C kills its children before it exits.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -27,7 +28,6 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus, configure_log, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
@@ -60,7 +60,7 @@ def _child(conn: Any, parent: int, launcher: LocalLauncher, cfg: DictConfig) -> 
     os.environ.setdefault("LOYALTYSIM_THREADS", "1")
     status, value = "failed", None
     try:
-        HydraConfig.instance().set_config(cfg)
+        warmpool.enter_job(cfg)  # the sweep made its config: the job need not again
         ret = run_job(
             hydra_context=launcher.hydra_context,
             config=cfg,
@@ -145,6 +145,9 @@ class LocalLauncher(BoundLauncher):
             raise SystemExit(128 + signum)
 
         old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+        # what this process holds now is out of the collector's reach while the jobs run:
+        # a child's collections then do not write to (and so copy) the pages it inherited
+        gc.freeze()
         try:
             while pending or running:
                 while pending and len(running) < self.n_jobs:
@@ -176,6 +179,7 @@ class LocalLauncher(BoundLauncher):
             for s, handler in old.items():
                 signal.signal(s, handler)
             warmpool.forget()
+            gc.unfreeze()
         return [r for r in results if r is not None]
 
     def _result(

@@ -224,8 +224,8 @@ def run_one(
         overwrite = cfg.output.overwrite if overwrite is None else overwrite
         clear_run_folder(path, overwrite)
         path.mkdir(parents=True, exist_ok=True)
-        # asdict straight to OmegaConf: the same YAML as config_dict(cfg), one pass fewer
-        hydrajob.save(OmegaConf.create(asdict(cfg)), path / "config.yaml")
+        # asdict straight to YAML: the same file as config_dict(cfg) saved by OmegaConf
+        hydrajob.save_plain(asdict(cfg), path / "config.yaml")
         if cfg.output.transactions:
             firms = cfg.firm_params()
             log = TransactionLog(

@@ -27,6 +27,7 @@ from ..model.config import SimConfig, make_config
 
 _HELD: dict[str, WarmStart] = {}  # key -> warm state, for the children forked while held
 _MADE: dict[int, tuple[Any, SimConfig]] = {}  # id of a job's Hydra config -> (it, its config)
+_JOB: list[SimConfig] = []  # in a forked job's process: its config, made by the sweep
 # a warm state stays in the sweep process while its jobs run: above this many people a
 # shared warm-up is not held (each job plays its own), so memory stays that of the jobs
 MAX_HELD_PEOPLE = 2_000_000
@@ -59,6 +60,19 @@ def job_config(job_cfg: Any) -> SimConfig | None:
         return make_config(task_config(job_cfg))
     except Exception:  # noqa: BLE001 - the job reports its own error when it runs
         return None
+
+
+def enter_job(job_cfg: Any) -> None:
+    """In a job's own process (forked by the launcher): the :class:`SimConfig` the sweeper
+    made of this job's config becomes the one :func:`this_job` gives its run."""
+    made = _MADE.get(id(job_cfg))
+    _JOB[:] = [made[1]] if made is not None and made[0] is job_cfg else []
+
+
+def this_job() -> SimConfig | None:
+    """This process's job's :class:`SimConfig`, made and checked by its sweep (the same as
+    making it again from the job's config), or None outside such a job."""
+    return _JOB[0] if _JOB else None
 
 
 def groups(configs: Sequence[SimConfig | None]) -> list[list[int]]:
